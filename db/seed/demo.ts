@@ -1,0 +1,44 @@
+// The demo dataset `npm start` serves on the embedded database and `npm run db:seed` loads:
+// a small, readable network with an account for every role (listed in README.md). Idempotent:
+// it does nothing when the demo admin already exists. Each domain adds its part in its own step.
+import { sql } from 'kysely'
+import type { Db } from '../../src/db/index.js'
+import { hashPassword } from '../../src/lib/password.js'
+import { PLATFORM_ORGANIZATION_ID } from '../../src/lib/permissions.js'
+
+export const DEMO_PASSWORD = 'demo-packaging-2026'
+
+export const DEMO_ACCOUNTS = {
+  admin: 'admin@bluewhale.example',
+  manager: 'manager@bluewhale.example',
+  handler: 'ops@bluewhale.example'
+} as const
+
+export type SeedStep = (db: Db, ctx: SeedContext) => Promise<void>
+export interface SeedContext { passwordHash: string, ids: Record<string, string> }
+
+/** Domain seed steps, run in order inside one transaction. */
+export const seedSteps: SeedStep[] = [
+  async (db, ctx) => {
+    for (const [role, email] of [['ADMIN', DEMO_ACCOUNTS.admin], ['MANAGER', DEMO_ACCOUNTS.manager], ['HANDLER', DEMO_ACCOUNTS.handler]] as const) {
+      const row = await db.insertInto('users').values({
+        organizationId: PLATFORM_ORGANIZATION_ID, organizationKind: 'PLATFORM', email, fullName: `Demo ${role.toLowerCase()}`, phone: null, role, passwordHash: ctx.passwordHash, lockedUntil: null, lastLoginAt: null, createdBy: null
+      } as never).returning('id').executeTakeFirstOrThrow()
+      ctx.ids[`user:${role}`] = row.id
+    }
+  }
+]
+
+export async function seedDemo (db: Db): Promise<boolean> {
+  const exists = await db.selectFrom('users').select('id').where('email', '=', DEMO_ACCOUNTS.admin).executeTakeFirst()
+  if (exists !== undefined) return false
+  const passwordHash = await hashPassword(DEMO_PASSWORD)
+  await db.transaction().execute(async trx => {
+    await sql`SELECT pg_advisory_xact_lock(7310003)`.execute(trx)
+    const again = await trx.selectFrom('users').select('id').where('email', '=', DEMO_ACCOUNTS.admin).executeTakeFirst()
+    if (again !== undefined) return
+    const ctx: SeedContext = { passwordHash, ids: {} }
+    for (const step of seedSteps) await step(trx, ctx)
+  })
+  return true
+}

@@ -1,0 +1,93 @@
+// buildApp: Fastify with the production validator and logger settings → cross-cutting plugins →
+// domain plugins, registered explicitly in dependency order.
+import Fastify, { LogController } from 'fastify'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { createDb, type DbHandle } from './db/index.js'
+import { setCursorKey } from './lib/cursor.js'
+import { ProblemSchema } from './lib/schemas.js'
+import type { App } from './lib/route.js'
+import './lib/fastify-types.js'
+import errorsPlugin from './plugins/errors.js'
+import httpPlugin, { genRequestId } from './plugins/http.js'
+import openapiPlugin from './plugins/openapi.js'
+import authPlugin from './plugins/auth.js'
+import rbacPlugin from './plugins/rbac.js'
+import auditPlugin from './plugins/audit.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import healthPlugin from './plugins/health.js'
+import jobsPlugin from './plugins/jobs.js'
+import auditRoutes from './domains/audit/audit.routes.js'
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+export interface BuildOptions {
+  config: Config
+  /** PostgreSQL connection string (the configured one or the embedded server's) */
+  connectionString: string
+  /** pino options override (tests pass { level: 'silent' }) */
+  logger?: Record<string, unknown> | false
+}
+
+/** Ajv instances: bodies are never coerced and unknown fields are rejected; querystrings, params and headers are coerced. */
+export function createValidators (): { body: Ajv, other: Ajv } {
+  const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false, allowUnionTypes: true }
+  const body = addFormats(new Ajv({ ...base, coerceTypes: false }))
+  const other = addFormats(new Ajv({ ...base, coerceTypes: 'array' }))
+  for (const ajv of [body, other]) ajv.addSchema(ProblemSchema)
+  return { body, other }
+}
+
+export async function buildApp (opts: BuildOptions): Promise<App> {
+  const { config } = opts
+  const logger = opts.logger === false
+    ? false
+    : {
+        level: config.LOG_LEVEL,
+        redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.currentPassword', '*.newPassword', '*.refreshToken', '*.accessToken', '*.token', '*.passwordHash'], censor: '[redacted]' },
+        ...(opts.logger ?? {})
+      }
+  const app = Fastify({
+    logger,
+    logController: new LogController({ disableRequestLogging: !config.LOG_REQUESTS, requestIdLogLabel: 'requestId' }),
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const validators = createValidators()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema))
+
+  setCursorKey(config.jwtSecret)
+  const handle: DbHandle = createDb({
+    connectionString: opts.connectionString,
+    poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onPoolError: err => { app.log.warn({ err: err.message }, 'idle database connection lost') }
+  })
+  app.decorate('conf', config)
+  app.decorate('db', handle.db)
+  app.addHook('onClose', async () => { await handle.destroy() })
+  app.addSchema(ProblemSchema)
+
+  await app.register(errorsPlugin)
+  await app.register(httpPlugin)
+  await app.register(openapiPlugin)
+  await app.register(authPlugin, { connectionString: opts.connectionString })
+  await app.register(rbacPlugin)
+  await app.register(auditPlugin)
+  await app.register(rateLimitPlugin)
+  await app.register(jobsPlugin)
+  await app.register(healthPlugin, { pool: handle.pool })
+
+  // Domains
+  await app.register(auditRoutes)
+
+  return app
+}

@@ -1,0 +1,116 @@
+// Every POST/PUT/PATCH/DELETE must declare `config.audit` — `{ action, entity }`, or `{ skip }`
+// with the reason it writes no generic event — or the app refuses to boot. Audited handlers run
+// inside one transaction (`request.trx`): the change, its outbox events, its idempotency record and
+// exactly one audit event commit or roll back together, so a failed mutation leaves no trace and a
+// successful one leaves exactly one event. The Idempotency-Key protocol lives here too because it
+// must be claimed and recorded in that same transaction.
+import { createHash } from 'node:crypto'
+import fp from 'fastify-plugin'
+import { sql } from 'kysely'
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { AppError } from '../lib/problems.js'
+import { redactChanges } from '../domains/audit/audit.service.js'
+import type { AuditSpec } from '../lib/fastify-types.js'
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+interface StoredResponse { fingerprint: string, status: number, body: unknown }
+type Outcome = { kind: 'result', value: unknown } | { kind: 'replay', stored: StoredResponse }
+
+function canonicalJson (v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']'
+  return '{' + Object.keys(v as object).sort().map(k => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k])).join(',') + '}'
+}
+
+export function requestFingerprint (request: FastifyRequest): string {
+  const path = request.url.split('?')[0] ?? request.url
+  return createHash('sha256').update(`${request.method} ${path}\n`).update(canonicalJson(request.body ?? null)).digest('base64url')
+}
+
+function idempotencyKeyOf (request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key']
+  if (raw === undefined) return undefined
+  const key = Array.isArray(raw) ? raw[0] : raw
+  if (key === undefined || key.length < 1 || key.length > 255 || !/^[\x21-\x7E]+$/.test(key)) {
+    throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters', { errors: [{ pointer: '/headers/idempotency-key', code: 'INVALID_FORMAT', detail: 'must be 1–255 visible ASCII characters' }] })
+  }
+  return key
+}
+
+export default fp(async function auditPlugin (app) {
+  app.addHook('onRoute', route => {
+    const methods = ([] as string[]).concat(route.method)
+    if (!methods.some(m => MUTATING.has(m))) return
+    const audit = route.config?.audit
+    if (audit === undefined) throw new Error(`Mutation ${methods.join(',')} ${route.url} declares no config.audit`)
+    if ('skip' in audit) {
+      if (typeof audit.skip !== 'string' || audit.skip.length < 3) throw new Error(`Mutation ${route.url}: audit.skip needs a reason`)
+      return
+    }
+    if (!/^[a-z_]+\.[a-z_]+$/.test(audit.action)) throw new Error(`Mutation ${route.url}: audit action must be entity.verb`)
+    const requireKey = route.config?.idempotency === 'required'
+    route.handler = wrapHandler(route.handler as RouteHandlerMethod, audit, requireKey)
+  })
+
+  function wrapHandler (handler: RouteHandlerMethod, spec: AuditSpec, requireKey: boolean): RouteHandlerMethod {
+    return async function auditedHandler (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      const key = idempotencyKeyOf(request)
+      if (key === undefined && requireKey) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'This operation requires an Idempotency-Key header')
+      const actor = request.actor
+      const fingerprint = key !== undefined ? requestFingerprint(request) : ''
+      const outcome: Outcome = await app.db.transaction().execute(async trx => {
+        request.trx = trx
+        try {
+          if (key !== undefined && actor !== undefined) {
+            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: unknown }>`
+              SELECT pg_try_advisory_xact_lock(hashtextextended(${actor.userId + ':' + key}, 7310)) AS locked,
+                     k.request_fingerprint AS fingerprint, k.response_status, k.response_body
+              FROM (SELECT 1) AS one
+              LEFT JOIN idempotency_keys k ON k.user_id = ${actor.userId} AND k.key = ${key} AND k.expires_at > now()`.execute(trx)
+            const row = claim.rows[0]
+            if (row?.fingerprint !== null && row?.fingerprint !== undefined) {
+              if (row.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request')
+              return { kind: 'replay', stored: { fingerprint: row.fingerprint, status: row.responseStatus ?? 200, body: row.responseBody } }
+            }
+            if (row?.locked !== true) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 })
+          }
+          const value = await handler.call(this as never, request, reply)
+          const ctx = request.audit
+          const entityId = ctx?.entityId !== undefined ? ctx.entityId : ((value as { id?: unknown } | null)?.id ?? (request.params as { id?: unknown } | undefined)?.id ?? null)
+          const changes = ctx?.changes !== undefined ? ctx.changes : redactChanges(request.body ?? null)
+          const changesJson = changes === null ? null : JSON.stringify(changes)
+          const ua = request.headers['user-agent']?.slice(0, 512) ?? null
+          if (key !== undefined && actor !== undefined) {
+            const res = await sql<{ stored: boolean }>`
+              WITH ev AS (
+                INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
+                VALUES (${actor.userId}, ${actor.role}, ${actor.organizationId}, ${ctx?.action ?? spec.action}, ${spec.entity}, ${entityId === null ? null : String(entityId)},
+                  ${request.id}, ${key}, ${request.ip}, ${ua}, ${changesJson}::jsonb)
+                RETURNING id)
+              INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body)
+              VALUES (${actor.userId}, ${key}, ${fingerprint}, ${request.method}, ${request.url.slice(0, 1000)}, 'DONE', ${reply.statusCode}, ${JSON.stringify(value ?? null)}::jsonb)
+              ON CONFLICT (user_id, key) DO UPDATE SET request_fingerprint = EXCLUDED.request_fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
+                response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, created_at = now(), expires_at = now() + interval '24 hours'
+                WHERE idempotency_keys.expires_at <= now()
+              RETURNING (SELECT count(*) FROM ev) > 0 AS stored`.execute(trx)
+            if (res.rows.length === 0) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A concurrent request with this Idempotency-Key completed first; retry to get its response', { retryAfterSeconds: 1 })
+          } else {
+            await sql`
+              INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
+              VALUES (${actor?.userId ?? null}, ${actor?.role ?? null}, ${actor?.organizationId ?? null}, ${ctx?.action ?? spec.action}, ${spec.entity}, ${entityId === null ? null : String(entityId)},
+                ${request.id}, ${key ?? null}, ${request.ip}, ${ua}, ${changesJson}::jsonb)`.execute(trx)
+          }
+          return { kind: 'result', value }
+        } finally {
+          request.trx = undefined
+        }
+      })
+      if (outcome.kind === 'replay') {
+        void reply.code(outcome.stored.status).header('idempotent-replayed', 'true')
+        return outcome.stored.body
+      }
+      return outcome.value
+    }
+  }
+}, { name: 'audit', dependencies: ['rbac'] })

@@ -1,0 +1,80 @@
+// Liveness, readiness (database reachable and every migration applied; 503 otherwise) and
+// Prometheus metrics: request counts and latency per route and status, pool usage, event-loop
+// lag (default process metrics), outbox backlog.
+import fp from 'fastify-plugin'
+import { Type } from '@sinclair/typebox'
+import { sql } from 'kysely'
+import client from 'prom-client'
+import type { Pool } from 'pg'
+import { migrationsCurrent } from '../db/migrate.js'
+import { AppError } from '../lib/problems.js'
+import { ProblemRef } from '../lib/schemas.js'
+
+export interface HealthOptions { pool: Pool }
+
+const HealthBody = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
+
+export default fp<HealthOptions>(async function healthPlugin (app, opts) {
+  const registry = new client.Registry()
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
+  const duration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry]
+  })
+  const pool = opts.pool
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect () {
+      this.set({ state: 'total' }, pool.totalCount)
+      this.set({ state: 'idle' }, pool.idleCount)
+      this.set({ state: 'waiting' }, pool.waitingCount)
+    }
+  })
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'outbox_backlog',
+    help: 'Outbox events not yet dispatched',
+    registers: [registry],
+    async collect () {
+      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox_events WHERE dispatched_at IS NULL`.execute(app.db).catch(() => undefined)
+      if (r !== undefined) this.set(r.rows[0]?.n ?? 0)
+    }
+  })
+
+  app.addHook('onResponse', function (request, reply, done) {
+    const route = request.routeOptions.url
+    if (route !== undefined && route !== '/metrics') {
+      duration.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000)
+    }
+    done()
+  })
+
+  const common = { tags: ['operations'], response: { 200: HealthBody, '4xx': ProblemRef, '5xx': ProblemRef } }
+  app.get('/health/live', { config: { access: 'public' }, schema: { ...common, operationId: 'healthLive', summary: 'Liveness', description: 'The process is up. Public.' } },
+    async () => ({ status: 'ok' }))
+
+  let migrated = false
+  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable and every migration is applied; 503 otherwise. Public.' } },
+    async () => {
+      try {
+        await sql`SELECT 1`.execute(app.db)
+        if (!migrated) migrated = await migrationsCurrent(app.db)
+      } catch {
+        throw new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable', { retryAfterSeconds: 2 })
+      }
+      if (!migrated) throw new AppError('SERVICE_UNAVAILABLE', 'Database migrations are not all applied', { retryAfterSeconds: 5 })
+      return { status: 'ready', checks: { database: 'ok', migrations: 'ok' } }
+    })
+
+  app.get('/metrics', { config: { access: app.conf.METRICS_PUBLIC ? 'public' : 'audit:read' }, schema: { hide: true } }, async (_req, reply) => {
+    void reply.type(registry.contentType)
+    return await registry.metrics()
+  })
+}, { name: 'health', dependencies: ['errors', 'rbac'] })

@@ -1,0 +1,72 @@
+// The OpenAPI 3.1 document generated from the route schemas (registered before any route so every
+// route is collected), served at /openapi.json, with Swagger UI at /docs under a strict CSP.
+// Shared schemas are named components by their $id; protected operations carry the bearer
+// security requirement derived from their `config.access`.
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { problemCatalogueMarkdown } from './errors.js'
+
+const DESCRIPTION = `Backend of Blue Whale's B2B packaging procurement platform: stations buy packaging from
+suppliers under master contracts; carts check out into a master order split into one purchase order
+per supplier; suppliers confirm and ship; stations receive into stock; every change is audited.
+
+**Conventions.** JSON in and out, camelCase. Money values are decimal strings ("18.5000" for pack
+prices, "1250.00" for amounts). Lists are keyset-paginated (\`limit\`, \`cursor\` → \`nextCursor\`).
+Errors are RFC 9457 problem details (\`application/problem+json\`) with a stable \`code\`.
+\`Idempotency-Key\` is required on checkout and accepted on every audited POST (replays carry
+\`Idempotent-Replayed: true\`). Single-resource GETs return an \`ETag\`; workflow actions accept \`If-Match\`.
+
+**Problem codes**
+
+${problemCatalogueMarkdown()}
+`
+
+export default fp(async function openapiPlugin (app) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Gestion Emballages API', version: '1.0.0', description: DESCRIPTION, license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' } },
+      servers: [{ url: app.conf.PUBLIC_URL ?? '/', description: 'This server' }],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /v1/auth/login' } }
+      },
+      tags: [
+        { name: 'auth', description: 'Sign-in, sessions and the caller' },
+        { name: 'organizations', description: 'Stations, station groups, suppliers, sites and contacts' },
+        { name: 'users', description: 'Users and their roles' },
+        { name: 'catalog', description: 'Articles and supplier offers' },
+        { name: 'contracts', description: 'Master contracts and their price lines' },
+        { name: 'carts', description: "A station's cart with its live quote, and checkout" },
+        { name: 'orders', description: 'Master orders and purchase orders' },
+        { name: 'stock', description: 'Station stock and movements' },
+        { name: 'audit', description: 'The tamper-evident audit trail' },
+        { name: 'settings', description: 'Platform settings' },
+        { name: 'operations', description: 'Health and metrics' }
+      ]
+    },
+    refResolver: {
+      buildLocalReference (json, _baseUri, _fragment, i) {
+        return typeof json.$id === 'string' ? json.$id : `def-${i}`
+      }
+    },
+    transform: ({ schema, url, route }) => {
+      const access = route.config?.access
+      const s = { ...(schema ?? {}) } as Record<string, unknown>
+      if (access !== undefined && access !== 'public') {
+        s.security = [{ bearerAuth: [] }]
+        const base = typeof s.description === 'string' ? s.description : ''
+        if (!base.includes('Permission:')) s.description = `${base}${base === '' ? '' : '\n\n'}Permission: \`${access}\`.`
+      } else if (access === 'public') {
+        s.security = []
+      }
+      return { schema: s as never, url }
+    }
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { deepLinking: true, persistAuthorization: true, tryItOutEnabled: true }
+  })
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
+}, { name: 'openapi', dependencies: ['errors'] })

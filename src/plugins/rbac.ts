@@ -1,0 +1,63 @@
+// Default deny, enforced at boot: every route must declare `config.access` ('public' or a
+// `resource:verb` permission), otherwise the app refuses to start. Protected routes get an
+// onRequest hook that verifies the bearer token (401) and the role's permission (403) before the
+// body is even parsed. Row scope is not decided here: services filter by organization and answer
+// 404 outside the caller's scope.
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
+import { can, type Permission } from '../lib/permissions.js'
+import { AppError } from '../lib/problems.js'
+import type { AccessClaims } from './auth.js'
+import type { RouteEntry } from '../lib/fastify-types.js'
+
+const EXEMPT_PREFIXES = ['/docs']
+
+export default fp(async function rbacPlugin (app) {
+  const verify = (token: string): AccessClaims => app.jwt.verify<AccessClaims>(token)
+  const guard = app.tokenGuard
+
+  function makeHook (permission: Permission): onRequestHookHandler {
+    return function authorize (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+      const header = request.headers.authorization
+      if (header === undefined || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') {
+        done(new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <access token>'))
+        return
+      }
+      let claims: AccessClaims
+      try {
+        claims = verify(header.slice(7))
+      } catch {
+        done(new AppError('INVALID_TOKEN', 'The access token is invalid or expired'))
+        return
+      }
+      if (claims.typ !== 'access' || typeof claims.ms !== 'number' || guard.validAfter(claims.sub) > claims.ms) {
+        done(new AppError('INVALID_TOKEN', 'The access token is invalid or has been revoked'))
+        return
+      }
+      request.actor = { userId: claims.sub, role: claims.role, organizationId: claims.org, organizationKind: claims.kind }
+      if (!can(claims.role, permission)) {
+        done(new AppError('FORBIDDEN', `Role ${claims.role} may not ${permission.replace(':', ' ')}`))
+        return
+      }
+      done()
+    }
+  }
+
+  const table: RouteEntry[] = []
+  app.decorate('routeTable', table)
+
+  app.addHook('onRoute', route => {
+    const access = route.config?.access
+    for (const method of ([] as string[]).concat(route.method)) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, hidden: route.schema?.hide === true })
+    }
+    if (access === undefined) {
+      if (EXEMPT_PREFIXES.some(p => route.url.startsWith(p))) return
+      throw new Error(`Route ${String(route.method)} ${route.url} declares no config.access (default deny)`)
+    }
+    if (access === 'public') return
+    const hook = makeHook(access)
+    const existing = route.onRequest
+    route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
+  })
+}, { name: 'rbac', dependencies: ['auth'] })

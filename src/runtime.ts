@@ -1,0 +1,45 @@
+// Resolves the database to use (configured or embedded), migrates it, creates the bootstrap
+// admin and, on request, the demo dataset. Shared by the server and the CLI commands.
+import pg from 'pg'
+import type { Config } from './config.js'
+import { createDb } from './db/index.js'
+import { startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
+import { migrateToLatest } from './db/migrate.js'
+import { ensureBootstrapAdmin } from './domains/auth/bootstrap.js'
+
+export interface Database {
+  url: string
+  embedded?: EmbeddedDb
+}
+
+const EMBEDDED_DB_NAME = 'gestion_emballages'
+
+export async function resolveDatabase (config: Config, log: (msg: string) => void): Promise<Database> {
+  if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL }
+  log(`No DATABASE_URL: starting embedded PostgreSQL in ${config.EMBEDDED_PG_DIR}`)
+  const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT })
+  const admin = new pg.Client(embedded.url)
+  await admin.connect()
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME])
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DB_NAME}`)
+  await admin.end()
+  const url = embedded.url.replace(/\/postgres$/, `/${EMBEDDED_DB_NAME}`)
+  return { url, embedded }
+}
+
+export async function prepareDatabase (config: Config, url: string, log: (msg: string) => void): Promise<void> {
+  const handle = createDb({ connectionString: url, poolSize: 2, statementTimeoutMs: 600_000, connectTimeoutMs: 10_000, applicationName: 'gestion-emballages-api:migrate' })
+  try {
+    const applied = await migrateToLatest(handle.db)
+    if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
+    const admin = await ensureBootstrapAdmin(handle.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)
+    if (admin === 'created') log(`Created bootstrap admin ${config.BOOTSTRAP_ADMIN_EMAIL ?? ''}`)
+    if (config.SEED_DEMO === true || (config.SEED_DEMO === undefined && config.DATABASE_URL === undefined)) {
+      const { seedDemo } = await import('../db/seed/demo.js')
+      const seeded = await seedDemo(handle.db)
+      if (seeded) log('Seeded the demo dataset (accounts in README.md)')
+    }
+  } finally {
+    await handle.destroy()
+  }
+}

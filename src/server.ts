@@ -1,0 +1,40 @@
+// config → (embedded PostgreSQL if no DATABASE_URL) → migrate → buildApp → listen, and a graceful
+// shutdown: stop accepting, finish in-flight requests (new ones get 503), seal the audit chain,
+// close the pool and the embedded database, exit.
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig } from './config.js'
+import { buildApp } from './app.js'
+import { prepareDatabase, resolveDatabase } from './runtime.js'
+
+async function main (): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) { console.error(err.message); process.exit(78) }
+    throw err
+  }
+  const say = (msg: string): void => { if (config.LOG_LEVEL !== 'silent') console.log(msg) }
+  const database = await resolveDatabase(config, say)
+  try {
+    await prepareDatabase(config, database.url, say)
+    const app = await buildApp({ config, connectionString: database.url })
+    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+      if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+      else app.log.info({ signal }, 'shutting down')
+      await app.close()
+      await database.embedded?.stop()
+    })
+    const address = await app.listen({ host: config.HOST, port: config.PORT })
+    const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
+    say(`Gestion Emballages API listening on ${base} — API docs: ${base}/docs`)
+  } catch (err) {
+    await database.embedded?.stop()
+    throw err
+  }
+}
+
+main().catch(err => {
+  console.error(err)
+  process.exit(1)
+})

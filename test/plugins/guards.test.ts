@@ -1,0 +1,89 @@
+// Guards that grow with the app: they read the route table, so every route a domain adds is
+// covered without touching this file.
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Type } from '@sinclair/typebox'
+import type { App } from '../../src/lib/route.js'
+import { bearer, buildTestApp, countAudit, createTestApp, expectProblem, tokenFor } from '../helpers/app.js'
+
+let app: App
+beforeAll(async () => { app = await createTestApp() })
+afterAll(async () => { await app.close() })
+
+const fill = (url: string): string => url.replace(/:[A-Za-z]+/g, () => randomUUID())
+const apiRoutes = (): App['routeTable'] => app.routeTable.filter(r => !r.hidden && !r.url.startsWith('/docs'))
+
+describe('every route', () => {
+  it('declares access, and protected routes answer 401 problem details without a token', async () => {
+    const protectedRoutes = apiRoutes().filter(r => r.access !== 'public')
+    expect(protectedRoutes.length).toBeGreaterThan(0)
+    for (const r of protectedRoutes) {
+      const res = await app.inject({ method: r.method as 'GET', url: fill(r.url), payload: ['GET', 'DELETE'].includes(r.method) ? undefined : {} })
+      const body = expectProblem(res, 401)
+      expect(res.headers['www-authenticate'], `${r.method} ${r.url}`).toMatch(/^Bearer/)
+      expect(body.code).toBe('UNAUTHENTICATED')
+    }
+  })
+
+  it('answers 401 for a garbage token', async () => {
+    for (const r of apiRoutes().filter(r => r.access !== 'public')) {
+      const res = await app.inject({ method: r.method as 'GET', url: fill(r.url), headers: { authorization: 'Bearer not.a.token' } })
+      expectProblem(res, 401, 'INVALID_TOKEN')
+    }
+  })
+
+  it('appears in the OpenAPI document with operationId, summary, tags and response schemas', async () => {
+    const doc = app.swagger() as { paths: Record<string, Record<string, { operationId?: string, summary?: string, tags?: string[], responses?: Record<string, unknown>, security?: unknown[] }>> }
+    const ids = new Set<string>()
+    for (const r of apiRoutes().filter(r => !r.url.startsWith('/openapi') && r.url !== '/metrics')) {
+      const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}')
+      const op = doc.paths[path]?.[r.method.toLowerCase()]
+      expect(op, `${r.method} ${path} missing from OpenAPI`).toBeDefined()
+      expect(op?.operationId, `${r.method} ${path} operationId`).toBeTruthy()
+      expect(ids.has(op?.operationId ?? ''), `duplicate operationId ${op?.operationId ?? ''}`).toBe(false)
+      ids.add(op?.operationId ?? '')
+      expect(op?.summary, `${r.method} ${path} summary`).toBeTruthy()
+      expect(op?.tags?.length, `${r.method} ${path} tags`).toBeGreaterThan(0)
+      const statuses = Object.keys(op?.responses ?? {})
+      expect(statuses.some(s => s.startsWith('2') || s === '304'), `${r.method} ${path} success response`).toBe(true)
+      expect(statuses.some(s => s.startsWith('4')), `${r.method} ${path} problem response`).toBe(true)
+      if (r.access !== 'public') expect(op?.security, `${r.method} ${path} security`).toEqual([{ bearerAuth: [] }])
+    }
+  })
+
+  it('mutations that fail validation leave no audit event and answer a problem', async () => {
+    const token = tokenFor(app, { role: 'ADMIN' })
+    const mutations = apiRoutes().filter(r => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && r.audit !== undefined && 'action' in r.audit)
+    for (const r of mutations) {
+      const before = await countAudit(app)
+      const res = await app.inject({ method: r.method as 'POST', url: fill(r.url).replace(/[0-9a-f-]{36}/, 'not-a-uuid'), headers: { ...bearer(token), 'content-type': 'application/json' }, payload: '{"unexpectedField":1}' })
+      expect(res.statusCode, `${r.method} ${r.url}: ${res.body}`).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, `${r.method} ${r.url}: ${res.body}`).toBeLessThan(500)
+      expectProblem(res, res.statusCode)
+      expect(await countAudit(app), `${r.method} ${r.url} wrote an audit event on failure`).toBe(before)
+    }
+  })
+})
+
+describe('boot guards', () => {
+  it('refuses to boot when a route declares no access', async () => {
+    const bad = await buildTestApp()
+    expect(() => bad.get('/v1/unguarded', async () => ({ ok: true }))).toThrow(/declares no config.access/)
+    await bad.close().catch(() => {})
+  })
+
+  it('refuses to boot when a mutation declares no audit', async () => {
+    const bad = await buildTestApp()
+    expect(() => bad.post('/v1/unaudited', { config: { access: 'articles:write' } }, async () => ({ ok: true }))).toThrow(/declares no config.audit/)
+    await bad.close().catch(() => {})
+  })
+
+  it('refuses an audit skip without a reason and a malformed action', async () => {
+    const a = await buildTestApp()
+    expect(() => a.post('/v1/x', { config: { access: 'public', audit: { skip: '' } } }, async () => ({}))).toThrow(/needs a reason/)
+    await a.close().catch(() => {})
+    const b = await buildTestApp()
+    expect(() => b.post('/v1/y', { config: { access: 'public', audit: { action: 'Bad Action', entity: 'x' } }, schema: { body: Type.Object({}) } }, async () => ({}))).toThrow(/entity.verb/)
+    await b.close().catch(() => {})
+  })
+})
