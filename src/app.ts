@@ -20,6 +20,14 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import healthPlugin from './plugins/health.js'
 import jobsPlugin from './plugins/jobs.js'
 import auditRoutes from './domains/audit/audit.routes.js'
+import authRoutes from './domains/auth/auth.routes.js'
+import usersRoutes from './domains/users/users.routes.js'
+import organizationsRoutes from './domains/organizations/organizations.routes.js'
+import catalogRoutes from './domains/catalog/catalog.routes.js'
+import contractsRoutes from './domains/contracts/contracts.routes.js'
+import settingsRoutes from './domains/settings/settings.routes.js'
+import cartsRoutes from './domains/carts/carts.routes.js'
+import ordersRoutes from './domains/orders/orders.routes.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -87,6 +95,14 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(healthPlugin, { pool: handle.pool })
 
   // Domains
+  await app.register(authRoutes)
+  await app.register(usersRoutes)
+  await app.register(organizationsRoutes)
+  await app.register(catalogRoutes)
+  await app.register(contractsRoutes)
+  await app.register(settingsRoutes)
+  await app.register(cartsRoutes)
+  await app.register(ordersRoutes)
   await app.register(auditRoutes)
 
   return app

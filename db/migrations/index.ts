@@ -2,7 +2,13 @@
 // (tests, tsx) and from the compiled build, with no directory scanning at runtime.
 import type { Migration } from 'kysely'
 import * as m0001 from './0001-foundation.js'
+import * as m0002 from './0002-organizations.js'
+import * as m0003 from './0003-catalog-contracts.js'
+import * as m0004 from './0004-ordering-stock.js'
 
 export const migrations: Record<string, Migration> = {
-  '0001-foundation': m0001
+  '0001-foundation': m0001,
+  '0002-organizations': m0002,
+  '0003-catalog-contracts': m0003,
+  '0004-ordering-stock': m0004
 }

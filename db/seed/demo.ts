@@ -4,7 +4,10 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/index.js'
 import { hashPassword } from '../../src/lib/password.js'
-import { PLATFORM_ORGANIZATION_ID } from '../../src/lib/permissions.js'
+import { seedOrganizations } from './steps/organizations.js'
+import { seedUsers } from './steps/users.js'
+import { seedCatalog } from './steps/catalog.js'
+import { seedOrders } from './steps/orders.js'
 
 export const DEMO_PASSWORD = 'demo-packaging-2026'
 
@@ -17,17 +20,8 @@ export const DEMO_ACCOUNTS = {
 export type SeedStep = (db: Db, ctx: SeedContext) => Promise<void>
 export interface SeedContext { passwordHash: string, ids: Record<string, string> }
 
-/** Domain seed steps, run in order inside one transaction. */
-export const seedSteps: SeedStep[] = [
-  async (db, ctx) => {
-    for (const [role, email] of [['ADMIN', DEMO_ACCOUNTS.admin], ['MANAGER', DEMO_ACCOUNTS.manager], ['HANDLER', DEMO_ACCOUNTS.handler]] as const) {
-      const row = await db.insertInto('users').values({
-        organizationId: PLATFORM_ORGANIZATION_ID, organizationKind: 'PLATFORM', email, fullName: `Demo ${role.toLowerCase()}`, phone: null, role, passwordHash: ctx.passwordHash, lockedUntil: null, lastLoginAt: null, createdBy: null
-      } as never).returning('id').executeTakeFirstOrThrow()
-      ctx.ids[`user:${role}`] = row.id
-    }
-  }
-]
+/** Domain seed steps, run in order inside one transaction; each adds the ids it creates to ctx.ids. */
+export const seedSteps: SeedStep[] = [seedOrganizations, seedUsers, seedCatalog, seedOrders]
 
 export async function seedDemo (db: Db): Promise<boolean> {
   const exists = await db.selectFrom('users').select('id').where('email', '=', DEMO_ACCOUNTS.admin).executeTakeFirst()
