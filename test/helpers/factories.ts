@@ -59,8 +59,16 @@ export async function createArticle (db: Db, over: { code?: string, name?: strin
 
 export async function createOffer (db: Db, articleId: string, supplierId: string, over: { catalogPackPrice?: string, unitsPerPack?: number, moqPacks?: number, packMultiple?: number, leadTimeDays?: number, isActive?: boolean } = {}): Promise<{ id: string }> {
   return await db.insertInto('offers').values({
-    articleId, supplierId, supplierRef: uniq('REF-'), packLabel: 'box of 100', unitsPerPack: over.unitsPerPack ?? 100, catalogPackPrice: over.catalogPackPrice ?? '10.0000',
-    moqPacks: over.moqPacks ?? 1, packMultiple: over.packMultiple ?? 1, leadTimeDays: over.leadTimeDays ?? 0, isActive: over.isActive ?? true
+    articleId,
+    supplierId,
+    supplierRef: uniq('REF-'),
+    packLabel: 'box of 100',
+    unitsPerPack: over.unitsPerPack ?? 100,
+    catalogPackPrice: over.catalogPackPrice ?? '10.0000',
+    moqPacks: over.moqPacks ?? 1,
+    packMultiple: over.packMultiple ?? 1,
+    leadTimeDays: over.leadTimeDays ?? 0,
+    isActive: over.isActive ?? true
   } as never).returning('id').executeTakeFirstOrThrow()
 }
 
@@ -74,8 +82,22 @@ export async function createContract (db: Db, supplierId: string, lines: Contrac
   const seq = await sql<{ n: number }>`SELECT nextval('contract_number_seq')::int AS n`.execute(db)
   const number = `CT-${new Date().getUTCFullYear()}-${String(seq.rows[0]?.n ?? 0).padStart(4, '0')}`
   const c = await db.insertInto('contracts').values({
-    number, supplierId, name: `Contract ${number}`, kind: 'ANNUAL', status, validFrom: over.validFrom ?? '2020-01-01', validUntil: over.validUntil ?? '2099-12-31',
-    feePct: over.feePct ?? '8.00', paymentTerms: null, deliverySlaDays: 7, notes: null, createdBy: creator, approvedBy: approver, approvedAt: approver === null ? null : new Date(), renewedFromId: null, statusReason: null
+    number,
+    supplierId,
+    name: `Contract ${number}`,
+    kind: 'ANNUAL',
+    status,
+    validFrom: over.validFrom ?? '2020-01-01',
+    validUntil: over.validUntil ?? '2099-12-31',
+    feePct: over.feePct ?? '8.00',
+    paymentTerms: null,
+    deliverySlaDays: 7,
+    notes: null,
+    createdBy: creator,
+    approvedBy: approver,
+    approvedAt: approver === null ? null : new Date(),
+    renewedFromId: null,
+    statusReason: null
   } as never).returning(['id', 'number']).executeTakeFirstOrThrow()
   const lineIds: string[] = []
   for (const l of lines) {
