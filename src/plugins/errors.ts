@@ -103,6 +103,8 @@ export function problemBody (e: AppError, request: FastifyRequest): Problem {
 }
 
 export function sendProblem (reply: FastifyReply, e: AppError): FastifyReply {
+  // a handler may have chosen an audience serializer before failing; problems are plain JSON
+  void reply.serializer(JSON.stringify)
   if (e.headers !== undefined) void reply.headers(e.headers)
   if (e.status === 401) void reply.header('www-authenticate', e.code === 'INVALID_TOKEN' ? 'Bearer realm="gestion-emballages", error="invalid_token"' : 'Bearer realm="gestion-emballages"')
   if (e.status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '2')

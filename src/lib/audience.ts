@@ -1,0 +1,51 @@
+// Price visibility (PRODUCT.md §2.2) is enforced by serialization, not by blanking fields: each
+// audience has its own response schema, compiled once, and the route serializes the result with
+// the caller's schema, so a field a party may not see is absent from the JSON whatever the
+// service returned. The route's declared response schema is the union of the views (OpenAPI).
+import type { FastifyReply } from 'fastify'
+import type { TSchema } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import fastJson from 'fast-json-stringify'
+import type { Actor } from './permissions.js'
+
+export type Audience = 'platform' | 'supplier' | 'station'
+
+export function audienceOf (actor: Actor): Audience {
+  if (actor.role === 'STATION') return 'station'
+  if (actor.role === 'SUPPLIER') return 'supplier'
+  return 'platform'
+}
+
+export interface AudienceViews<T extends TSchema = TSchema> {
+  platform: T
+  supplier: T
+  station: T
+}
+
+export interface AudienceSerializer {
+  /** the union of the views, for the route's declared response schema */
+  schema: TSchema
+  /** serializes the handler's result with the caller's view */
+  use: (reply: FastifyReply, actor: Actor) => void
+  /** serializes a value with one view (tests) */
+  serialize: (audience: Audience, value: unknown) => string
+}
+
+/** Compiles one serializer per audience. `refs` are shared schemas referenced by the views. */
+export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []): AudienceSerializer {
+  const schemaRefs = Object.fromEntries(refs.map(r => [String(r.$id), r]))
+  const compiled = {
+    platform: fastJson(views.platform as never, { schema: schemaRefs as never }),
+    supplier: fastJson(views.supplier as never, { schema: schemaRefs as never }),
+    station: fastJson(views.station as never, { schema: schemaRefs as never })
+  }
+  const unique = [...new Set([views.platform, views.supplier, views.station])]
+  return {
+    schema: unique.length === 1 ? unique[0] as TSchema : Type.Union(unique),
+    use (reply, actor) {
+      const fn = compiled[audienceOf(actor)]
+      void reply.serializer((payload: unknown) => fn(payload as never))
+    },
+    serialize (audience, value) { return compiled[audience](value as never) }
+  }
+}
