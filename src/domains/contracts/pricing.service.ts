@@ -1,25 +1,165 @@
-// Price resolution and contract-cap consumption. Implemented by the catalog/contracts work
-// (issue 4); the signatures are the contract the cart and checkout code against.
+// Price resolution and contract-cap consumption (PRODUCT.md §4.2). The cart quote, checkout and
+// the offer views call these; prices are never taken from the client.
+import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
-import type { PriceRequest, ResolvedPrice } from './pricing.types.js'
+import { stationPackPrice } from '../../lib/money.js'
+import { priceKey, type PriceRequest, type ResolvedPrice } from './pricing.types.js'
+
+interface PriceRow {
+  articleId: string
+  supplierId: string
+  articleCode: string
+  articleName: string
+  vatRate: string
+  articleActive: boolean
+  supplierActive: boolean | null
+  offerId: string | null
+  offerActive: boolean | null
+  supplierRef: string | null
+  packLabel: string | null
+  unitsPerPack: number | null
+  moqPacks: number | null
+  packMultiple: number | null
+  leadTimeDays: number | null
+  catalogPackPrice: string | null
+  contractLineId: string | null
+  contractId: string | null
+  contractNumber: string | null
+  contractPackPrice: string | null
+  contractFeePct: string | null
+  remainingPacks: number | null
+  defaultFeePct: string
+  allowCatalogFallback: boolean
+}
 
 /**
  * Resolves the price of every (article, supplier) pair on `onDate` (YYYY-MM-DD) in a constant
  * number of queries. Pairs whose article does not exist are absent from the map.
+ *
+ * One statement whatever the number of items: the pairs are unnested, joined to articles, offers
+ * and suppliers, the covering contract line comes from a LATERAL subquery, and the settings row is
+ * cross-joined. An ACTIVE contract whose validUntil has passed does not cover `onDate`, so a
+ * contract the expiry sweep has not reached yet never prices anything (lazy expiry).
  */
-export async function resolvePrices (_db: Db, _items: readonly PriceRequest[], _onDate: string): Promise<Map<string, ResolvedPrice>> {
-  throw new Error('resolvePrices: not implemented yet (issue 4)')
+export async function resolvePrices (db: Db, items: readonly PriceRequest[], onDate: string): Promise<Map<string, ResolvedPrice>> {
+  const out = new Map<string, ResolvedPrice>()
+  if (items.length === 0) return out
+  const articleIds = items.map(i => i.articleId)
+  const supplierIds = items.map(i => i.supplierId)
+  // Malformed ids would make the uuid[] cast fail the whole batch: such pairs cannot exist anyway.
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+  const keep = articleIds.map((a, i) => UUID.test(a) && UUID.test(supplierIds[i] ?? ''))
+  const aIds = articleIds.filter((_, i) => keep[i])
+  const sIds = supplierIds.filter((_, i) => keep[i])
+  if (aIds.length === 0) return out
+
+  const { rows } = await sql<PriceRow>`
+    WITH req AS (
+      SELECT DISTINCT r.article_id, r.supplier_id
+      FROM unnest(${aIds}::uuid[], ${sIds}::uuid[]) AS r (article_id, supplier_id)
+    )
+    SELECT
+      a.id AS article_id, req.supplier_id, a.code AS article_code, a.name AS article_name, a.vat_rate,
+      a.is_active AS article_active, sup.is_active AS supplier_active,
+      o.id AS offer_id, o.is_active AS offer_active, o.supplier_ref, o.pack_label, o.units_per_pack,
+      o.moq_packs, o.pack_multiple, o.lead_time_days, o.catalog_pack_price,
+      cl.id AS contract_line_id, cl.contract_id, cl.number AS contract_number,
+      cl.pack_price AS contract_pack_price, cl.fee_pct AS contract_fee_pct, cl.remaining_packs,
+      s.default_fee_pct, s.allow_catalog_fallback
+    FROM req
+    JOIN articles a ON a.id = req.article_id
+    CROSS JOIN settings s
+    LEFT JOIN suppliers sup ON sup.id = req.supplier_id
+    LEFT JOIN offers o ON o.article_id = req.article_id AND o.supplier_id = req.supplier_id
+    LEFT JOIN LATERAL (
+      SELECT l.id, l.contract_id, c.number, l.pack_price, c.fee_pct,
+        CASE WHEN l.committed_packs IS NULL THEN NULL
+             ELSE (floor(l.committed_packs * (1 + l.allowance_pct / 100)) - l.ordered_packs)::int END AS remaining_packs
+      FROM contract_lines l
+      JOIN contracts c ON c.id = l.contract_id
+      WHERE l.article_id = req.article_id AND l.supplier_id = req.supplier_id
+        AND c.status = 'ACTIVE' AND c.valid_from <= ${onDate}::date AND c.valid_until >= ${onDate}::date
+      -- approval forbids overlaps, so at most one row qualifies; the order only makes it deterministic
+      ORDER BY c.valid_from DESC, c.id
+      LIMIT 1
+    ) cl ON true
+  `.execute(db)
+
+  for (const r of rows) {
+    let priceSource: ResolvedPrice['priceSource'] = null
+    let supplierPackPrice: string | null = null
+    let feePct = r.defaultFeePct
+    if (r.contractLineId !== null && r.contractPackPrice !== null && r.contractFeePct !== null) {
+      priceSource = 'CONTRACT'
+      supplierPackPrice = r.contractPackPrice
+      feePct = r.contractFeePct
+    } else if (r.allowCatalogFallback && r.catalogPackPrice !== null) {
+      priceSource = 'CATALOG'
+      supplierPackPrice = r.catalogPackPrice
+    }
+    out.set(priceKey(r.articleId, r.supplierId), {
+      articleId: r.articleId,
+      supplierId: r.supplierId,
+      offerId: r.offerId,
+      articleActive: r.articleActive,
+      offerActive: r.offerActive === true,
+      supplierActive: r.supplierActive === true,
+      articleCode: r.articleCode,
+      articleName: r.articleName,
+      vatRate: r.vatRate,
+      supplierRef: r.supplierRef,
+      packLabel: r.packLabel,
+      unitsPerPack: r.unitsPerPack,
+      moqPacks: r.moqPacks,
+      packMultiple: r.packMultiple,
+      leadTimeDays: r.leadTimeDays,
+      priceSource,
+      contractId: priceSource === 'CONTRACT' ? r.contractId : null,
+      contractNumber: priceSource === 'CONTRACT' ? r.contractNumber : null,
+      contractLineId: priceSource === 'CONTRACT' ? r.contractLineId : null,
+      supplierPackPrice,
+      feePct,
+      stationPackPrice: supplierPackPrice === null ? null : stationPackPrice(supplierPackPrice, feePct),
+      remainingPacks: priceSource === 'CONTRACT' ? r.remainingPacks : null
+    })
+  }
+  return out
+}
+
+function assertPacks (packs: number): void {
+  if (!Number.isSafeInteger(packs) || packs < 0) throw new TypeError(`packs must be a non-negative integer, got ${packs}`)
 }
 
 /**
  * Atomically adds `packs` to a contract line's ordered packs when the cap allows it (one guarded
  * UPDATE … WHERE ordered_packs + n <= cap RETURNING). Returns false when the cap would be exceeded.
+ *
+ * Concurrent reservations serialise on the row lock; each re-evaluates the guard against the
+ * committed value, so the sum never exceeds the cap (the CHECK constraint is the last line of
+ * defence). Returns false too when the line does not exist.
  */
-export async function reserveContractPacks (_db: Db, _contractLineId: string, _packs: number): Promise<boolean> {
-  throw new Error('reserveContractPacks: not implemented yet (issue 4)')
+export async function reserveContractPacks (db: Db, contractLineId: string, packs: number): Promise<boolean> {
+  assertPacks(packs)
+  if (packs === 0) return true
+  const { rows } = await sql<{ id: string }>`
+    UPDATE contract_lines SET ordered_packs = ordered_packs + ${packs}::int
+    WHERE id = ${contractLineId}::uuid
+      AND (committed_packs IS NULL OR ordered_packs + ${packs}::int <= floor(committed_packs * (1 + allowance_pct / 100)))
+    RETURNING id
+  `.execute(db)
+  return rows.length === 1
 }
 
-/** Gives packs back to a contract line (cancelled or declined PO, shortfall at close). */
-export async function releaseContractPacks (_db: Db, _contractLineId: string, _packs: number): Promise<void> {
-  throw new Error('releaseContractPacks: not implemented yet (issue 4)')
+/**
+ * Gives packs back to a contract line (cancelled or declined PO, shortfall at close). Floors at 0
+ * so a double release never blocks a cancellation (the total can only be wrong downwards, which
+ * never lets an order exceed the cap).
+ */
+export async function releaseContractPacks (db: Db, contractLineId: string, packs: number): Promise<void> {
+  assertPacks(packs)
+  if (packs === 0) return
+  await sql`
+    UPDATE contract_lines SET ordered_packs = greatest(ordered_packs - ${packs}::int, 0)
+    WHERE id = ${contractLineId}::uuid
+  `.execute(db)
 }
