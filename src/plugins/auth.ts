@@ -58,7 +58,9 @@ async function loadGuard (app: FastifyInstance, guard: MemoryTokenGuard): Promis
   guard.replaceAll(rows.rows.map(r => [r.id, r.isActive ? (r.afterMs ?? -Infinity) : Infinity]))
 }
 
-function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectionString: string): () => Promise<void> {
+function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectionString: string): { stop: () => Promise<void>, loaded: Promise<void> } {
+  let markLoaded: () => void = () => {}
+  const loaded = new Promise<void>(resolve => { markLoaded = resolve })
   let client: pg.Client | undefined
   let stopped = false
   let timer: NodeJS.Timeout | undefined
@@ -80,6 +82,7 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
       client = c
       if (stopped) { await c.end(); return }
       await loadGuard(app, guard)
+      markLoaded()
     } catch (err) {
       app.log.warn({ err }, 'token listener could not connect; retrying')
       c.removeAllListeners('end')
@@ -88,13 +91,14 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
     }
   }
   void connect()
-  return async () => {
+  const stop = async (): Promise<void> => {
     stopped = true
     if (timer !== undefined) clearTimeout(timer)
     const c = client
     client = undefined
     if (c !== undefined) await c.end().catch(() => {})
   }
+  return { stop, loaded }
 }
 
 export interface AuthOptions { connectionString: string }
@@ -110,8 +114,14 @@ export default fp<AuthOptions>(async function authPlugin (app, opts) {
   app.decorate('tokenGuard', guard)
   let stop: (() => Promise<void>) | undefined
   app.addHook('onReady', async () => {
-    await loadGuard(app, guard)
-    stop = startListener(app, guard, opts.connectionString)
+    // The listener loads the map once connected and after every reconnect. Boot waits for the
+    // first load, but only briefly: a database that is down at boot must not keep the service
+    // from starting (every route needing data answers 503 until it is back).
+    const listener = startListener(app, guard, opts.connectionString)
+    stop = listener.stop
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([listener.loaded, new Promise<void>(resolve => { timer = setTimeout(resolve, app.conf.DATABASE_CONNECT_TIMEOUT_MS) })])
+    clearTimeout(timer)
   })
   app.addHook('onClose', async () => { await stop?.() })
 }, { name: 'auth', dependencies: ['errors'] })

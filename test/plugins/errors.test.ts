@@ -1,0 +1,85 @@
+// Problem details for every failure mode the framework and the database can produce.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Type } from '@sinclair/typebox'
+import type { App } from '../../src/lib/route.js'
+import { mapDatabaseError, toAppError } from '../../src/plugins/errors.js'
+import { ProblemRef } from '../../src/lib/schemas.js'
+import { bearer, buildTestApp, expectProblem, tokenFor } from '../helpers/app.js'
+
+let app: App
+let token: string
+beforeAll(async () => {
+  app = await buildTestApp({ BODY_LIMIT_BYTES: 2048 })
+  app.post('/v1/test-echo', {
+    config: { access: 'articles:write', audit: { skip: 'test route without side effects' } },
+    schema: {
+      body: Type.Object({ n: Type.Integer({ minimum: 1 }), when: Type.Optional(Type.String({ format: 'date' })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ n: Type.Integer() }), '4xx': ProblemRef, '5xx': ProblemRef }
+    }
+  }, async (request) => ({ n: request.body.n }))
+  app.get('/v1/test-boom', { config: { access: 'articles:read' }, schema: { response: { '5xx': ProblemRef } } }, async () => {
+    throw new Error('secret internal detail: SELECT * FROM users')
+  })
+  app.get('/v1/test-pg/:code', { config: { access: 'articles:read' }, schema: { response: { '4xx': ProblemRef, '5xx': ProblemRef } } }, async (request) => {
+    throw Object.assign(new Error('pg'), { code: (request.params as { code: string }).code, constraint: 'some_constraint' })
+  })
+  await app.ready()
+  token = tokenFor(app, { role: 'ADMIN' })
+})
+afterAll(async () => { await app.close() })
+
+const echo = (payload: string, contentType = 'application/json') =>
+  app.inject({ method: 'POST', url: '/v1/test-echo', headers: { ...bearer(token), 'content-type': contentType }, payload })
+
+describe('errors plugin', () => {
+  it('answers 404 problem details for unknown routes', async () => {
+    const body = expectProblem(await app.inject({ method: 'GET', url: '/v1/nope?x=1' }), 404, 'ROUTE_NOT_FOUND')
+    expect(body.instance).toBe('/v1/nope')
+    expect(body.type).toBe('https://gestion-emballages.dev/problems/route-not-found')
+  })
+
+  it('answers 400 for malformed JSON, an empty body and schema violations with pointers', async () => {
+    expectProblem(await echo('{"n":'), 400, 'MALFORMED_JSON')
+    expectProblem(await echo(''), 400)
+    const body = expectProblem(await echo('{"n":0}'), 400, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual([expect.objectContaining({ pointer: '/n', code: 'INVALID_MINIMUM' })])
+    const missing = expectProblem(await echo('{}'), 400, 'VALIDATION_FAILED')
+    expect(missing.errors).toEqual([expect.objectContaining({ pointer: '/n', code: 'INVALID_REQUIRED' })])
+    expectProblem(await echo('{"n":"1"}'), 400, 'VALIDATION_FAILED') // bodies are never coerced
+    expectProblem(await echo('{"n":1,"when":"2026-13-45"}'), 400, 'VALIDATION_FAILED')
+    expect((await echo('{"n":1,"when":"2026-12-31"}')).statusCode).toBe(200)
+  })
+
+  it('answers 415 for other media types and 413 for oversized bodies', async () => {
+    expectProblem(await echo('n=1', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectProblem(await echo(JSON.stringify({ n: 1, pad: 'x'.repeat(5000) })), 413, 'PAYLOAD_TOO_LARGE')
+  })
+
+  it('hides internal details of 5xx but carries the request id', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/test-boom', headers: { ...bearer(token), 'x-request-id': 'trace-me-1' } })
+    const body = expectProblem(res, 500, 'INTERNAL_ERROR')
+    expect(res.body).not.toContain('SELECT')
+    expect(body.requestId).toBe('trace-me-1')
+    expect(res.headers['x-request-id']).toBe('trace-me-1')
+  })
+
+  it('maps PostgreSQL errors in one place', async () => {
+    const cases: Array<[string, number, string]> = [
+      ['23505', 409, 'DUPLICATE'], ['23503', 422, 'REFERENCE_NOT_FOUND'], ['23514', 422, 'CONSTRAINT_VIOLATED'],
+      ['23502', 422, 'CONSTRAINT_VIOLATED'], ['23P01', 409, 'CONFLICT'], ['22003', 422, 'CONSTRAINT_VIOLATED'],
+      ['40001', 409, 'CONCURRENT_UPDATE'], ['40P01', 409, 'CONCURRENT_UPDATE'], ['55P03', 409, 'CONCURRENT_UPDATE'],
+      ['57014', 503, 'SERVICE_UNAVAILABLE'], ['53300', 503, 'SERVICE_UNAVAILABLE'], ['57P01', 503, 'SERVICE_UNAVAILABLE'], ['08006', 503, 'SERVICE_UNAVAILABLE']
+    ]
+    for (const [code, status, problemCode] of cases) {
+      const res = await app.inject({ method: 'GET', url: `/v1/test-pg/${code}`, headers: bearer(token) })
+      expectProblem(res, status, problemCode)
+      if (status === 503) expect(res.headers['retry-after']).toBeDefined()
+    }
+    expect(mapDatabaseError({ code: '42P01' })).toBeUndefined()
+    expect(mapDatabaseError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' })?.status).toBe(503)
+    expect(mapDatabaseError({ message: 'timeout exceeded when trying to connect' })?.status).toBe(503)
+    expect(toAppError(Object.assign(new Error('x'), { statusCode: 418 })).status).toBe(400)
+    expect(toAppError(Object.assign(new Error('x'), { statusCode: 503 })).status).toBe(503)
+    expect(toAppError(Object.assign(new Error('Too many'), { statusCode: 429 })).code).toBe('RATE_LIMITED')
+  })
+})
