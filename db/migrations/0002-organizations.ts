@@ -16,6 +16,8 @@ export async function up (db: Kysely<any>): Promise<void> {
     );
     CREATE UNIQUE INDEX station_groups_name ON station_groups (lower(name));
     CREATE INDEX station_groups_list ON station_groups (name, id);
+    CREATE INDEX station_groups_active ON station_groups (is_active, name, id);
+    CREATE INDEX station_groups_name_trgm ON station_groups USING gin (name gin_trgm_ops);
 
     CREATE TABLE stations (
       id uuid PRIMARY KEY REFERENCES organizations (id),
@@ -32,7 +34,9 @@ export async function up (db: Kysely<any>): Promise<void> {
     CREATE INDEX stations_group ON stations (group_id, name, id);
     CREATE INDEX stations_name ON stations (name, id);
     CREATE INDEX stations_city ON stations (lower(city), name, id);
+    CREATE INDEX stations_active ON stations (is_active, name, id);
     CREATE INDEX stations_name_trgm ON stations USING gin (name gin_trgm_ops);
+    CREATE INDEX stations_code_trgm ON stations USING gin (code gin_trgm_ops);
 
     CREATE TABLE suppliers (
       id uuid PRIMARY KEY REFERENCES organizations (id),
@@ -47,6 +51,7 @@ export async function up (db: Kysely<any>): Promise<void> {
     );
     CREATE UNIQUE INDEX suppliers_siret ON suppliers (siret) WHERE siret IS NOT NULL;
     CREATE INDEX suppliers_name ON suppliers (name, id);
+    CREATE INDEX suppliers_active ON suppliers (is_active, name, id);
     CREATE INDEX suppliers_name_trgm ON suppliers USING gin (name gin_trgm_ops);
 
     CREATE TABLE supplier_sites (
@@ -59,7 +64,7 @@ export async function up (db: Kysely<any>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX supplier_sites_supplier ON supplier_sites (supplier_id, id);
+    CREATE INDEX supplier_sites_supplier ON supplier_sites (supplier_id, name, id);
     CREATE UNIQUE INDEX supplier_sites_one_primary ON supplier_sites (supplier_id) WHERE is_primary;
 
     CREATE TABLE contacts (
@@ -73,7 +78,7 @@ export async function up (db: Kysely<any>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX contacts_org ON contacts (organization_id, id);
+    CREATE INDEX contacts_org ON contacts (organization_id, full_name, id);
     CREATE UNIQUE INDEX contacts_one_primary ON contacts (organization_id) WHERE is_primary AND is_active;
 
     CREATE TABLE password_reset_tokens (

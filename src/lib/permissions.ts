@@ -20,10 +20,15 @@ export const PERMISSIONS = {
   'users:write': STAFF,
   'users:erase': [A],
   'organizations:read': EVERYONE,
+  // suppliers see active stations and their own supplier, never the station groups (§2.1)
+  'station_groups:read': [A, M, H, S],
   'organizations:create': [A, M],
   'organizations:update': [A, M, H, S, P],
   'organizations:activate': [A, M],
-  'contacts:write': EVERYONE,
+  // creating / deleting sites and contacts: HANDLER may only update (§2.1 "update only");
+  // STATION and SUPPLIER are narrowed to their own organization by the service
+  'sites:write': [A, M, P],
+  'contacts:write': [A, M, S, P],
   'articles:read': EVERYONE,
   'articles:write': STAFF,
   'offers:read': EVERYONE,
