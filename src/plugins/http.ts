@@ -25,6 +25,15 @@ export default fp(async function httpPlugin (app) {
     if (request.url.startsWith('/v1/')) void reply.header('cache-control', 'no-store')
     done()
   })
+  // While closing, responses still in flight tell keep-alive clients to hang up, otherwise the
+  // server would wait for their idle sockets (up to the keep-alive timeout) before exiting.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', function (_request, reply, payload, done) {
+    if (closing) void reply.header('connection', 'close')
+    done(null, payload)
+  })
+
   const maxDelay = app.conf.MAX_EVENT_LOOP_DELAY_MS
   if (maxDelay > 0) {
     await app.register(underPressure, {
