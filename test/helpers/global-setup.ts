@@ -1,7 +1,7 @@
 // Test database: TEST_DATABASE_URL or DATABASE_URL when set, else an embedded PostgreSQL started
 // for this run. Migrations run once into a template database; each worker clones it. Names carry
 // this run's pid so parallel runs on one server never collide; everything is dropped at the end.
-import { mkdtemp } from 'node:fs/promises'
+import { chmod, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -29,6 +29,8 @@ export default async function setup (project: TestProject): Promise<() => Promis
   let embedded: EmbeddedDb | undefined
   if (serverUrl === undefined || serverUrl === '') {
     const dir = await mkdtemp(join(tmpdir(), 'ge-test-pg-'))
+    // PostgreSQL runs as the postgres OS user when we are root: it must be able to reach its folder
+    await chmod(dir, 0o755)
     embedded = await startEmbeddedPostgres({ dir: join(dir, 'data'), persistent: false })
     serverUrl = embedded.url
   }
