@@ -1,0 +1,233 @@
+// Checkout: cart → one master order + one purchase order per supplier (PRODUCT.md §5.2), all in
+// the caller's transaction (the audit plugin's, which also holds the Idempotency-Key claim).
+//
+// Round trips are the cost of an audited write, so the work is shaped around them: lock the cart,
+// read its lines, resolve every price in one statement, reserve each capped contract line (one
+// guarded UPDATE per line, in a fixed order), then insert the master order, its purchase orders,
+// every frozen line, the status history and close the cart in ONE statement, and write the outbox
+// events in one more. Ids are generated here so that single statement needs no RETURNING chain.
+import { sql } from 'kysely'
+import type { Db } from '../../db/index.js'
+import type { Actor } from '../../lib/permissions.js'
+import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
+import { problem, type ProblemItem } from '../../lib/problems.js'
+import { emitEvents } from '../../lib/outbox.js'
+import { reserveContractPacks, resolvePrices } from '../contracts/pricing.service.js'
+import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
+import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
+import { uuidv7 } from '../orders/ids.js'
+import { assertStationInScope, lineProblems, todayUtc, type CartLineRow } from './carts.service.js'
+
+interface FrozenLine extends PurchaseOrderLineView {
+  purchaseOrderId: string
+  supplierId: string
+}
+
+export async function checkoutCart (db: Db, actor: Actor, stationId: string): Promise<MasterOrderView> {
+  await assertStationInScope(db, actor, stationId)
+
+  // 1. Lock the station's latest cart. Concurrent checkouts queue here; once the first commits,
+  // the others see the cart CHECKED_OUT. The lines are read in a second statement, after the lock,
+  // so a line change committed while we waited is never missed.
+  const locked = await sql<{ id: string, status: 'OPEN' | 'CHECKED_OUT' }>`
+    SELECT id, status FROM carts WHERE station_id = ${stationId}::uuid
+    ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE`.execute(db)
+  const cart = locked.rows[0]
+  if (cart === undefined) throw problem('CART_EMPTY', 'The cart is empty')
+  if (cart.status === 'CHECKED_OUT') throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
+  const lines = await db.selectFrom('cartLines').select(['id', 'articleId', 'supplierId', 'packs', 'desiredDeliveryDate', 'note'])
+    .where('cartId', '=', cart.id).orderBy('createdAt').orderBy('id').execute()
+  if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
+
+  // 2. Re-validate and price every line; any problem rejects the whole checkout with all of them.
+  const today = todayUtc()
+  const prices = await resolvePrices(db, lines, today)
+  const problems = lineProblems(lines, prices, today)
+  const errors: ProblemItem[] = problems.flatMap((ps, i) => ps.map(p => ({ pointer: `/lines/${i}${p.pointer}`, code: p.code, detail: p.detail })))
+  if (errors.length > 0) {
+    throw problem('CHECKOUT_REJECTED', `${new Set(errors.map(e => e.pointer.split('/')[2])).size} line(s) cannot be ordered`, { errors })
+  }
+  const priced = lines.map(l => ({ line: l, price: prices.get(priceKey(l.articleId, l.supplierId)) as ResolvedPrice }))
+
+  // 3. Consume contract caps atomically, one guarded UPDATE per contract line, in id order so two
+  // checkouts sharing lines cannot deadlock. A refusal throws: the transaction rolls back every
+  // reservation already made.
+  const perContractLine = new Map<string, number>()
+  for (const { line, price } of priced) {
+    if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
+  }
+  for (const contractLineId of [...perContractLine.keys()].sort()) {
+    const packs = perContractLine.get(contractLineId) as number
+    if (!await reserveContractPacks(db, contractLineId, packs)) {
+      const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId === contractLineId
+        ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
+        : [])
+      throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${priced.find(p => p.price.contractLineId === contractLineId)?.price.contractNumber ?? ''}`.trim(), { errors: capErrors })
+    }
+  }
+
+  // 4. Group by supplier (in cart order) and freeze the lines (§4.3) and totals (§4.4).
+  const masterOrderId = uuidv7()
+  const bySupplier = new Map<string, Array<{ line: CartLineRow, price: ResolvedPrice }>>()
+  for (const p of priced) {
+    const group = bySupplier.get(p.line.supplierId)
+    if (group === undefined) bySupplier.set(p.line.supplierId, [p])
+    else group.push(p)
+  }
+  const pos = [...bySupplier.entries()].map(([supplierId, group]) => {
+    const id = uuidv7()
+    const frozen: FrozenLine[] = group.map(({ line, price }, i) => ({
+      id: uuidv7(),
+      purchaseOrderId: id,
+      supplierId,
+      lineNo: i + 1,
+      articleId: line.articleId,
+      articleCode: price.articleCode,
+      articleName: price.articleName,
+      supplierRef: price.supplierRef ?? '',
+      packLabel: price.packLabel ?? '',
+      unitsPerPack: price.unitsPerPack ?? 1,
+      vatRate: price.vatRate,
+      priceSource: price.priceSource as 'CONTRACT' | 'CATALOG',
+      contractLineId: price.contractLineId,
+      packs: line.packs,
+      desiredDeliveryDate: line.desiredDeliveryDate,
+      confirmedDeliveryDate: null,
+      packsReceived: null,
+      discrepancy: null,
+      supplierPackPrice: price.supplierPackPrice as string,
+      supplierLineNet: lineNet(price.supplierPackPrice as string, line.packs),
+      feePct: price.feePct,
+      stationPackPrice: price.stationPackPrice as string,
+      lineNet: lineNet(price.stationPackPrice as string, line.packs)
+    }))
+    const supplierTotals = documentTotals(frozen.map(l => ({ net: l.supplierLineNet, vatRate: l.vatRate })))
+    const stationTotals = documentTotals(frozen.map(l => ({ net: l.lineNet, vatRate: l.vatRate })))
+    return { id, supplierId, lines: frozen, supplierTotals, stationTotals }
+  })
+  const moSupplier = addTotals(pos.map(p => p.supplierTotals))
+  const moStation = addTotals(pos.map(p => p.stationTotals))
+  const allLines = pos.flatMap(p => p.lines)
+
+  // 5. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
+  // status history, and the cart closed and linked. Foreign keys between the CTEs are checked at
+  // the end of the statement.
+  const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }>`
+    WITH mseq AS (SELECT nextval('master_order_number_seq') AS n),
+    mo AS (
+      INSERT INTO master_orders (id, number, station_id, cart_id, status, supplier_count,
+        supplier_net, supplier_vat, supplier_gross, station_net, station_vat, station_gross, created_by)
+      SELECT ${masterOrderId}::uuid, 'MO-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
+        ${stationId}::uuid, ${cart.id}::uuid, 'PLACED', ${pos.length}::int,
+        ${moSupplier.net}::numeric, ${moSupplier.vat}::numeric, ${moSupplier.gross}::numeric,
+        ${moStation.net}::numeric, ${moStation.vat}::numeric, ${moStation.gross}::numeric, ${actor.userId}::uuid
+      FROM mseq
+      RETURNING number, created_at
+    ),
+    pseq AS (
+      SELECT x.*, nextval('purchase_order_number_seq') AS n
+      FROM unnest(${pos.map(p => p.id)}::uuid[], ${pos.map(p => p.supplierId)}::uuid[],
+        ${pos.map(p => p.supplierTotals.net)}::numeric[], ${pos.map(p => p.supplierTotals.vat)}::numeric[], ${pos.map(p => p.supplierTotals.gross)}::numeric[],
+        ${pos.map(p => p.stationTotals.net)}::numeric[], ${pos.map(p => p.stationTotals.vat)}::numeric[], ${pos.map(p => p.stationTotals.gross)}::numeric[])
+        AS x(id, supplier_id, sn, sv, sg, tn, tv, tg)
+    ),
+    po AS (
+      INSERT INTO purchase_orders (id, number, master_order_id, station_id, supplier_id,
+        supplier_net, supplier_vat, supplier_gross, station_net, station_vat, station_gross, created_by)
+      SELECT id, 'PO-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
+        ${masterOrderId}::uuid, ${stationId}::uuid, supplier_id, sn, sv, sg, tn, tv, tg, ${actor.userId}::uuid
+      FROM pseq
+      RETURNING id, number
+    ),
+    pol AS (
+      INSERT INTO purchase_order_lines (id, purchase_order_id, line_no, station_id, supplier_id, article_id, contract_line_id,
+        article_code, article_name, supplier_ref, pack_label, units_per_pack, supplier_pack_price, fee_pct, station_pack_price,
+        vat_rate, price_source, packs_ordered, supplier_line_net, station_line_net, desired_delivery_date)
+      SELECT id, po_id, line_no, ${stationId}::uuid, supplier_id, article_id, contract_line_id,
+        article_code, article_name, supplier_ref, pack_label, units_per_pack, supplier_pack_price, fee_pct, station_pack_price,
+        vat_rate, price_source, packs, supplier_line_net, station_line_net, desired_delivery_date
+      FROM unnest(
+        ${allLines.map(l => l.id)}::uuid[], ${allLines.map(l => l.purchaseOrderId)}::uuid[], ${allLines.map(l => l.lineNo)}::int[],
+        ${allLines.map(l => l.supplierId)}::uuid[], ${allLines.map(l => l.articleId)}::uuid[], ${allLines.map(l => l.contractLineId)}::uuid[],
+        ${allLines.map(l => l.articleCode)}::text[], ${allLines.map(l => l.articleName)}::text[], ${allLines.map(l => l.supplierRef)}::text[],
+        ${allLines.map(l => l.packLabel)}::text[], ${allLines.map(l => l.unitsPerPack)}::int[], ${allLines.map(l => l.supplierPackPrice)}::numeric[],
+        ${allLines.map(l => l.feePct)}::numeric[], ${allLines.map(l => l.stationPackPrice)}::numeric[], ${allLines.map(l => l.vatRate)}::numeric[],
+        ${allLines.map(l => l.priceSource)}::text[], ${allLines.map(l => l.packs)}::int[], ${allLines.map(l => l.supplierLineNet)}::numeric[],
+        ${allLines.map(l => l.lineNet)}::numeric[], ${allLines.map(l => l.desiredDeliveryDate)}::date[])
+        AS x(id, po_id, line_no, supplier_id, article_id, contract_line_id, article_code, article_name, supplier_ref, pack_label,
+          units_per_pack, supplier_pack_price, fee_pct, station_pack_price, vat_rate, price_source, packs, supplier_line_net,
+          station_line_net, desired_delivery_date)
+    ),
+    ev AS (
+      INSERT INTO purchase_order_events (purchase_order_id, from_status, to_status, actor_user_id, actor_role)
+      SELECT id, NULL, 'PLACED', ${actor.userId}::uuid, ${actor.role} FROM unnest(${pos.map(p => p.id)}::uuid[]) AS x(id)
+    ),
+    closed AS (
+      UPDATE carts SET status = 'CHECKED_OUT', master_order_id = ${masterOrderId}::uuid, checked_out_at = now(), version = version + 1, updated_at = now()
+      WHERE id = ${cart.id}::uuid
+    )
+    SELECT (SELECT number FROM mo) AS mo_number, (SELECT created_at FROM mo) AS created_at,
+      (SELECT json_agg(json_build_object('id', id, 'number', number)) FROM po) AS pos`.execute(db)
+  const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }
+  const numbers = new Map(out.pos.map(p => [p.id, p.number]))
+
+  // 6. Outbox: the station hears about the master order, each supplier about its own PO only.
+  await emitEvents(db, [
+    { type: 'master_order.created', organizationIds: [stationId], payload: { masterOrderId, number: out.moNumber, stationId, purchaseOrderIds: pos.map(p => p.id) } },
+    ...pos.map(p => ({
+      type: 'purchase_order.placed',
+      organizationIds: [stationId, p.supplierId],
+      payload: { purchaseOrderId: p.id, number: numbers.get(p.id) as string, stationId, supplierId: p.supplierId, status: 'PLACED', version: 1 }
+    }))
+  ])
+
+  const createdAt = out.createdAt
+  const purchaseOrders: PurchaseOrderView[] = pos.map(p => ({
+    id: p.id,
+    number: numbers.get(p.id) as string,
+    masterOrderId,
+    stationId,
+    supplierId: p.supplierId,
+    status: 'PLACED',
+    currency: 'EUR',
+    totals: { ...p.stationTotals, currency: 'EUR' },
+    supplierTotals: { ...p.supplierTotals, currency: 'EUR' },
+    marginNet: margin(p.stationTotals.net, p.supplierTotals.net),
+    invoicedTotals: null,
+    invoicedSupplierTotals: null,
+    carrier: null,
+    trackingNumber: null,
+    deliveryNoteDocumentId: null,
+    signedDeliveryNoteDocumentId: null,
+    invoiceNumber: null,
+    invoiceDate: null,
+    statusReason: null,
+    createdAt,
+    confirmedAt: null,
+    shippedAt: null,
+    receivedAt: null,
+    closedAt: null,
+    invoicedAt: null,
+    archivedAt: null,
+    cancelledAt: null,
+    updatedAt: createdAt,
+    version: 1,
+    lines: p.lines.map(({ purchaseOrderId: _po, supplierId: _s, ...l }) => l)
+  }))
+  purchaseOrders.sort((a, b) => (a.number < b.number ? -1 : 1))
+  return {
+    id: masterOrderId,
+    number: out.moNumber,
+    stationId,
+    cartId: cart.id,
+    status: 'PLACED',
+    supplierCount: pos.length,
+    totals: { ...moStation, currency: 'EUR' },
+    supplierTotals: { ...moSupplier, currency: 'EUR' },
+    marginNet: margin(moStation.net, moSupplier.net),
+    createdAt,
+    updatedAt: createdAt,
+    version: 1,
+    purchaseOrders
+  }
+}
