@@ -49,8 +49,9 @@ async function emptyBodyAsObject (request: { body: unknown }): Promise<void> {
 /** Serializes a single read with the caller's view and answers 304 when the ETag matches. */
 function sendViewed<F extends { version: number }, B extends { version: number }> (
   request: Parameters<typeof actorOf>[0], reply: FastifyReply, viewed: svc.Viewed<F, B>, full: AudienceSerializer, brief: AudienceSerializer
-): F | B | null {
-  if (withEtag(request, reply, viewed.value.version)) return null
+): F | B | FastifyReply {
+  // a 304 carries no body at all (returning null would serialize "null")
+  if (withEtag(request, reply, viewed.value.version)) return reply.send()
   ;(viewed.full ? full : brief).use(reply, actorOf(request))
   return viewed.value
 }

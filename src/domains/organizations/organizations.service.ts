@@ -286,13 +286,11 @@ export async function deactivateStation (db: Db, actor: Actor, id: string, expec
 /** Activates the station only (its users stay inactive); its group must be active. */
 export async function activateStation (db: Db, actor: Actor, id: string, expected?: number): Promise<Cascade<StationT>> {
   requireRole(actor, ADMIN_MANAGER, 'activate stations')
-  const cur = await db.selectFrom('stations as s').leftJoin('stationGroups as g', 'g.id', 's.groupId')
-    .select(['s.version', 's.isActive', 'g.isActive as groupActive'])
-    .where('s.id', '=', id).forNoKeyUpdate('s').forShare('g').executeTakeFirst()
+  const cur = await db.selectFrom('stations').select(['version', 'isActive', 'groupId']).where('id', '=', id).forNoKeyUpdate().executeTakeFirst()
   if (cur === undefined) throw notFound('Station')
   checkVersion(cur.version, expected)
   if (cur.isActive) return { value: await stationById(db, id), changes: { isActive: true, unchanged: true } }
-  if (cur.groupActive === false) throw problem('BUSINESS_RULE_VIOLATED', 'The station\'s group is inactive; activate the group first')
+  if (cur.groupId !== null) await requireActiveGroup(db, cur.groupId)
   const row = await db.updateTable('stations').set({ isActive: true, ...bump }).where('id', '=', id).returning(STATION_COLS).executeTakeFirstOrThrow()
   return { value: toStation(row), changes: { isActive: true } }
 }
