@@ -5,6 +5,17 @@ import type { Db } from '../../db/index.js'
 import { stationPackPrice } from '../../lib/money.js'
 import { priceKey, type PriceRequest, type ResolvedPrice } from './pricing.types.js'
 
+const PARIS_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' })
+
+/**
+ * Today's business date (YYYY-MM-DD) in France, where the stations and the contracts live: a
+ * contract valid until 31 December still prices an order placed at 00:30 Paris time on that day
+ * even though UTC is still the 30th, and stops at midnight Paris time.
+ */
+export function businessDate (now: Date = new Date()): string {
+  return PARIS_DATE.format(now)
+}
+
 interface PriceRow {
   articleId: string
   supplierId: string
