@@ -39,7 +39,10 @@ export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []):
     supplier: fastJson(views.supplier as never, { schema: schemaRefs as never }),
     station: fastJson(views.station as never, { schema: schemaRefs as never })
   }
-  const unique = [...new Set([views.platform, views.supplier, views.station])]
+  // views that are structurally identical (e.g. a list every audience sees in full) appear once
+  const byShape = new Map<string, TSchema>()
+  for (const v of [views.platform, views.supplier, views.station]) byShape.set(JSON.stringify(v), v)
+  const unique = [...byShape.values()]
   return {
     schema: unique.length === 1 ? unique[0] as TSchema : Type.Union(unique),
     use (reply, actor) {
