@@ -1,0 +1,81 @@
+// Request and response schemas of sign-in, sessions and the caller. No response schema has a
+// password hash, and refresh tokens appear only in the token responses that issue them.
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { ROLES } from '../../lib/permissions.js'
+import { DateTime, Uuid } from '../../lib/schemas.js'
+
+export const RoleSchema = Type.Union(ROLES.map(r => Type.Literal(r)), { description: 'ADMIN, MANAGER, HANDLER (platform), STATION or SUPPLIER' })
+export const OrganizationKindSchema = Type.Union([Type.Literal('PLATFORM'), Type.Literal('STATION'), Type.Literal('SUPPLIER')])
+
+export const Email = (opts: Record<string, unknown> = {}) => Type.String({ format: 'email', minLength: 3, maxLength: 254, ...opts })
+/** Password inputs: the policy (12–128 characters, not common) answers 422 WEAK_PASSWORD; the schema only caps the size. */
+export const PasswordInput = (opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: 512, ...opts })
+/** Opaque refresh and reset tokens: 43 base64url characters when issued by this service. */
+export const OpaqueToken = (opts: Record<string, unknown> = {}) => Type.String({ minLength: 16, maxLength: 256, pattern: '^[A-Za-z0-9_-]+$', ...opts })
+
+export const LoginBody = Type.Object({
+  email: Email(),
+  password: PasswordInput()
+}, { additionalProperties: false, examples: [{ email: 'ops@bluewhale.example', password: 'demo-packaging-2026' }] })
+
+export const RefreshBody = Type.Object({
+  refreshToken: OpaqueToken()
+}, { additionalProperties: false, examples: [{ refreshToken: 'q2i0Y1m3…' }] })
+
+export const SessionUserSchema = Type.Object({
+  id: Uuid(),
+  email: Type.String(),
+  fullName: Type.String(),
+  role: RoleSchema,
+  organizationId: Uuid()
+}, { $id: 'SessionUser' })
+
+export const TokenResponse = Type.Object({
+  accessToken: Type.String({ description: 'JWT (HS256) to send as Authorization: Bearer' }),
+  refreshToken: Type.String({ description: 'Opaque, single-use; rotate it with POST /v1/auth/refresh' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Access-token lifetime in seconds' }),
+  user: Type.Ref(SessionUserSchema)
+}, { $id: 'TokenResponse' })
+
+export const MeSchema = Type.Object({
+  id: Uuid(),
+  email: Type.String(),
+  fullName: Type.String(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  role: RoleSchema,
+  organizationId: Uuid(),
+  organization: Type.Object({ id: Uuid(), kind: OrganizationKindSchema, name: Type.String() }),
+  isActive: Type.Boolean(),
+  lastLoginAt: Type.Union([DateTime(), Type.Null()]),
+  passwordChangedAt: DateTime(),
+  createdAt: DateTime(),
+  version: Type.Integer()
+}, { $id: 'Me' })
+
+export const ChangePasswordBody = Type.Object({
+  currentPassword: PasswordInput(),
+  newPassword: PasswordInput({ description: '12–128 characters, not a common password, not containing the email name' }),
+  refreshToken: Type.Optional(OpaqueToken({ description: "This device's refresh token: its session is kept, every other session is revoked" }))
+}, { additionalProperties: false, examples: [{ currentPassword: 'my old long passphrase', newPassword: 'a new and much longer passphrase' }] })
+
+export const ResetRequestBody = Type.Object({
+  email: Email()
+}, { additionalProperties: false, examples: [{ email: 'anne@st-anjou.example' }] })
+
+export const ResetConfirmBody = Type.Object({
+  token: OpaqueToken(),
+  newPassword: PasswordInput({ description: '12–128 characters, not a common password, not containing the email name' })
+}, { additionalProperties: false, examples: [{ token: 'Zk1v…', newPassword: 'a new and much longer passphrase' }] })
+
+export const Accepted = Type.Object({ message: Type.String() }, { $id: 'Accepted' })
+
+/** Actions without input: no body, or an empty JSON object (unknown fields are rejected). */
+export const EmptyBody = Type.Object({}, { additionalProperties: false })
+
+/** preValidation hook of EmptyBody routes: a request without a body counts as `{}`. */
+export function missingBodyAsEmpty (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.body === undefined || request.body === null) request.body = {}
+  done()
+}

@@ -1,0 +1,370 @@
+// Sign-in, sessions and passwords (PRODUCT.md §13). Security decisions live here:
+//
+// - Refresh tokens are 256 random bits, opaque (never JWTs, so they can never pass as access
+//   tokens), stored only as SHA-256 hashes. A session family is one sign-in on one device; every
+//   refresh rotates the token inside the family with one guarded UPDATE, so of two concurrent
+//   refreshes with the same token exactly one wins. Presenting a token that was already rotated is
+//   treated as theft: the whole family is revoked, the user's access tokens too, and it is audited.
+//   Every row of a family carries the family's absolute expiry (sign-in + REFRESH_TOKEN_TTL_DAYS).
+// - Access-token revocation goes through users.tokens_valid_after / is_active: a trigger tells
+//   every instance (src/plugins/auth.ts), so nothing here reads the database per request.
+// - Lockout: settings.lockout_threshold failures within settings.lockout_minutes lock the account
+//   for lockout_minutes. There is no dedicated "first failure" column, so while the account is not
+//   locked and failed_logins > 0, users.locked_until holds the instant the current run of failures
+//   started (a past instant, so `locked_until > now()` — "locked" — stays false). One UPDATE does
+//   the counting under the row lock, so parallel guesses cannot slip past the threshold.
+// - Unknown emails run one argon2 verification against a dummy hash, so their status, body and
+//   cost match a wrong password.
+// - Failed attempts are security events whose audit rows must commit although the answer is an
+//   error; that is why these functions open their own transactions (their routes are not wrapped
+//   by the audit plugin).
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
+import type { Db } from '../../db/index.js'
+import type { Actor, OrganizationKind, Role } from '../../lib/permissions.js'
+import { AppError } from '../../lib/problems.js'
+import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from '../../lib/password.js'
+import { emitEvents } from '../../lib/outbox.js'
+import { appendAuditEvent } from '../audit/audit.service.js'
+
+export const MAX_LIVE_SESSIONS = 5
+export const RESET_TOKEN_TTL_MINUTES = 30
+
+/** Where a request came from, for sessions and audit events. */
+export interface RequestContext {
+  requestId: string
+  ip: string
+  userAgent: string | null
+}
+
+export interface SessionUser {
+  id: string
+  email: string
+  fullName: string
+  role: Role
+  organizationId: string
+}
+
+/** A signed-in session: the route signs the access token for `actor`. */
+export interface IssuedSession {
+  actor: Actor
+  user: SessionUser
+  refreshToken: string
+}
+
+export function sha256 (value: string): string {
+  return createHash('sha256').update(value).digest('hex')
+}
+
+function newOpaqueToken (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+let dummyHash: Promise<string> | undefined
+/** A hash of a random secret made with today's argon2 parameters, verified for unknown emails. */
+export async function getDummyHash (): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(24).toString('base64url'))
+  return await dummyHash
+}
+
+const audit = (db: Db, ctx: RequestContext, e: { actor?: Actor | null, action: string, entityType: string, entityId?: string | null, changes?: Record<string, unknown> | null }): Promise<number> =>
+  appendAuditEvent(db, { ...e, requestId: ctx.requestId, ip: ctx.ip, userAgent: ctx.userAgent })
+
+function actorOfRow (u: { id: string, role: Role, organizationId: string, organizationKind: OrganizationKind }): Actor {
+  return { userId: u.id, role: u.role, organizationId: u.organizationId, organizationKind: u.organizationKind }
+}
+
+async function insertSession (db: Db, userId: string, familyId: string, expiresAt: Date | ReturnType<typeof sql>, ctx: RequestContext): Promise<{ id: string, refreshToken: string }> {
+  const refreshToken = newOpaqueToken()
+  const row = await db.insertInto('sessions').values({
+    userId, familyId, refreshHash: sha256(refreshToken), expiresAt: expiresAt as Date, ip: ctx.ip, userAgent: ctx.userAgent?.slice(0, 512) ?? null, usedAt: null, revokedAt: null, replacedBy: null
+  } as never).returning('id').executeTakeFirstOrThrow()
+  return { id: row.id, refreshToken }
+}
+
+/** Revokes every live family of the user beyond the newest MAX_LIVE_SESSIONS (by sign-in time). */
+async function enforceSessionCap (db: Db, userId: string): Promise<void> {
+  // every row of a family carries the family's absolute expiry, so expires_at orders families by sign-in
+  await sql`
+    UPDATE sessions SET revoked_at = now()
+    WHERE revoked_at IS NULL AND family_id IN (
+      SELECT family_id FROM sessions
+      WHERE user_id = ${userId} AND revoked_at IS NULL AND used_at IS NULL AND expires_at > now()
+      ORDER BY expires_at DESC, id DESC
+      OFFSET ${MAX_LIVE_SESSIONS})`.execute(db)
+}
+
+interface LoginRow {
+  id: string
+  email: string
+  fullName: string
+  role: Role
+  organizationId: string
+  organizationKind: OrganizationKind
+  passwordHash: string
+  isActive: boolean
+  orgActive: boolean
+  lockedForSeconds: number | null
+}
+
+async function findLoginRow (db: Db, where: { email: string } | { id: string }): Promise<LoginRow | undefined> {
+  let q = db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
+    .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind', 'users.passwordHash', 'users.isActive', 'o.isActive as orgActive',
+      sql<number | null>`CASE WHEN users.locked_until > now() THEN ceil(extract(epoch FROM users.locked_until - now()))::int END`.as('lockedForSeconds')])
+  q = 'email' in where ? q.where('users.email', '=', where.email) : q.where('users.id', '=', where.id)
+  return await q.executeTakeFirst() as LoginRow | undefined
+}
+
+function lockedError (seconds: number): AppError {
+  return new AppError('ACCOUNT_LOCKED', `Too many failed sign-in attempts; try again in ${Math.ceil(seconds / 60)} minute(s)`, { retryAfterSeconds: seconds })
+}
+
+/**
+ * Counts one failed password proof for an existing user and locks the account when the threshold
+ * is reached within the window. Returns the remaining lock in seconds when the account is (now) locked.
+ */
+async function registerFailure (db: Db, user: LoginRow, ctx: RequestContext, action: string, reason: string): Promise<number | null> {
+  return await db.transaction().execute(async trx => {
+    // one plain UPDATE: under concurrent attempts PostgreSQL re-evaluates it on the newest row version
+    const fresh = sql`(u.failed_logins = 0 OR u.locked_until IS NULL OR u.locked_until <= now() - s.span)`
+    const count = sql`(CASE WHEN ${fresh} THEN 1 ELSE u.failed_logins + 1 END)`
+    const r = await sql<{ failedLogins: number, lockedForSeconds: number | null, justLocked: boolean }>`
+      UPDATE users u SET
+        failed_logins = CASE WHEN ${count} >= s.threshold THEN 0 ELSE ${count} END,
+        locked_until = CASE WHEN ${count} >= s.threshold THEN now() + s.span WHEN ${fresh} THEN now() ELSE u.locked_until END
+      FROM (SELECT lockout_threshold AS threshold, make_interval(mins => lockout_minutes) AS span FROM settings LIMIT 1) s
+      WHERE u.id = ${user.id} AND (u.locked_until IS NULL OR u.locked_until <= now())
+      RETURNING u.failed_logins, CASE WHEN u.locked_until > now() THEN ceil(extract(epoch FROM u.locked_until - now()))::int END AS locked_for_seconds,
+        u.locked_until > now() AS just_locked`.execute(trx)
+    const row = r.rows[0]
+    const actor = actorOfRow(user)
+    await audit(trx, ctx, { actor, action, entityType: 'user', entityId: user.id, changes: { reason, failedLogins: row?.failedLogins ?? null, locked: row === undefined || row.justLocked } })
+    if (row === undefined) {
+      // locked by a concurrent attempt between our read and this update
+      const again = await findLoginRow(trx, { id: user.id })
+      return again?.lockedForSeconds ?? 1
+    }
+    if (row.justLocked) {
+      await audit(trx, ctx, { actor, action: 'auth.lockout', entityType: 'user', entityId: user.id, changes: { lockedForSeconds: row.lockedForSeconds } })
+    }
+    return row.lockedForSeconds
+  })
+}
+
+const invalidCredentials = (): AppError => new AppError('INVALID_CREDENTIALS', 'The email or password is incorrect')
+
+export async function login (db: Db, input: { email: string, password: string }, ctx: RequestContext, refreshTtlDays: number): Promise<IssuedSession> {
+  const user = await findLoginRow(db, { email: input.email })
+  if (user === undefined) {
+    await verifyPassword(await getDummyHash(), input.password)
+    await audit(db, ctx, { action: 'auth.login_failed', entityType: 'user', entityId: null, changes: { reason: 'UNKNOWN_EMAIL' } })
+    throw invalidCredentials()
+  }
+  if (user.lockedForSeconds !== null) {
+    await audit(db, ctx, { actor: actorOfRow(user), action: 'auth.login_failed', entityType: 'user', entityId: user.id, changes: { reason: 'LOCKED' } })
+    throw lockedError(user.lockedForSeconds)
+  }
+  const ok = await verifyPassword(user.passwordHash, input.password)
+  if (!ok) {
+    const lockedFor = await registerFailure(db, user, ctx, 'auth.login_failed', 'WRONG_PASSWORD')
+    if (lockedFor !== null) throw lockedError(lockedFor)
+    throw invalidCredentials()
+  }
+  if (!user.isActive || !user.orgActive) {
+    // same answer as a wrong password: an inactive account is not confirmed to exist
+    await audit(db, ctx, { actor: actorOfRow(user), action: 'auth.login_failed', entityType: 'user', entityId: user.id, changes: { reason: 'INACTIVE' } })
+    throw invalidCredentials()
+  }
+  const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined
+  const actor = actorOfRow(user)
+  const session = await db.transaction().execute(async trx => {
+    // the row lock also serializes concurrent sign-ins of one user, which keeps the session cap exact
+    const updated = await trx.updateTable('users')
+      .set({ failedLogins: 0, lockedUntil: null, lastLoginAt: sql`now()` as never, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
+      .where('id', '=', user.id).where('isActive', '=', true)
+      .returning('id').executeTakeFirst()
+    if (updated === undefined) return undefined
+    const s = await insertSession(trx, user.id, randomUUID(), sql`now() + make_interval(days => ${refreshTtlDays})`, ctx)
+    await enforceSessionCap(trx, user.id)
+    await audit(trx, ctx, { actor, action: 'auth.login', entityType: 'user', entityId: user.id, changes: rehash !== undefined ? { passwordRehashed: true } : null })
+    return s
+  })
+  if (session === undefined) throw invalidCredentials()
+  return { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: user.role, organizationId: user.organizationId }, refreshToken: session.refreshToken }
+}
+
+export async function refreshSession (db: Db, refreshToken: string, ctx: RequestContext): Promise<IssuedSession> {
+  const hash = sha256(refreshToken)
+  const outcome = await db.transaction().execute(async trx => {
+    const rotated = await sql<{ id: string, userId: string, familyId: string, expiresAt: Date }>`
+      UPDATE sessions SET used_at = now(), last_used_at = now()
+      WHERE refresh_hash = ${hash} AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+      RETURNING id, user_id, family_id, expires_at`.execute(trx)
+    const old = rotated.rows[0]
+    if (old === undefined) {
+      const prior = await trx.selectFrom('sessions').select(['userId', 'familyId', 'usedAt']).where('refreshHash', '=', hash).executeTakeFirst()
+      if (prior === undefined || prior.usedAt === null) return { kind: 'invalid' as const }
+      // An already-rotated token came back: either it was stolen or the thief already used it.
+      // Revoke the whole family and the user's access tokens (clock_timestamp: also the ones a
+      // concurrent rotation of this family issued while this transaction waited).
+      const revoked = await sql`UPDATE sessions SET revoked_at = now() WHERE family_id = ${prior.familyId} AND revoked_at IS NULL`.execute(trx)
+      await sql`UPDATE users SET tokens_valid_after = clock_timestamp() WHERE id = ${prior.userId}`.execute(trx)
+      const owner = await findLoginRow(trx, { id: prior.userId })
+      await audit(trx, ctx, { actor: owner !== undefined ? actorOfRow(owner) : null, action: 'session.refresh_reuse', entityType: 'session', entityId: prior.familyId, changes: { familyId: prior.familyId, revokedSessions: Number(revoked.numAffectedRows ?? 0) } })
+      return { kind: 'reuse' as const }
+    }
+    const user = await findLoginRow(trx, { id: old.userId })
+    if (user === undefined || !user.isActive || !user.orgActive) {
+      await sql`UPDATE sessions SET revoked_at = now() WHERE family_id = ${old.familyId} AND revoked_at IS NULL`.execute(trx)
+      return { kind: 'invalid' as const }
+    }
+    const next = await insertSession(trx, old.userId, old.familyId, old.expiresAt, ctx)
+    await trx.updateTable('sessions').set({ replacedBy: next.id }).where('id', '=', old.id).execute()
+    const actor = actorOfRow(user)
+    await audit(trx, ctx, { actor, action: 'session.refresh', entityType: 'session', entityId: old.familyId, changes: null })
+    return { kind: 'ok' as const, session: { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: user.role, organizationId: user.organizationId }, refreshToken: next.refreshToken } }
+  })
+  if (outcome.kind !== 'ok') throw new AppError('REFRESH_TOKEN_INVALID', 'The refresh token is invalid, expired, revoked or already used; sign in again')
+  return outcome.session
+}
+
+/** Ends the session (family) the refresh token belongs to; unknown tokens are ignored. */
+export async function logout (db: Db, refreshToken: string, ctx: RequestContext): Promise<void> {
+  await db.transaction().execute(async trx => {
+    const r = await sql<{ userId: string, familyId: string }>`
+      UPDATE sessions SET revoked_at = now()
+      WHERE family_id = (SELECT family_id FROM sessions WHERE refresh_hash = ${sha256(refreshToken)}) AND revoked_at IS NULL
+      RETURNING user_id, family_id`.execute(trx)
+    const first = r.rows[0]
+    if (first === undefined) return
+    const owner = await findLoginRow(trx, { id: first.userId })
+    await audit(trx, ctx, { actor: owner !== undefined ? actorOfRow(owner) : null, action: 'session.logout', entityType: 'session', entityId: first.familyId, changes: null })
+  })
+}
+
+/** Revokes every session of the caller and every access token issued so far (runs in the audit plugin's transaction). */
+export async function logoutEverywhere (db: Db, actor: Actor): Promise<{ revokedSessions: number }> {
+  const r = await sql`UPDATE sessions SET revoked_at = now() WHERE user_id = ${actor.userId} AND revoked_at IS NULL`.execute(db)
+  await sql`UPDATE users SET tokens_valid_after = now() WHERE id = ${actor.userId}`.execute(db)
+  return { revokedSessions: Number(r.numAffectedRows ?? 0) }
+}
+
+/**
+ * Sets a new password and revokes what the old one granted: every access token issued before now,
+ * every session except `keepFamilyOf` (the caller's own refresh token, when given), and unused
+ * reset tokens.
+ */
+async function applyNewPassword (db: Db, userId: string, hash: string, keepRefreshToken?: string): Promise<void> {
+  await sql`UPDATE users SET password_hash = ${hash}, password_changed_at = now(), tokens_valid_after = now(),
+      failed_logins = 0, locked_until = NULL, version = version + 1, updated_at = now()
+    WHERE id = ${userId}`.execute(db)
+  const keep = keepRefreshToken === undefined ? null : sha256(keepRefreshToken)
+  await sql`UPDATE sessions SET revoked_at = now()
+    WHERE user_id = ${userId} AND revoked_at IS NULL
+      AND family_id IS DISTINCT FROM (SELECT family_id FROM sessions WHERE refresh_hash = ${keep} AND user_id = ${userId} AND used_at IS NULL AND revoked_at IS NULL)`.execute(db)
+  await sql`UPDATE password_reset_tokens SET used_at = now() WHERE user_id = ${userId} AND used_at IS NULL`.execute(db)
+}
+
+export interface ChangePasswordInput { currentPassword: string, newPassword: string, refreshToken?: string }
+
+export async function changePassword (db: Db, actor: Actor, input: ChangePasswordInput, ctx: RequestContext): Promise<void> {
+  const user = await findLoginRow(db, { id: actor.userId })
+  if (user === undefined || !user.isActive) throw new AppError('INVALID_TOKEN', 'The account no longer exists or is inactive')
+  assertPasswordPolicy(input.newPassword, user.email, '/newPassword')
+  if (user.lockedForSeconds !== null) throw lockedError(user.lockedForSeconds)
+  // a stolen access token must not become a way around the sign-in lockout: failures count the same
+  if (!await verifyPassword(user.passwordHash, input.currentPassword)) {
+    const lockedFor = await registerFailure(db, user, ctx, 'user.password_change_failed', 'WRONG_PASSWORD')
+    if (lockedFor !== null) throw lockedError(lockedFor)
+    throw new AppError('CURRENT_PASSWORD_INCORRECT', 'The current password is incorrect', { errors: [{ pointer: '/currentPassword', code: 'CURRENT_PASSWORD_INCORRECT', detail: 'does not match' }] })
+  }
+  const hash = await hashPassword(input.newPassword)
+  await db.transaction().execute(async trx => {
+    await applyNewPassword(trx, user.id, hash, input.refreshToken)
+    await audit(trx, ctx, { actor, action: 'user.password_change', entityType: 'user', entityId: user.id, changes: { keptCurrentSession: input.refreshToken !== undefined } })
+  })
+}
+
+/**
+ * Starts a reset. Always succeeds from the caller's point of view; returns the raw token (for the
+ * development log) only when one was issued. The token reaches the user through the outbox event
+ * `user.password_reset_requested`, addressed to no organization: only the platform's mailer reads
+ * it, never a station's or supplier's webhook.
+ */
+export async function requestPasswordReset (db: Db, email: string, ctx: RequestContext): Promise<{ userId: string, token: string } | null> {
+  const user = await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
+    .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind'])
+    .where('users.email', '=', email).where('users.isActive', '=', true).where('o.isActive', '=', true)
+    .executeTakeFirst()
+  if (user === undefined) {
+    await audit(db, ctx, { action: 'user.password_reset_request', entityType: 'user', entityId: null, changes: { issued: false } })
+    return null
+  }
+  const token = newOpaqueToken()
+  await db.transaction().execute(async trx => {
+    const row = await sql<{ expiresAt: Date }>`
+      INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
+      VALUES (${user.id}, ${sha256(token)}, now() + make_interval(mins => ${RESET_TOKEN_TTL_MINUTES}))
+      RETURNING expires_at`.execute(trx)
+    await emitEvents(trx, [{
+      type: 'user.password_reset_requested',
+      organizationIds: [],
+      payload: { userId: user.id, email: user.email, fullName: user.fullName, token, expiresAt: row.rows[0]?.expiresAt ?? null }
+    }])
+    await audit(trx, ctx, { actor: actorOfRow(user), action: 'user.password_reset_request', entityType: 'user', entityId: user.id, changes: { issued: true } })
+  })
+  return { userId: user.id, token }
+}
+
+const invalidResetToken = (): AppError => new AppError('PASSWORD_RESET_TOKEN_INVALID', 'The reset token is invalid, already used or expired; request a new one')
+
+export async function confirmPasswordReset (db: Db, input: { token: string, newPassword: string }, ctx: RequestContext): Promise<void> {
+  const tokenHash = sha256(input.token)
+  const found = await db.selectFrom('passwordResetTokens as t').innerJoin('users as u', 'u.id', 't.userId')
+    .select(['u.id', 'u.email', 'u.isActive'])
+    .where('t.tokenHash', '=', tokenHash).where('t.usedAt', 'is', null).where(sql<boolean>`t.expires_at > now()`)
+    .executeTakeFirst()
+  if (found === undefined || !found.isActive) throw invalidResetToken()
+  // policy before consuming the token, so a refused password does not burn it
+  assertPasswordPolicy(input.newPassword, found.email, '/newPassword')
+  const hash = await hashPassword(input.newPassword)
+  const done = await db.transaction().execute(async trx => {
+    const consumed = await sql<{ userId: string }>`
+      UPDATE password_reset_tokens SET used_at = now()
+      WHERE token_hash = ${tokenHash} AND used_at IS NULL AND expires_at > now()
+      RETURNING user_id`.execute(trx)
+    if (consumed.rows[0] === undefined) return false
+    const user = await findLoginRow(trx, { id: found.id })
+    if (user === undefined || !user.isActive) return false
+    await applyNewPassword(trx, found.id, hash)
+    await audit(trx, ctx, { actor: actorOfRow(user), action: 'user.password_reset', entityType: 'user', entityId: found.id, changes: null })
+    return true
+  })
+  if (!done) throw invalidResetToken()
+}
+
+export interface Me {
+  id: string
+  email: string
+  fullName: string
+  phone: string | null
+  role: Role
+  organizationId: string
+  organization: { id: string, kind: OrganizationKind, name: string }
+  isActive: boolean
+  lastLoginAt: Date | null
+  passwordChangedAt: Date
+  createdAt: Date
+  version: number
+}
+
+export async function getMe (db: Db, actor: Actor): Promise<Me> {
+  const row = await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
+    .select(['users.id', 'users.email', 'users.fullName', 'users.phone', 'users.role', 'users.organizationId', 'o.kind as orgKind', 'o.name as orgName',
+      'users.isActive', 'users.lastLoginAt', 'users.passwordChangedAt', 'users.createdAt', 'users.version'])
+    .where('users.id', '=', actor.userId)
+    .executeTakeFirst()
+  if (row === undefined) throw new AppError('NOT_FOUND', 'The signed-in user no longer exists')
+  const { orgKind, orgName, ...rest } = row
+  return { ...rest, organization: { id: row.organizationId, kind: orgKind, name: orgName } }
+}
