@@ -340,11 +340,16 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
         const w = r3.next()
         status = ageDays < 1
           ? 'PLACED'
-          : ageDays < 3 ? (w < 0.4 ? 'PLACED' : 'CONFIRMED')
-            : ageDays < 6 ? (w < 0.4 ? 'CONFIRMED' : 'SHIPPED')
-              : ageDays < 8 ? (w < 0.3 ? 'SHIPPED' : 'RECEIVED')
-                : ageDays < 20 ? (w < 0.3 ? 'RECEIVED' : 'CLOSED')
-                  : ageDays < 200 ? (w < 0.15 ? 'CLOSED' : 'INVOICED')
+          : ageDays < 3
+            ? (w < 0.4 ? 'PLACED' : 'CONFIRMED')
+            : ageDays < 6
+              ? (w < 0.4 ? 'CONFIRMED' : 'SHIPPED')
+              : ageDays < 8
+                ? (w < 0.3 ? 'SHIPPED' : 'RECEIVED')
+                : ageDays < 20
+                  ? (w < 0.3 ? 'RECEIVED' : 'CLOSED')
+                  : ageDays < 200
+                    ? (w < 0.15 ? 'CLOSED' : 'INVOICED')
                     : (w < 0.3 ? 'INVOICED' : 'ARCHIVED')
       }
       poStatus.push(status)
@@ -508,7 +513,7 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
     await q(indexDefs[i]?.def ?? 'SELECT 1')
     progress.advance((i + 1) / indexDefs.length)
   }
-  await q(`SELECT setval('master_order_number_seq', $1), setval('purchase_order_number_seq', $2), setval('contract_number_seq', $3)`, [moCount + 1, poCount + 1, size.contracts + 1])
+  await q('SELECT setval(\'master_order_number_seq\', $1), setval(\'purchase_order_number_seq\', $2), setval(\'contract_number_seq\', $3)', [moCount + 1, poCount + 1, size.contracts + 1])
   await q('SET session_replication_role = origin')
 
   progress.step('analyze')

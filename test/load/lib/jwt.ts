@@ -25,8 +25,16 @@ const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
 export function signAccessToken (s: TokenSettings, user: { id: string, role: string, organizationId: string, organizationKind: string }): string {
   const now = Date.now()
   const claims: AccessClaims = {
-    sub: user.id, role: user.role, org: user.organizationId, kind: user.organizationKind, typ: 'access', ms: now,
-    iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + s.ttlSeconds, iss: s.issuer, aud: s.audience
+    sub: user.id,
+    role: user.role,
+    org: user.organizationId,
+    kind: user.organizationKind,
+    typ: 'access',
+    ms: now,
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(now / 1000) + s.ttlSeconds,
+    iss: s.issuer,
+    aud: s.audience
   }
   const body = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
   return `${body}.${createHmac('sha256', s.secret).update(body).digest('base64url')}`

@@ -1,0 +1,145 @@
+// Child processes of the harness: the service (one process or the bench cluster entry) and the
+// ceiling server. Spawned through `sh -c 'ulimit -n 65535; exec …'` so the 10 000-connection
+// scenario is not capped by a low soft limit (Node has no setrlimit); stopped with SIGTERM (the
+// service shuts down gracefully, which is also when --cpu-prof writes its profile).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+export interface ServiceOptions {
+  name: string
+  /** node arguments after `node` (entry file included) */
+  args: string[]
+  env: Record<string, string>
+  port: number
+  readyPath: string
+  log: (m: string) => void
+  timeoutMs?: number
+}
+
+export interface RunningProcess {
+  name: string
+  pid: number
+  port: number
+  url: string
+  startupMs: number
+  /** RSS in MB of the process and of its children (cluster workers) */
+  rss: () => { totalMb: number, maxMb: number, pids: number[] }
+  output: () => string
+  stop: () => Promise<void>
+}
+
+const root = resolve(import.meta.dirname, '../../..')
+
+export function readRssMb (pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? 0 : Number(m[1]) / 1024
+  } catch { return 0 }
+}
+
+export function childPids (pid: number): number[] {
+  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) } catch { return [] }
+}
+
+export async function startProcess (opts: ServiceOptions): Promise<RunningProcess> {
+  const started = Date.now()
+  const child: ChildProcess = spawn('sh', ['-c', 'ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...opts.args], {
+    cwd: root,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-20_000) }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  let exited: number | null | undefined
+  child.on('exit', code => { exited = code })
+  const url = `http://127.0.0.1:${opts.port}`
+  const deadline = started + (opts.timeoutMs ?? 90_000)
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${opts.name} exited (${String(exited)}) before it was ready:\n${out}`)
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`${opts.name} not ready within ${opts.timeoutMs ?? 90_000} ms:\n${out}`) }
+    try {
+      const r = await fetch(url + opts.readyPath, { signal: AbortSignal.timeout(1000) })
+      await r.arrayBuffer()
+      if (r.status === 200) break
+    } catch { /* not listening yet */ }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  const startupMs = Date.now() - started
+  opts.log(`${opts.name} ready on ${url} (pid ${child.pid ?? '?'}, ${startupMs} ms)`)
+  const pid = child.pid ?? 0
+  return {
+    name: opts.name,
+    pid,
+    port: opts.port,
+    url,
+    startupMs,
+    output: () => out,
+    rss: () => {
+      const kids = childPids(pid).filter(p => readRssMb(p) > 0)
+      // a cluster primary only forks: the workers carry the load, report them
+      const pids = kids.length > 0 && opts.args.some(a => a.endsWith('cluster.ts')) ? kids : [pid]
+      const values = pids.map(readRssMb)
+      return { totalMb: values.reduce((a, b) => a + b, 0), maxMb: Math.max(0, ...values), pids }
+    },
+    stop: async () => {
+      if (exited !== undefined) return
+      const done = new Promise<void>(resolve => child.once('exit', () => resolve()))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await done
+      clearTimeout(timer)
+    }
+  }
+}
+
+export interface ServiceLaunch {
+  databaseUrl: string
+  port: number
+  workers: number
+  runtime: 'tsx' | 'dist'
+  jwtSecret: string
+  profileDir?: string
+  log: (m: string) => void
+  extraEnv?: Record<string, string>
+}
+
+export const SERVICE_ENV = {
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  LOG_REQUESTS: 'false',
+  RATE_LIMIT_ENABLED: 'false',
+  SEED_DEMO: 'false',
+  ACCESS_TOKEN_TTL_SECONDS: '86400'
+}
+
+export async function startService (o: ServiceLaunch): Promise<RunningProcess> {
+  const entry = o.runtime === 'dist' ? 'dist/src/server.js' : 'src/server.ts'
+  const loader = o.runtime === 'tsx' ? ['--import', 'tsx'] : []
+  const prof = o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []
+  const env: Record<string, string> = { ...SERVICE_ENV, DATABASE_URL: o.databaseUrl, PORT: String(o.port), JWT_SECRET: o.jwtSecret, ...o.extraEnv }
+  let args: string[]
+  if (o.workers > 1) {
+    env.BENCH_WORKERS = String(o.workers)
+    env.BENCH_SERVER_ENTRY = entry
+    env.BENCH_WORKER_EXEC_ARGV = [...prof, ...loader].join(' ')
+    args = ['--import', 'tsx', 'test/load/cluster.ts']
+  } else {
+    args = [...prof, ...loader, entry]
+  }
+  return await startProcess({ name: o.workers > 1 ? `service (${o.workers} workers)` : 'service', args, env, port: o.port, readyPath: '/health/ready', log: o.log })
+}
+
+export async function startCeiling (o: { databaseUrl: string, port: number, jwtSecret: string, log: (m: string) => void }): Promise<RunningProcess> {
+  return await startProcess({
+    name: 'ceiling',
+    args: ['--import', 'tsx', 'test/load/ceiling-server.ts'],
+    env: { DATABASE_URL: o.databaseUrl, PORT: String(o.port), JWT_SECRET: o.jwtSecret, POOL_SIZE: '10' },
+    port: o.port,
+    readyPath: '/health',
+    log: o.log
+  })
+}

@@ -1,0 +1,130 @@
+// The contract between bench.ts and the scenario files.
+import type autocannon from 'autocannon'
+import type pg from 'pg'
+import type { BenchRole, BenchUser, DatasetInfo } from '../dataset/generate.js'
+import type { Rng } from './prng.js'
+import type { RunningProcess } from './service.js'
+
+/** One autocannon run. `requests` may carry setupRequest hooks that vary path and body. */
+export interface LoadSpec {
+  label?: string
+  /** base URL, e.g. ctx.serviceUrl */
+  url: string
+  requests: autocannon.Request[]
+  connections?: number
+  /** seconds; the harness default when absent */
+  duration?: number
+  overallRate?: number
+  /** stop early when this answers true (prepared items used up) */
+  exhausted?: () => boolean
+  /** run a short unmeasured warm-up first (default true for GET-only specs) */
+  warmup?: boolean
+  /** process whose RSS is sampled (default: the service) */
+  process?: RunningProcess
+  timeoutS?: number
+}
+
+export interface ScenarioPlan {
+  /** the measured run */
+  load: LoadSpec
+  /** measured first, alone, then `load` runs with `background` in parallel (login flood) */
+  baseline?: LoadSpec
+  background?: LoadSpec
+  notes?: string[]
+  teardown?: () => Promise<void>
+}
+
+export interface Target {
+  /** ratio = this scenario's req/s ÷ the named ceiling scenario's req/s */
+  ceiling?: string
+  minRatio?: number
+  maxP99Ms?: number
+  minRps?: number
+  /** errors + timeouts allowed (default 0) */
+  maxErrors?: number
+  /** share of non-2xx answers allowed (default 0) */
+  maxNon2xxShare?: number
+  maxRssMb?: number
+  /** p99 with background ÷ p99 of the baseline */
+  maxP99Degradation?: number
+  /** metric within ±tolerance of another scenario's */
+  sameAs?: { scenario: string, metric: 'p50' | 'p99' | 'rps', tolerance: number }
+  /** req/s ≥ factor × another scenario's req/s */
+  scaling?: { scenario: string, factor: number }
+  /** reported, never fails the run (unless --strict) */
+  informational?: boolean
+}
+
+export interface Scenario {
+  name: string
+  description: string
+  /** run order (ceilings right before what they bound) */
+  order: number
+  /** scenarios whose results this one's target needs (run too when this one is selected) */
+  dependsOn?: string[]
+  /** not run unless named by --scenario */
+  optIn?: boolean
+  setup: (ctx: BenchContext) => Promise<ScenarioPlan>
+  target: Target
+}
+
+export class SkipScenario extends Error {}
+
+export interface LoadResult {
+  label: string
+  rps: number
+  durationS: number
+  total: number
+  latency: { mean: number, p50: number, p90: number, p99: number, p999: number, max: number }
+  percentiles: Array<[number, number]>
+  perSecond: number[]
+  errors: number
+  timeouts: number
+  non2xx: number
+  statusCodes: Record<string, number>
+  connections: number
+  rssMaxMb: number
+  rssTotalMb: number
+}
+
+export interface ScenarioResult {
+  name: string
+  description: string
+  status: 'pass' | 'fail' | 'info' | 'skipped' | 'error'
+  reason?: string
+  main?: LoadResult
+  baseline?: LoadResult
+  background?: LoadResult
+  ratio?: number
+  derived: Record<string, number>
+  checks: Array<{ what: string, ok: boolean, informational: boolean }>
+  target: Target
+  notes: string[]
+}
+
+export interface ApiResponse { status: number, body: any, headers: Headers }
+
+export interface BenchContext {
+  serviceUrl: string
+  ceilingUrl: string
+  service: RunningProcess
+  pool: pg.Pool
+  dataset: DatasetInfo
+  users: Record<BenchRole, BenchUser>
+  jwt: { secret: string, issuer: string, audience: string }
+  duration: number
+  connections: number
+  seed: number
+  strict: boolean
+  rng: (label: string) => Rng
+  /** a token for a bench user: real login when the endpoint exists, else harness-signed */
+  token: (role: BenchRole) => Promise<string>
+  /** a harness-signed token for any user row */
+  signToken: (user: { id: string, role: string, organizationId: string, organizationKind: string }) => string
+  api: (method: string, path: string, o?: { token?: string, body?: unknown, headers?: Record<string, string>, base?: string }) => Promise<ApiResponse>
+  /** throws SkipScenario when the route answers 404 ROUTE_NOT_FOUND */
+  requireEndpoint: (method: string, path: string, o?: { token?: string, body?: unknown, headers?: Record<string, string> }) => Promise<ApiResponse>
+  results: Map<string, ScenarioResult>
+  startService: (o: { workers: number }) => Promise<RunningProcess>
+  log: (m: string) => void
+}
