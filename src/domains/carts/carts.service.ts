@@ -82,7 +82,8 @@ async function findOrCreateOpenCart (db: Db, actor: Actor, stationId: string): P
     const open = await db.selectFrom('carts').select(CART_COLUMNS).where('stationId', '=', stationId).where('status', '=', 'OPEN').executeTakeFirst()
     if (open !== undefined) return open
     const created = await db.insertInto('carts').values({ stationId, createdBy: actor.userId, masterOrderId: null, checkedOutAt: null })
-      .onConflict(oc => oc.column('stationId').where('status', '=', 'OPEN').doNothing())
+      // the partial index's predicate must be a literal: a bound parameter cannot prove it, so inference fails once the statement is prepared
+      .onConflict(oc => oc.column('stationId').where(sql<boolean>`status = 'OPEN'`).doNothing())
       .returning(CART_COLUMNS).executeTakeFirst()
     if (created !== undefined) return created
   }
@@ -107,7 +108,8 @@ async function bumpOpenCart (db: Db, actor: Actor, stationId: string, create: bo
     if (!create) throw notFound('Cart line')
     if (expectedVersion !== undefined) throw problem('PRECONDITION_FAILED', 'The station has no open cart matching If-Match')
     const created = await db.insertInto('carts').values({ stationId, createdBy: actor.userId, masterOrderId: null, checkedOutAt: null })
-      .onConflict(oc => oc.column('stationId').where('status', '=', 'OPEN').doNothing())
+      // the partial index's predicate must be a literal: a bound parameter cannot prove it, so inference fails once the statement is prepared
+      .onConflict(oc => oc.column('stationId').where(sql<boolean>`status = 'OPEN'`).doNothing())
       .returning(CART_COLUMNS).executeTakeFirst()
     if (created !== undefined) return created
   }
