@@ -48,3 +48,30 @@ describe('money', () => {
     expect(addTotals([t, t])).toEqual({ net: '20.40', vat: '1.16', gross: '21.56' })
   })
 })
+
+describe('money edge cases (catalog and contracts)', () => {
+  it('rounds x.xx5 line nets up, keeps 4-decimal prices exact over large quantities', () => {
+    expect(lineNet('0.0125', 1)).toBe('0.01')
+    expect(lineNet('0.0125', 2)).toBe('0.03')
+    expect(lineNet('2.0050', 3)).toBe('6.02')
+    expect(lineNet('2.0055', 1)).toBe('2.01')
+    expect(lineNet('0.0001', 49)).toBe('0.00')
+    expect(lineNet('0.0001', 50)).toBe('0.01')
+    expect(lineNet('12.3456', 100_000_000)).toBe('1234560000.00')
+  })
+
+  it('station prices at the fee limits and with sub-cent supplier prices', () => {
+    expect(stationPackPrice('0.0001', '8.00')).toBe('0.0001')
+    expect(stationPackPrice('0.0005', '10.00')).toBe('0.0006')
+    expect(stationPackPrice('99.9999', '100.00')).toBe('199.9998')
+    expect(stationPackPrice('10.3333', '7.50')).toBe('11.1083')
+  })
+
+  it('rounds VAT once per rate bucket, not per line', () => {
+    // three lines of 0.05 at 20 %: per-line rounding would give 3 × 0.01 = 0.03; the bucket gives 0.15 × 0.2 = 0.03
+    // four lines of 0.03 at 5.5 %: per line 4 × 0.00 = 0.00; the bucket gives 0.12 × 0.055 = 0.0066 → 0.01
+    const t = documentTotals([...Array.from({ length: 3 }, () => ({ net: '0.05', vatRate: '20.00' })), ...Array.from({ length: 4 }, () => ({ net: '0.03', vatRate: '5.5' }))])
+    expect(t).toEqual({ net: '0.27', vat: '0.04', gross: '0.31' })
+    expect(documentTotals([{ net: '0.25', vatRate: '10.00' }])).toEqual({ net: '0.25', vat: '0.03', gross: '0.28' })
+  })
+})
