@@ -108,7 +108,7 @@ export default fp<AuthOptions>(async function authPlugin (app, opts) {
   await app.register(fastifyJwt, {
     secret: conf.jwtSecret,
     sign: { algorithm: 'HS256', iss: conf.JWT_ISSUER, aud: conf.JWT_AUDIENCE, expiresIn: conf.ACCESS_TOKEN_TTL_SECONDS },
-    verify: { algorithms: ['HS256'], allowedIss: conf.JWT_ISSUER, allowedAud: conf.JWT_AUDIENCE, requiredClaims: ['sub', 'exp', 'iat', 'typ'], cache: 10_000, cacheTTL: 60_000 }
+    verify: { algorithms: ['HS256'], allowedIss: conf.JWT_ISSUER, allowedAud: conf.JWT_AUDIENCE, requiredClaims: ['sub', 'exp', 'iat', 'typ', 'iss', 'aud'], cache: 10_000, cacheTTL: 60_000 }
   })
   const guard = new MemoryTokenGuard()
   app.decorate('tokenGuard', guard)

@@ -30,7 +30,9 @@ export default fp(async function rbacPlugin (app) {
         done(new AppError('INVALID_TOKEN', 'The access token is invalid or expired'))
         return
       }
-      if (claims.typ !== 'access' || typeof claims.ms !== 'number' || guard.validAfter(claims.sub) > claims.ms) {
+      // fast-jwt checks exp and nbf but not an iat in the future; allow one minute of clock skew
+      const notBefore = Date.now() + 60_000
+      if (claims.typ !== 'access' || typeof claims.ms !== 'number' || claims.ms > notBefore || Number((claims as { iat?: number }).iat) * 1000 > notBefore || guard.validAfter(claims.sub) > claims.ms) {
         done(new AppError('INVALID_TOKEN', 'The access token is invalid or has been revoked'))
         return
       }
