@@ -52,3 +52,61 @@ export async function act (app: App, token: string, poId: string, verb: string, 
 export async function get (app: App, token: string, url: string, headers: Record<string, string> = {}) {
   return await app.inject({ method: 'GET', url, headers: { ...bearer(token), ...headers } })
 }
+
+export interface PlacedOrder {
+  st: Party
+  sup: Party
+  moId: string
+  poId: string
+  lineIds: string[]
+  articleIds: string[]
+}
+
+/** A station's checkout of `lines` packs from one supplier (catalog prices) → its one PO. */
+export async function placeOrder (app: App, packs: number[] = [10], parties: { st?: Party, sup?: Party } = {}): Promise<PlacedOrder> {
+  const st = parties.st ?? await station(app)
+  const sup = parties.sup ?? await supplier(app)
+  const articleIds: string[] = []
+  for (const p of packs) {
+    const { articleId } = await offeredArticle(app, sup.id, { unitsPerPack: 10 })
+    articleIds.push(articleId)
+    const r = await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: p })
+    if (r.statusCode !== 201) throw new Error(r.body)
+  }
+  const res = await checkout(app, st.token, st.id)
+  if (res.statusCode !== 201) throw new Error(res.body)
+  const mo = res.json()
+  const po = mo.purchaseOrders[0]
+  return { st, sup, moId: mo.id, poId: po.id, lineIds: po.lines.map((l: { id: string }) => l.id), articleIds }
+}
+
+export const DOC = '0193a5f0-0000-7000-8000-00000000d001'
+
+export function bodyFor (verb: string, lineIds: string[], packs?: number[]): object {
+  switch (verb) {
+    case 'confirm': return { lines: lineIds.map(lineId => ({ lineId, confirmedDeliveryDate: '2099-06-01' })) }
+    case 'decline':
+    case 'cancel': return { reason: 'test reason' }
+    case 'ship': return { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: DOC }
+    case 'receive': return { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map((lineId, i) => ({ lineId, packsReceived: packs?.[i] ?? 10 })) }
+    case 'invoice': return { invoiceNumber: 'INV-1', invoiceDate: '2099-07-01' }
+    default: return {}
+  }
+}
+
+/** Drives a PO through `verbs` as platform staff; throws on the first failure. */
+export async function advance (app: App, token: string, o: PlacedOrder, verbs: string[], packs?: number[]): Promise<void> {
+  for (const verb of verbs) {
+    const r = await act(app, token, o.poId, verb, bodyFor(verb, o.lineIds, packs))
+    if (r.statusCode !== 200) throw new Error(`${verb}: ${r.body}`)
+  }
+}
+
+/** Every key of a JSON value, at any depth. */
+export function keysDeep (v: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(v)) for (const x of v) keysDeep(x, out)
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) { out.add(k); keysDeep(x, out) }
+  }
+  return out
+}
