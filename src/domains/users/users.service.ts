@@ -208,8 +208,10 @@ export async function setUserActive (db: Db, actor: Actor, id: string, active: b
   const user = await db.updateTable('users')
     .set({
       isActive: active,
-      // set on deactivation so that reactivating never revives tokens issued before it
-      ...(active ? {} : { tokensValidAfter: sql`now()` as never }),
+      // Moved on both transitions: on deactivation so that reactivating never revives tokens issued
+      // before it; on activation because an inactive user holds no valid token anyway, and the
+      // users_notify_tokens trigger cannot cast a '-infinity' tokens_valid_after to bigint.
+      tokensValidAfter: sql`now()` as never,
       version: sql`version + 1` as never,
       updatedAt: sql`now()` as never
     })
