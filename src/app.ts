@@ -40,12 +40,24 @@ export interface BuildOptions {
 }
 
 /** Ajv instances: bodies are never coerced and unknown fields are rejected; querystrings, params and headers are coerced. */
-export function createValidators (): { body: Ajv, other: Ajv } {
+export function createValidators (sharedSchemas: Record<string, unknown> = {}): { body: Ajv, other: Ajv } {
   const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false, allowUnionTypes: true }
   const body = addFormats(new Ajv({ ...base, coerceTypes: false }))
   const other = addFormats(new Ajv({ ...base, coerceTypes: 'array' }))
-  for (const ajv of [body, other]) ajv.addSchema(ProblemSchema)
+  for (const ajv of [body, other]) {
+    for (const schema of Object.values(sharedSchemas)) ajv.addSchema(schema as object)
+  }
   return { body, other }
+}
+
+/**
+ * The validator factory of every encapsulation context. Fastify builds a new validator for a
+ * plugin that adds shared schemas; a root-level setValidatorCompiler would then be replaced by
+ * Fastify's default Ajv (which silently strips unknown fields), so the factory is configured here.
+ */
+function buildValidator (sharedSchemas: Record<string, unknown>) {
+  const validators = createValidators(sharedSchemas)
+  return ({ schema, httpPart }: { schema: object, httpPart?: string }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema)
 }
 
 export async function buildApp (opts: BuildOptions): Promise<App> {
@@ -65,11 +77,9 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()
-
-  const validators = createValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema))
 
   setCursorKey(config.jwtSecret)
   const handle: DbHandle = createDb({

@@ -31,6 +31,7 @@ export interface RouteEntry {
   access: Access
   audit: AuditSpec | AuditSkip | undefined
   hidden: boolean
+  hasBody: boolean
 }
 
 export interface TokenGuard {

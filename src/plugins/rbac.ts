@@ -51,7 +51,7 @@ export default fp(async function rbacPlugin (app) {
   app.addHook('onRoute', route => {
     const access = route.config?.access
     for (const method of ([] as string[]).concat(route.method)) {
-      if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, hidden: route.schema?.hide === true })
+      if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, hidden: route.schema?.hide === true, hasBody: route.schema?.body !== undefined })
     }
     if (access === undefined) {
       if (EXEMPT_PREFIXES.some(p => route.url.startsWith(p))) return

@@ -83,3 +83,26 @@ describe('errors plugin', () => {
     expect(toAppError(Object.assign(new Error('Too many'), { statusCode: 429 })).code).toBe('RATE_LIMITED')
   })
 })
+
+describe('validation in encapsulated plugins', () => {
+  it('rejects unknown body fields even where a plugin adds its own shared schemas', async () => {
+    const a = await buildTestApp()
+    await a.register(async function child (c) {
+      c.addSchema(Type.Object({ x: Type.String() }, { $id: 'ChildShared' }))
+      c.post('/v1/test-child', {
+        config: { access: 'articles:write', audit: { skip: 'test route without side effects' } },
+        schema: { body: Type.Object({ n: Type.Integer() }, { additionalProperties: false }), response: { 200: Type.Object({ n: Type.Integer() }), '4xx': ProblemRef } }
+      }, async (request) => ({ n: (request.body as { n: number }).n }))
+    })
+    await a.ready()
+    try {
+      const headers = { ...bearer(tokenFor(a, { role: 'ADMIN' })), 'content-type': 'application/json' }
+      const res = await a.inject({ method: 'POST', url: '/v1/test-child', headers, payload: '{"n":1,"zzz":1}' })
+      const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+      expect(body.errors).toEqual([expect.objectContaining({ pointer: '/zzz' })])
+      expectProblem(await a.inject({ method: 'POST', url: '/v1/test-child', headers, payload: '{"n":"1"}' }), 400, 'VALIDATION_FAILED')
+    } finally {
+      await a.close()
+    }
+  })
+})

@@ -51,6 +51,18 @@ describe('every route', () => {
     }
   })
 
+  it('every body-accepting route rejects unknown fields with 400 before doing anything', async () => {
+    const token = tokenFor(app, { role: 'ADMIN' })
+    const withBody = apiRoutes().filter(r => r.hasBody)
+    expect(withBody.length).toBeGreaterThan(0)
+    for (const r of withBody) {
+      const before = await countAudit(app)
+      const res = await app.inject({ method: r.method as 'POST', url: fill(r.url), headers: { ...bearer(token), 'content-type': 'application/json', 'idempotency-key': `guard-${r.method}-${r.url}` }, payload: '{"unexpectedField":1}' })
+      expectProblem(res, 400)
+      expect(await countAudit(app), `${r.method} ${r.url}`).toBe(before)
+    }
+  })
+
   it('mutations that fail validation leave no audit event and answer a problem', async () => {
     const token = tokenFor(app, { role: 'ADMIN' })
     const mutations = apiRoutes().filter(r => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && r.audit !== undefined && 'action' in r.audit)
