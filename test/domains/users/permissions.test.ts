@@ -34,6 +34,8 @@ function orgFor (role: Role, side: 'A' | 'B'): string | undefined {
   return undefined
 }
 
+interface InjectOpts { method: 'PATCH' | 'POST', url: string, payload?: Record<string, unknown> }
+
 /** Who may manage users of which role (PRODUCT.md §2). */
 const MANAGES: Record<Role, Role[]> = {
   ADMIN: [...ROLES],
@@ -86,7 +88,7 @@ describe('users × permission matrix', () => {
       })
 
       const allowed = MANAGES[caller].includes(target.role)
-      const mutations: Array<[string, (id: string) => Parameters<App['inject']>[0], number]> = [
+      const mutations: Array<[string, (id: string) => InjectOpts, number]> = [
         ['updates', id => ({ method: 'PATCH', url: `/v1/users/${id}`, payload: { fullName: `Renamed ${uniq()}` } }), allowed ? 200 : 403],
         ['deactivates', id => ({ method: 'POST', url: `/v1/users/${id}/deactivate` }), allowed ? 200 : 403],
         ['activates', id => ({ method: 'POST', url: `/v1/users/${id}/activate` }), allowed ? 200 : 403],
@@ -97,8 +99,7 @@ describe('users × permission matrix', () => {
           const t = await createUser(app.db, target.role, orgFor(target.role, target.side), { isActive: verb !== 'activates' })
           const before = await version(t.userId)
           const audits = await countAudit(app)
-          const opts = request(t.userId) as { method: 'GET', url: string, payload?: object }
-          const res = await app.inject({ ...opts, headers: bearer(tokens[caller]) })
+          const res = await app.inject({ ...request(t.userId), headers: bearer(tokens[caller]) })
           expect(res.statusCode, res.body).toBe(expected)
           if (expected >= 400) {
             expect(await version(t.userId)).toBe(before)
