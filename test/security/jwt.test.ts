@@ -30,8 +30,17 @@ function craft (payload: Record<string, unknown>, opts: { alg?: string, secret?:
 function claims (over: Record<string, unknown> = {}, drop: string[] = []): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000)
   const c: Record<string, unknown> = {
-    sub: user.userId, role: user.role, org: user.organizationId, kind: user.organizationKind, typ: 'access', ms: Date.now(),
-    iss: app.conf.JWT_ISSUER, aud: app.conf.JWT_AUDIENCE, iat: now - 5, exp: now + 600, ...over
+    sub: user.userId,
+    role: user.role,
+    org: user.organizationId,
+    kind: user.organizationKind,
+    typ: 'access',
+    ms: Date.now(),
+    iss: app.conf.JWT_ISSUER,
+    aud: app.conf.JWT_AUDIENCE,
+    iat: now - 5,
+    exp: now + 600,
+    ...over
   }
   for (const k of drop) Reflect.deleteProperty(c, k)
   return c
