@@ -26,15 +26,18 @@ interface FrozenLine extends PurchaseOrderLineView {
 export async function checkoutCart (db: Db, actor: Actor, stationId: string): Promise<MasterOrderView> {
   await assertStationInScope(db, actor, stationId)
 
-  // 1. Lock the station's latest cart. Concurrent checkouts queue here; once the first commits,
-  // the others see the cart CHECKED_OUT. The lines are read in a second statement, after the lock,
-  // so a line change committed while we waited is never missed.
-  const locked = await sql<{ id: string, status: 'OPEN' | 'CHECKED_OUT' }>`
-    SELECT id, status FROM carts WHERE station_id = ${stationId}::uuid
-    ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE`.execute(db)
+  // 1. Lock the station's open cart. Concurrent checkouts queue on its row; once the first commits,
+  // the row no longer matches status = 'OPEN' when the others get it, so they find no open cart and
+  // (the station having a checked-out cart) answer 409. The lines are read in a second statement,
+  // after the lock, so a line change committed while we waited is never missed.
+  const locked = await sql<{ id: string }>`
+    SELECT id FROM carts WHERE station_id = ${stationId}::uuid AND status = 'OPEN' FOR UPDATE`.execute(db)
   const cart = locked.rows[0]
-  if (cart === undefined) throw problem('CART_EMPTY', 'The cart is empty')
-  if (cart.status === 'CHECKED_OUT') throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
+  if (cart === undefined) {
+    const done = await db.selectFrom('carts').select('id').where('stationId', '=', stationId).where('status', '=', 'CHECKED_OUT').limit(1).executeTakeFirst()
+    if (done !== undefined) throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
+    throw problem('CART_EMPTY', 'The cart is empty')
+  }
   const lines = await db.selectFrom('cartLines').select(['id', 'articleId', 'supplierId', 'packs', 'desiredDeliveryDate', 'note'])
     .where('cartId', '=', cart.id).orderBy('createdAt').orderBy('id').execute()
   if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
