@@ -1,8 +1,7 @@
 // The demo seed's orders: built through the ordering services on a database of their own, they
 // must satisfy the invariants the rest of the suite proves (derived master status, Σ PO totals,
 // Σ movements = stock, caps consistent with the non-cancelled PO lines).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { sql } from 'kysely'
 import { createDb, type DbHandle } from '../../../src/db/index.js'
 import { seedDemo } from '../../../db/seed/demo.js'
