@@ -32,7 +32,7 @@ const USAGE = `npm run bench -- [options]
   --seed <n>           dataset seed (default 42)
   --reuse              reuse the existing dataset when it has the same scale, seed and generator version
   --duration <s>       measured seconds per run (default 20)
-  --warmup <s>         unmeasured warm-up seconds before read scenarios (default 3)
+  --warmup <s>         unmeasured warm-up seconds before read scenarios (default 5)
   --connections <n>    concurrent connections (default 50)
   --workers <n>        run the service as a cluster of n processes (test/load/cluster.ts; default 1)
   --runtime <r>        tsx (default: src/ through tsx) | dist (npm run build, then dist/src/server.js)
@@ -51,7 +51,7 @@ function parseOptions (): { o: Record<string, string | boolean | undefined>, err
         seed: { type: 'string', default: '42' },
         reuse: { type: 'boolean', default: false },
         duration: { type: 'string', default: '20' },
-        warmup: { type: 'string', default: '3' },
+        warmup: { type: 'string', default: '5' },
         connections: { type: 'string', default: '50' },
         workers: { type: 'string', default: '1' },
         runtime: { type: 'string', default: 'tsx' },
@@ -204,6 +204,7 @@ async function main (): Promise<number> {
       processes.push(service)
       startup.serviceMs = service.startupMs
       startup.ceilingMs = ceiling.startupMs
+      startup.serviceIdleRssMb = Math.round(service.rss().maxMb)
 
       // The generator's audit events are sealed by the service's background job: let it finish.
       for (let i = 0; i < 600; i++) {
@@ -227,6 +228,7 @@ async function main (): Promise<number> {
         serviceUrl: service.url,
         ceilingUrl: ceiling.url,
         service,
+        ceiling,
         pool,
         dataset,
         users,

@@ -108,6 +108,7 @@ export interface BenchContext {
   serviceUrl: string
   ceilingUrl: string
   service: RunningProcess
+  ceiling: RunningProcess
   pool: pg.Pool
   dataset: DatasetInfo
   users: Record<BenchRole, BenchUser>

@@ -10,7 +10,7 @@ export const scenario: Scenario = {
   async setup (ctx) {
     const ids = await popularArticleIds(ctx)
     const token = await ctx.token('MANAGER')
-    return { load: { url: ctx.ceilingUrl, requests: [rotatingGet(ids.map(id => `/v1/articles/${id}`), bearer(token))] } }
+    return { load: { url: ctx.ceilingUrl, process: ctx.ceiling, requests: [rotatingGet(ids.map(id => `/v1/articles/${id}`), bearer(token))] } }
   },
   target: { informational: true }
 }

@@ -23,7 +23,7 @@ export const scenario: Scenario = {
   order: 30,
   async setup (ctx) {
     const token = await ctx.token('MANAGER')
-    return { load: { url: ctx.ceilingUrl, warmup: false, requests: [articleCreateRequest(`CEIL-${runId()}`, token)] } }
+    return { load: { url: ctx.ceilingUrl, process: ctx.ceiling, warmup: false, requests: [articleCreateRequest(`CEIL-${runId()}`, token)] } }
   },
   target: { informational: true }
 }
