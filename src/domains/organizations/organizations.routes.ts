@@ -6,7 +6,6 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
 import { audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
-import { createValidators } from '../../app.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
 import { IdParams, IfMatchHeaders, ProblemRef } from '../../lib/schemas.js'
@@ -58,13 +57,6 @@ function sendViewed<F extends { version: number }, B extends { version: number }
 }
 
 export default async function organizationsRoutes (app: App): Promise<void> {
-  // Pin the app's strict validators (no coercion of bodies, unknown fields refused) in this
-  // context. The root's custom compiler is replaced by Fastify's default Ajv (removeAdditional,
-  // coerceTypes) once the root has both added a schema and registered a route, and contexts
-  // created after that inherit the default: mass-assigned fields would be silently dropped.
-  const validators = createValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema))
-
   // ---- stations ------------------------------------------------------------------------------
 
   app.get('/v1/stations', {
