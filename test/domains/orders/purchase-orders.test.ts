@@ -320,6 +320,9 @@ describe('price visibility on every order endpoint', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true')
     expect(replay.body).toBe(confirmed.body)
     for (const r of [confirmed, replay]) expectAbsent(r.json(), SUPPLIER_FORBIDDEN, 'supplier confirm')
+    // the same key with another body is refused and changes nothing
+    expectProblem(await act(app, p.sup.token, p.poId, 'decline', { reason: 'other' }, { 'idempotency-key': key }), 422, 'IDEMPOTENCY_KEY_REUSED')
+    expect((await poRow(p.poId)).status).toBe('CONFIRMED')
     const k2 = randomUUID()
     await advance(app, h.token, p, ['ship'])
     const received = await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p.lineIds, [2]), { 'idempotency-key': k2 })
