@@ -9,7 +9,7 @@ import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
 import { addCartLine, addDays, todayUtc } from '../../../src/domains/carts/carts.service.js'
 import { checkoutCart } from '../../../src/domains/carts/checkout.service.js'
-import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput, PurchaseOrderView } from '../../../src/domains/orders/orders.service.js'
+import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput, type PurchaseOrderView } from '../../../src/domains/orders/orders.service.js'
 
 interface DemoOrder {
   station: string
