@@ -136,6 +136,7 @@ export default async function cartsRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const actor = actorOf(request)
     const mo = await checkoutCart(dbOf(request), actor, request.params.stationId)
+    request.audit = { entityId: mo.id, changes: { stationId: mo.stationId, number: mo.number, cartId: mo.cartId, purchaseOrders: (mo.purchaseOrders ?? []).map(p => ({ id: p.id, number: p.number, supplierId: p.supplierId })) } }
     void reply.code(201)
     return masterOrderDetailViews.respond(reply, actor, mo)
   })

@@ -585,9 +585,12 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
   return await getPurchaseOrder(db, actor, po.id)
 }
 
-/** Writes the derived master status when it changed (the caller holds the master-order lock). */
+/**
+ * Writes the derived master status (the caller holds the master-order lock). The version is bumped
+ * on every child transition, not only when the status changes: the master order's representation
+ * embeds its purchase orders, and its ETag must change whenever they do.
+ */
 async function refreshMasterStatus (db: Db, masterOrderId: string, children: readonly PurchaseOrderStatus[]): Promise<void> {
   const status = deriveMasterStatus(children)
-  await sql`UPDATE master_orders SET status = ${status}, version = version + 1, updated_at = now()
-    WHERE id = ${masterOrderId}::uuid AND status IS DISTINCT FROM ${status}`.execute(db)
+  await sql`UPDATE master_orders SET status = ${status}, version = version + 1, updated_at = now() WHERE id = ${masterOrderId}::uuid`.execute(db)
 }

@@ -49,6 +49,8 @@ describe('checkout', () => {
     expect(res.statusCode, res.body).toBe(201)
     expect(await countAudit(app, { action: 'cart.checkout' })).toBe(before + 1)
     const mo = res.json()
+    const audit = await app.db.selectFrom('auditEvents').select(['entityType', 'entityId', 'actorUserId']).where('action', '=', 'cart.checkout').where('entityId', '=', mo.id).executeTakeFirstOrThrow()
+    expect(audit).toEqual({ entityType: 'master_order', entityId: mo.id, actorUserId: st.userId })
     expect(mo.supplierCount).toBe(2)
     const bySupplier = Object.fromEntries(mo.purchaseOrders.map((p: { supplierId: string, lines: Array<{ articleId: string }> }) => [p.supplierId, p.lines.map(l => l.articleId)]))
     expect(bySupplier).toEqual({ [s1.id]: [x.articleId, y.articleId], [s2.id]: [z.articleId] })

@@ -151,6 +151,25 @@ describe('If-Match and ETag', () => {
     const mo = await get(app, o.st.token, `/v1/master-orders/${o.moId}`)
     expect((await get(app, o.st.token, `/v1/master-orders/${o.moId}`, { 'if-none-match': String(mo.headers.etag) })).statusCode).toBe(304)
   })
+
+  it('changes the master order\'s ETag on a child transition that leaves the master status as it is', async () => {
+    const st = await station(app)
+    const [s1, s2] = [await supplier(app), await supplier(app)]
+    for (const sup of [s1, s2]) {
+      const { articleId } = await offeredArticle(app, sup.id)
+      await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: 1 })
+    }
+    const mo = (await checkout(app, st.token, st.id)).json()
+    const [p1, p2] = mo.purchaseOrders as Array<{ id: string, lines: Array<{ id: string }> }>
+    await advance(app, h.token, { st, sup: s1, moId: mo.id, poId: p1!.id, lineIds: p1!.lines.map(l => l.id), articleIds: [] }, ['confirm', 'ship'])
+    const before = await get(app, st.token, `/v1/master-orders/${String(mo.id)}`)
+    expect(before.json().status).toBe('PARTIALLY_SHIPPED')
+    await act(app, h.token, p2!.id, 'confirm', bodyFor('confirm', p2!.lines.map(l => l.id)))
+    const after = await get(app, st.token, `/v1/master-orders/${String(mo.id)}`, { 'if-none-match': String(before.headers.etag) })
+    expect(after.statusCode).toBe(200)
+    expect(after.json().status).toBe('PARTIALLY_SHIPPED')
+    expect(after.headers.etag).not.toBe(before.headers.etag)
+  })
 })
 
 describe('concurrency on one purchase order', () => {
