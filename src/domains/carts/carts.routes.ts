@@ -7,7 +7,7 @@ import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, expectedVersion } from '../../lib/route.js'
 import { ProblemRef } from '../../lib/schemas.js'
 import { addOrderSchemas, masterOrderDetailViews } from '../orders/orders.routes.js'
-import { addSchemasKeepingValidator, views } from '../orders/views.js'
+import { views } from '../orders/views.js'
 import { AddLineBody, CartLinePlatform, CartLineStation, CartPlatform, CartStation, CheckoutBody, LineParams, StationParams, UpdateLineBody } from './carts.schemas.js'
 import { addCartLine, clearCart, deleteCartLine, getCart, updateCartLine } from './carts.service.js'
 import { checkoutCart } from './checkout.service.js'
@@ -23,7 +23,7 @@ const WHO = 'Callable by the station\'s own STATION users and by platform staff;
 
 export default async function cartsRoutes (app: App): Promise<void> {
   addOrderSchemas(app)
-  addSchemasKeepingValidator(app, [CartLinePlatform, CartLineStation, CartPlatform, CartStation])
+  for (const s of [CartLinePlatform, CartLineStation, CartPlatform, CartStation]) app.addSchema(s)
 
   app.get('/v1/stations/:stationId/cart', {
     config: { access: 'carts:read' },

@@ -18,7 +18,7 @@ import {
   getMasterOrder, getPurchaseOrder, listMasterOrders, listPurchaseOrderEvents, listPurchaseOrders, transitionPurchaseOrder,
   type PurchaseOrderVerb, type TransitionInput
 } from './orders.service.js'
-import { addSchemasKeepingValidator, views } from './views.js'
+import { views } from './views.js'
 
 const pageOf = (item: Parameters<typeof Type.Ref>[0], id: string) => Type.Object({
   items: Type.Array(Type.Ref(item)),
@@ -65,11 +65,11 @@ const ACTIONS: ActionSpec[] = [
 
 /** Registers the order view schemas in a plugin's context (domain plugins are encapsulated; checkout answers a master order too). */
 export function addOrderSchemas (app: App): void {
-  addSchemasKeepingValidator(app, [
+  for (const s of [
     PurchaseOrderLinePlatform, PurchaseOrderLineSupplier, PurchaseOrderLineStation, PurchaseOrderPlatform, PurchaseOrderSupplier, PurchaseOrderStation,
     MasterOrderPlatform, MasterOrderStation, MasterOrderDetailPlatform, MasterOrderDetailStation, PurchaseOrderEventSchema,
     PurchaseOrderPagePlatform, PurchaseOrderPageSupplier, PurchaseOrderPageStation, MasterOrderPagePlatform, MasterOrderPageStation, PurchaseOrderEventPage
-  ])
+  ]) app.addSchema(s)
 }
 
 export default async function ordersRoutes (app: App): Promise<void> {

@@ -6,7 +6,7 @@
 //   stores the handler's value for Idempotency-Key replays and a replay is serialized with the
 //   union, not with the caller's view: storing the projection keeps a replay from showing prices
 //   the caller may not see (each view requires its own totals, so the union picks the same view).
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { audienceOf, audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -27,17 +27,4 @@ export function views (v: { platform: TObject, supplier: TObject, station: TObje
       return JSON.parse(s.serialize(audienceOf(actor), value)) as unknown
     }
   }
-}
-
-/**
- * Registers shared schemas in a plugin's context WITHOUT losing the app's validator. Fastify
- * rebuilds a context's validator from its default builder as soon as the context adds a schema,
- * which would silently swap the strict body validator (no coercion, unknown fields rejected) for
- * Fastify's default Ajv (coerces null to "", strips unknown fields). Re-installing the inherited
- * compiler keeps the app-wide rules.
- */
-export function addSchemasKeepingValidator (app: FastifyInstance, schemas: readonly TSchema[]): void {
-  const compiler = app.validatorCompiler
-  for (const s of schemas) app.addSchema(s)
-  if (compiler !== undefined && compiler !== null) app.setValidatorCompiler(compiler)
 }
