@@ -40,19 +40,20 @@ describe('unknown email', () => {
     expect(needsRehash(dummy)).toBe(false)
   })
 
-  it('takes at least as long as one argon2 verification (a lower bound, not a comparison)', async () => {
+  it('takes at least about one argon2 verification (a loose lower bound, not a comparison)', async () => {
     const hash = await hashPassword('some reference password')
-    const costs: number[] = []
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
+    const verifies: number[] = []
+    const logins: number[] = []
+    // interleaved, and minimum against minimum, so that load from other test workers hits both sides
+    for (let i = 0; i < 5; i++) {
+      let t0 = performance.now()
       await verifyPassword(hash, 'another password')
-      costs.push(performance.now() - t0)
+      verifies.push(performance.now() - t0)
+      t0 = performance.now()
+      await login(app, `still-unknown-${i}@test.example`, 'another password')
+      logins.push(performance.now() - t0)
     }
-    const oneVerify = Math.min(...costs)
-    const t0 = performance.now()
-    await login(app, 'still-unknown@test.example', 'another password')
-    const elapsed = performance.now() - t0
-    // argon2 with m=19 MiB cannot finish faster than its own minimum over three runs by more than jitter
-    expect(elapsed).toBeGreaterThanOrEqual(oneVerify * 0.8)
+    // without the dummy verification the request costs a few milliseconds, far below half an argon2 run
+    expect(Math.min(...logins)).toBeGreaterThanOrEqual(Math.min(...verifies) * 0.5)
   })
 })
