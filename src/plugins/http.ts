@@ -25,6 +25,16 @@ export default fp(async function httpPlugin (app) {
     if (request.url.startsWith('/v1/')) void reply.header('cache-control', 'no-store')
     done()
   })
+  // Many clients send Content-Type: application/json on every request, including DELETEs and
+  // action POSTs without a body. An empty body is "no body" (the route's schema then decides),
+  // not malformed JSON; anything else goes through Fastify's hardened parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
+    parseJson(request, body, done)
+  })
+
   // While closing, responses still in flight tell keep-alive clients to hang up, otherwise the
   // server would wait for their idle sockets (up to the keep-alive timeout) before exiting.
   let closing = false
