@@ -33,11 +33,6 @@ export default async function authRoutes (app: App): Promise<void> {
   app.addSchema(TokenResponse)
   app.addSchema(MeSchema)
   app.addSchema(Accepted)
-  // addSchema in an encapsulated context makes Fastify rebuild this context's validator from its
-  // default Ajv options (which silently strip unknown body fields instead of refusing them): pin
-  // the app's own validator compiler again.
-  const validator = app.validatorCompiler
-  if (validator !== undefined) app.setValidatorCompiler(validator)
   // compute the dummy hash before the first unknown-email sign-in, so that one is not slower
   app.addHook('onReady', async () => { await getDummyHash() })
 

@@ -17,11 +17,6 @@ export default async function usersRoutes (app: App): Promise<void> {
   app.addSchema(UserSchema)
   app.addSchema(UserPage)
   app.addSchema(PersonalDataSchema)
-  // addSchema in an encapsulated context makes Fastify rebuild this context's validator from its
-  // default Ajv options (which silently strip unknown body fields instead of refusing them): pin
-  // the app's own validator compiler again.
-  const validator = app.validatorCompiler
-  if (validator !== undefined) app.setValidatorCompiler(validator)
   const UserRef = Type.Ref(UserSchema)
 
   app.get('/v1/users', {
