@@ -21,7 +21,7 @@ export const LoginBody = Type.Object({
 
 export const RefreshBody = Type.Object({
   refreshToken: OpaqueToken()
-}, { additionalProperties: false, examples: [{ refreshToken: 'q2i0Y1m3…' }] })
+}, { additionalProperties: false, examples: [{ refreshToken: 'q2i0Y1m3Xb7kPz9Lw4Rt8Vn1Hc6Jd5Fs0Ga2Qe3Mu7Yo' }] })
 
 export const SessionUserSchema = Type.Object({
   id: Uuid(),
@@ -67,7 +67,7 @@ export const ResetRequestBody = Type.Object({
 export const ResetConfirmBody = Type.Object({
   token: OpaqueToken(),
   newPassword: PasswordInput({ description: '12–128 characters, not a common password, not containing the email name' })
-}, { additionalProperties: false, examples: [{ token: 'Zk1v…', newPassword: 'a new and much longer passphrase' }] })
+}, { additionalProperties: false, examples: [{ token: 'Zk1vT8pQ2wXr5Lm9Nc3Bd7Hf0Js4Ky6Ga1Ve8Ru2Wo5Ti', newPassword: 'a new and much longer passphrase' }] })
 
 export const Accepted = Type.Object({ message: Type.String() }, { $id: 'Accepted' })
 
