@@ -164,7 +164,8 @@ export async function login (db: Db, input: { email: string, password: string },
     await audit(db, ctx, { actor: actorOfRow(user), action: 'auth.login_failed', entityType: 'user', entityId: user.id, changes: { reason: 'LOCKED' } })
     throw lockedError(user.lockedForSeconds)
   }
-  const ok = await verifyPassword(user.passwordHash, input.password)
+  // an erased account's unusable marker would fail instantly: verify the dummy hash instead, so it costs the same
+  const ok = await verifyPassword(user.passwordHash.startsWith('$argon2') ? user.passwordHash : await getDummyHash(), input.password) && user.passwordHash.startsWith('$argon2')
   if (!ok) {
     const lockedFor = await registerFailure(db, user, ctx, 'auth.login_failed', 'WRONG_PASSWORD')
     if (lockedFor !== null) throw lockedError(lockedFor)
