@@ -143,7 +143,8 @@ export async function up (db: Kysely<any>): Promise<void> {
       path text NOT NULL,
       status text NOT NULL DEFAULT 'DONE' CHECK (status IN ('IN_PROGRESS', 'DONE')),
       response_status integer NOT NULL,
-      response_body jsonb,
+      -- the exact bytes sent (already serialized with the caller's view), so a replay is identical
+      response_body text,
       created_at timestamptz NOT NULL DEFAULT now(),
       expires_at timestamptz NOT NULL DEFAULT now() + interval '24 hours',
       PRIMARY KEY (user_id, key)

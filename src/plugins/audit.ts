@@ -14,8 +14,8 @@ import type { AuditSpec } from '../lib/fastify-types.js'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-interface StoredResponse { fingerprint: string, status: number, body: unknown }
-type Outcome = { kind: 'result', value: unknown } | { kind: 'replay', stored: StoredResponse }
+interface StoredResponse { fingerprint: string, status: number, body: string | null }
+type Outcome = { kind: 'result', value: unknown } | { kind: 'serialized', body: string | null } | { kind: 'replay', stored: StoredResponse }
 
 function canonicalJson (v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
@@ -36,6 +36,15 @@ function idempotencyKeyOf (request: FastifyRequest): string | undefined {
     throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters', { errors: [{ pointer: '/headers/idempotency-key', code: 'INVALID_FORMAT', detail: 'must be 1–255 visible ASCII characters' }] })
   }
   return key
+}
+
+const identity = (payload: unknown): string => payload as string
+
+/** Sends an already-serialized JSON body as is (no second serialization by any serializer). */
+function sendSerialized (reply: FastifyReply, body: string | null): string | null {
+  if (body === null) return null
+  void reply.type('application/json; charset=utf-8').serializer(identity)
+  return body
 }
 
 export default fp(async function auditPlugin (app) {
@@ -63,7 +72,7 @@ export default fp(async function auditPlugin (app) {
         request.trx = trx
         try {
           if (key !== undefined && actor !== undefined) {
-            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: unknown }>`
+            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>`
               SELECT pg_try_advisory_xact_lock(hashtextextended(${actor.userId + ':' + key}, 7310)) AS locked,
                      k.request_fingerprint AS fingerprint, k.response_status, k.response_body
               FROM (SELECT 1) AS one
@@ -82,6 +91,9 @@ export default fp(async function auditPlugin (app) {
           const changesJson = changes === null ? null : JSON.stringify(changes)
           const ua = request.headers['user-agent']?.slice(0, 512) ?? null
           if (key !== undefined && actor !== undefined) {
+            // Store the bytes the client receives: serialized now with the route's schema or the
+            // audience serializer the handler chose, so a replay shows exactly this response.
+            const serialized = value === undefined || value === null ? null : String(reply.serialize(value))
             const res = await sql<{ stored: boolean }>`
               WITH ev AS (
                 INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
@@ -89,12 +101,13 @@ export default fp(async function auditPlugin (app) {
                   ${request.id}, ${key}, ${request.ip}, ${ua}, ${changesJson}::jsonb)
                 RETURNING id)
               INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body)
-              VALUES (${actor.userId}, ${key}, ${fingerprint}, ${request.method}, ${request.url.slice(0, 1000)}, 'DONE', ${reply.statusCode}, ${JSON.stringify(value ?? null)}::jsonb)
+              VALUES (${actor.userId}, ${key}, ${fingerprint}, ${request.method}, ${request.url.slice(0, 1000)}, 'DONE', ${reply.statusCode}, ${serialized})
               ON CONFLICT (user_id, key) DO UPDATE SET request_fingerprint = EXCLUDED.request_fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
                 response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, created_at = now(), expires_at = now() + interval '24 hours'
                 WHERE idempotency_keys.expires_at <= now()
               RETURNING (SELECT count(*) FROM ev) > 0 AS stored`.execute(trx)
             if (res.rows.length === 0) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A concurrent request with this Idempotency-Key completed first; retry to get its response', { retryAfterSeconds: 1 })
+            return { kind: 'serialized', body: serialized }
           } else {
             await sql`
               INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
@@ -108,8 +121,9 @@ export default fp(async function auditPlugin (app) {
       })
       if (outcome.kind === 'replay') {
         void reply.code(outcome.stored.status).header('idempotent-replayed', 'true')
-        return outcome.stored.body
+        return sendSerialized(reply, outcome.stored.body)
       }
+      if (outcome.kind === 'serialized') return sendSerialized(reply, outcome.body)
       return outcome.value
     }
   }

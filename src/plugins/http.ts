@@ -32,7 +32,7 @@ export default fp(async function httpPlugin (app) {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, function (request, body, done) {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) { done(null, undefined); return }
-    parseJson(request, body, done)
+    parseJson(request, body as string, done)
   })
 
   // While closing, responses still in flight tell keep-alive clients to hang up, otherwise the

@@ -84,7 +84,7 @@ export interface IdempotencyKeysTable {
   path: string
   status: Generated<'IN_PROGRESS' | 'DONE'>
   responseStatus: number
-  responseBody: Json
+  responseBody: string | null
   createdAt: Timestamp
   expiresAt: Timestamp
 }
