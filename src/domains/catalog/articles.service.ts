@@ -3,6 +3,7 @@
 // it offers; anything else is a 404.
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from 'kysely'
 import type { Db } from '../../db/index.js'
+import { prepare, type Prepared } from '../../db/prepared.js'
 import type { Database } from '../../db/schema.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -71,9 +72,21 @@ export async function listArticles (db: Db, actor: Actor, input: ArticleListInpu
   return page(rows, limit, r => [r.code])
 }
 
+type ScopeVariant = 'platform' | 'station' | 'supplier'
+const byIdQueries = new Map<ScopeVariant, Prepared<[string, string], Article>>()
+
+/** The hottest read of the catalog: one prepared, precompiled query per scope variant. */
 export async function getArticle (db: Db, actor: Actor, id: string): Promise<Article> {
-  const row = await db.selectFrom('articles').select(COLUMNS.map(c => `articles.${c}` as const))
-    .where('articles.id', '=', id).where(eb => scope(eb, actor)).executeTakeFirst()
+  const variant: ScopeVariant = actor.role === 'STATION' ? 'station' : actor.role === 'SUPPLIER' ? 'supplier' : 'platform'
+  let byId = byIdQueries.get(variant)
+  if (byId === undefined) {
+    const scopeActor = { ...actor }
+    byId = prepare<[string, string], Article>(db, 2, (qb, articleId, organizationId) =>
+      qb.selectFrom('articles').select(COLUMNS.map(c => `articles.${c}` as const))
+        .where('articles.id', '=', articleId).where(eb => scope(eb, { ...scopeActor, organizationId })))
+    byIdQueries.set(variant, byId)
+  }
+  const row = (await byId(db, id, actor.organizationId))[0]
   if (row === undefined) throw notFound('Article')
   return row
 }
