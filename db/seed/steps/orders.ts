@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto'
 import type { SeedContext } from '../demo.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
-import { addCartLine, addDays, todayUtc } from '../../../src/domains/carts/carts.service.js'
+import { addCartLine, addDays } from '../../../src/domains/carts/carts.service.js'
+import { businessDate } from '../../../src/domains/contracts/pricing.service.js'
 import { checkoutCart } from '../../../src/domains/carts/checkout.service.js'
 import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput, type PurchaseOrderView } from '../../../src/domains/orders/orders.service.js'
 
@@ -60,7 +61,7 @@ export async function seedOrders (db: Db, ctx: SeedContext): Promise<void> {
   const userId = ctx.ids['user:HANDLER'] ?? ctx.ids['user:ADMIN']
   if (userId === undefined) return
   const actor: Actor = { userId, role: ctx.ids['user:HANDLER'] !== undefined ? 'HANDLER' : 'ADMIN', organizationId: PLATFORM_ORGANIZATION_ID, organizationKind: 'PLATFORM' }
-  const delivery = addDays(todayUtc(), 30)
+  const delivery = addDays(businessDate(), 30)
 
   for (const [n, order] of ORDERS.entries()) {
     const stationId = ctx.ids[`station:${order.station}`]

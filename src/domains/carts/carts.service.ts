@@ -8,7 +8,7 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { documentTotals, lineNet } from '../../lib/money.js'
 import { notFound, problem } from '../../lib/problems.js'
-import { resolvePrices } from '../contracts/pricing.service.js'
+import { businessDate, resolvePrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import type { TotalsView } from '../orders/orders.service.js'
 import type { AddLineInput, UpdateLineInput } from './carts.schemas.js'
@@ -52,11 +52,6 @@ export interface CartView {
 }
 
 interface CartRow { id: string, version: number, createdAt: Date, updatedAt: Date }
-
-/** Today as the service prices and checks delivery dates (UTC calendar day). */
-export function todayUtc (now: Date = new Date()): string {
-  return now.toISOString().slice(0, 10)
-}
 
 export function addDays (date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10)
@@ -182,8 +177,8 @@ export function quoteLines (lines: readonly CartLineRow[], prices: ReadonlyMap<s
 
 async function cartView (db: Db, stationId: string, cart: CartRow): Promise<CartView> {
   const lines = await db.selectFrom('cartLines').select(LINE_COLUMNS).where('cartId', '=', cart.id).orderBy('createdAt').orderBy('id').execute()
-  const prices = await resolvePrices(db, lines, todayUtc())
-  const q = quoteLines(lines, prices, todayUtc())
+  const prices = await resolvePrices(db, lines, businessDate())
+  const q = quoteLines(lines, prices, businessDate())
   return { id: cart.id, stationId, status: 'OPEN', version: cart.version, createdAt: cart.createdAt, updatedAt: cart.updatedAt, ...q }
 }
 

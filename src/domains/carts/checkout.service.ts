@@ -12,11 +12,11 @@ import type { Actor } from '../../lib/permissions.js'
 import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { emitEvents } from '../../lib/outbox.js'
-import { reserveContractPacks, resolvePrices } from '../contracts/pricing.service.js'
+import { businessDate, reserveContractPacks, resolvePrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
 import { uuidv7 } from '../orders/ids.js'
-import { assertStationInScope, lineProblems, todayUtc, type CartLineRow } from './carts.service.js'
+import { assertStationInScope, lineProblems, type CartLineRow } from './carts.service.js'
 
 interface FrozenLine extends PurchaseOrderLineView {
   purchaseOrderId: string
@@ -43,7 +43,8 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
 
   // 2. Re-validate and price every line; any problem rejects the whole checkout with all of them.
-  const today = todayUtc()
+  // the business date in France, as contract validity and offer views use it
+  const today = businessDate()
   const prices = await resolvePrices(db, lines, today)
   const problems = lineProblems(lines, prices, today)
   const errors: ProblemItem[] = problems.flatMap((ps, i) => ps.map(p => ({ pointer: `/lines/${i}${p.pointer}`, code: p.code, detail: p.detail })))
