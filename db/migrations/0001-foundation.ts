@@ -58,6 +58,7 @@ export async function up (db: Kysely<any>): Promise<void> {
       IF NEW.tokens_valid_after IS DISTINCT FROM OLD.tokens_valid_after OR NEW.is_active IS DISTINCT FROM OLD.is_active THEN
         PERFORM pg_notify('user_tokens', NEW.id::text || ':' ||
           CASE WHEN NOT NEW.is_active THEN 'inactive'
+               WHEN NEW.tokens_valid_after = '-infinity' THEN '-Infinity'
                ELSE floor(extract(epoch FROM NEW.tokens_valid_after) * 1000)::bigint::text END);
       END IF;
       RETURN NULL;

@@ -57,3 +57,13 @@ describe('schema constraints', () => {
     await expect(sql`UPDATE stock_movements SET delta = 6`.execute(h.db)).rejects.toThrow(/append-only/)
   })
 })
+
+describe('token revocation trigger', () => {
+  it('notifies on reactivation of a user whose tokens were never revoked', async () => {
+    const u = await createUser(h.db, 'HANDLER')
+    await h.db.updateTable('users').set({ isActive: false }).where('id', '=', u.userId).execute()
+    await h.db.updateTable('users').set({ isActive: true }).where('id', '=', u.userId).execute()
+    const row = await h.db.selectFrom('users').select('isActive').where('id', '=', u.userId).executeTakeFirstOrThrow()
+    expect(row.isActive).toBe(true)
+  })
+})

@@ -179,3 +179,14 @@ describe('GET /v1/audit-events', () => {
     }
   })
 })
+
+describe('token notices', () => {
+  it('parse user:ms, inactive and -Infinity payloads', async () => {
+    const { parseTokenNotice } = await import('../../src/plugins/auth.js')
+    expect(parseTokenNotice('u1:1700000000000')).toEqual(['u1', 1700000000000])
+    expect(parseTokenNotice('u1:inactive')).toEqual(['u1', Infinity])
+    expect(parseTokenNotice('u1:-Infinity')).toEqual(['u1', -Infinity])
+    expect(parseTokenNotice('garbage')).toBeUndefined()
+    expect(parseTokenNotice('u1:abc')).toBeUndefined()
+  })
+})

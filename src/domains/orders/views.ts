@@ -2,17 +2,16 @@
 // things the routes need on top of it:
 // - the declared response schema is a union of *references* to the registered views (inline views
 //   that reference other shared schemas cannot be resolved by the route serializer);
-// - mutations return the value already projected to the caller's view, because the audit plugin
-//   stores the handler's value for Idempotency-Key replays and a replay is serialized with the
-//   union, not with the caller's view: storing the projection keeps a replay from showing prices
-//   the caller may not see (each view requires its own totals, so the union picks the same view).
+// - `respond` selects the caller's serializer; the audit plugin serializes mutation results with
+//   it and stores those exact bytes for Idempotency-Key replays, so a replay never shows prices
+//   the caller may not see.
 import type { FastifyReply } from 'fastify'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
-import { audienceOf, audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
+import { audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
 import type { Actor } from '../../lib/permissions.js'
 
 export interface Views extends AudienceSerializer {
-  /** project to the caller's view, select that serializer, and return the projection */
+  /** select the caller's serializer and return the value it will serialize */
   respond: (reply: FastifyReply, actor: Actor, value: unknown) => unknown
 }
 
@@ -24,7 +23,7 @@ export function views (v: { platform: TObject, supplier: TObject, station: TObje
     schema: unique.length === 1 ? Type.Ref(unique[0] as TObject) : Type.Union(unique.map(u => Type.Ref(u))),
     respond (reply, actor, value) {
       s.use(reply, actor)
-      return JSON.parse(s.serialize(audienceOf(actor), value)) as unknown
+      return value
     }
   }
 }

@@ -1,7 +1,6 @@
 // Unknown emails cost what a wrong password costs: the sign-in runs one argon2 verification
 // against a dummy hash. Proven structurally (the verification is called, with a real argon2 hash
-// of today's parameters) and by a lower bound on the time taken; the ±20 % timing comparison of
-// QUALITY.md belongs to `npm run bench`, since timing assertions in `npm test` flake on shared machines.
+// of today's parameters); timings are measured by `npm run bench`, never asserted in `npm test`.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
 import { createTestApp, expectProblem } from '../../helpers/app.js'
@@ -20,7 +19,7 @@ vi.mock('../../../src/lib/password.js', async (importOriginal) => {
   }
 })
 
-const { ARGON2_OPTIONS, hashPassword, needsRehash, verifyPassword } = await import('../../../src/lib/password.js')
+const { ARGON2_OPTIONS, needsRehash } = await import('../../../src/lib/password.js')
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
@@ -38,22 +37,5 @@ describe('unknown email', () => {
     const dummy = calls.verify[0] ?? ''
     expect(dummy).toMatch(new RegExp(`^\\$argon2id\\$v=19\\$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}\\$`))
     expect(needsRehash(dummy)).toBe(false)
-  })
-
-  it('takes at least about one argon2 verification (a loose lower bound, not a comparison)', async () => {
-    const hash = await hashPassword('some reference password')
-    const verifies: number[] = []
-    const logins: number[] = []
-    // interleaved, and minimum against minimum, so that load from other test workers hits both sides
-    for (let i = 0; i < 5; i++) {
-      let t0 = performance.now()
-      await verifyPassword(hash, 'another password')
-      verifies.push(performance.now() - t0)
-      t0 = performance.now()
-      await login(app, `still-unknown-${i}@test.example`, 'another password')
-      logins.push(performance.now() - t0)
-    }
-    // without the dummy verification the request costs a few milliseconds, far below half an argon2 run
-    expect(Math.min(...logins)).toBeGreaterThanOrEqual(Math.min(...verifies) * 0.5)
   })
 })
