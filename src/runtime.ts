@@ -3,7 +3,7 @@
 import pg from 'pg'
 import type { Config } from './config.js'
 import { createDb } from './db/index.js'
-import { startEmbeddedPostgres, type EmbeddedDb } from './db/embedded.js'
+import type { EmbeddedDb } from './db/embedded.js'
 import { migrateToLatest } from './db/migrate.js'
 import { ensureBootstrapAdmin } from './domains/auth/bootstrap.js'
 
@@ -17,6 +17,8 @@ const EMBEDDED_DB_NAME = 'gestion_emballages'
 export async function resolveDatabase (config: Config, log: (msg: string) => void): Promise<Database> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL }
   log(`No DATABASE_URL: starting embedded PostgreSQL in ${config.EMBEDDED_PG_DIR}`)
+  // loaded only when needed: production runs against DATABASE_URL and saves its memory
+  const { startEmbeddedPostgres } = await import('./db/embedded.js')
   const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT })
   const admin = new pg.Client(embedded.url)
   await admin.connect()

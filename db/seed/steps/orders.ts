@@ -41,7 +41,7 @@ const ORDERS: DemoOrder[] = [
 
 function bodyFor (verb: PurchaseOrderVerb, po: PurchaseOrderView, shortBy: number, delivery: string): TransitionInput {
   switch (verb) {
-    case 'confirm': return { verb, body: { lines: po.lines.map(l => ({ lineId: l.id, confirmedDeliveryDate: delivery })) } }
+    case 'confirm': return { verb, body: { lines: (po.lines ?? []).map(l => ({ lineId: l.id, confirmedDeliveryDate: delivery })) } }
     case 'decline': return { verb, body: { reason: 'Rupture de matière première jusqu\'au mois prochain' } }
     case 'cancel': return { verb, body: { reason: 'Commande passée en double' } }
     case 'ship': return { verb, body: { carrier: 'Geodis', trackingNumber: `GEO-${po.number}`, deliveryNoteDocumentId: randomUUID() } }
@@ -49,7 +49,7 @@ function bodyFor (verb: PurchaseOrderVerb, po: PurchaseOrderView, shortBy: numbe
       verb,
       body: {
         signedDeliveryNoteDocumentId: randomUUID(),
-        lines: po.lines.map((l, i) => ({ lineId: l.id, packsReceived: i === 0 ? Math.max(0, l.packs - shortBy) : l.packs, discrepancy: i === 0 && shortBy > 0 ? `${shortBy} colis manquants` : null }))
+        lines: (po.lines ?? []).map((l, i) => ({ lineId: l.id, packsReceived: i === 0 ? Math.max(0, l.packs - shortBy) : l.packs, discrepancy: i === 0 && shortBy > 0 ? `${shortBy} colis manquants` : null }))
       }
     }
     case 'invoice': return { verb, body: { invoiceNumber: `FA-${po.number}`, invoiceDate: delivery } }

@@ -114,8 +114,8 @@ export default async function ordersRoutes (app: App): Promise<void> {
     schema: {
       tags: ['orders'],
       operationId: 'listPurchaseOrders',
-      summary: 'List purchase orders with their lines',
-      description: 'Newest first, keyset-paginated. Platform staff see every PO with both price sides; a station user its own station\'s POs with station prices; a supplier user only the POs addressed to it, with supplier prices. Filters: status, stationId, supplierId, created-date range [from, to].',
+      summary: 'List purchase orders',
+      description: 'Newest first, keyset-paginated. Platform staff see every PO with both price sides; a station user its own station\'s POs with station prices; a supplier user only the POs addressed to it, with supplier prices. Filters: status, stationId, supplierId, created-date range [from, to]. Lines are embedded with include=lines.',
       querystring: ListPurchaseOrdersQuery,
       response: { 200: purchaseOrderPageViews.schema, ...errors }
     }

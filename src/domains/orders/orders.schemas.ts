@@ -94,18 +94,18 @@ export const PurchaseOrderPlatform = Type.Object({
   ...stationPoPrices,
   ...supplierPoPrices,
   marginNet: Amount({ description: 'Station net − supplier net (platform only)' }),
-  lines: Type.Array(Type.Ref(PurchaseOrderLinePlatform))
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLinePlatform), { description: 'Always on single reads; in lists only with include=lines' }))
 }, { $id: 'PurchaseOrderPlatform' })
 export const PurchaseOrderSupplier = Type.Object({
   ...poBase,
   ...supplierPoPrices,
-  lines: Type.Array(Type.Ref(PurchaseOrderLineSupplier))
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineSupplier), { description: 'Always on single reads; in lists only with include=lines' }))
 }, { $id: 'PurchaseOrderSupplier', description: 'A purchase order as its supplier sees it: supplier prices only, no master order' })
 export const PurchaseOrderStation = Type.Object({
   ...poBase,
   masterOrderId: Uuid(),
   ...stationPoPrices,
-  lines: Type.Array(Type.Ref(PurchaseOrderLineStation))
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineStation), { description: 'Always on single reads; in lists only with include=lines' }))
 }, { $id: 'PurchaseOrderStation', description: 'A purchase order as its station sees it: station prices only' })
 
 // ---- master orders ---------------------------------------------------------------------------
@@ -159,7 +159,8 @@ export const ListPurchaseOrdersQuery = Type.Object({
   from: Type.Optional(DateString({ description: 'Created on or after this date (UTC)' })),
   to: Type.Optional(DateString({ description: 'Created on or before this date (UTC)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
-  cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" }))
+  cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" })),
+  include: Type.Optional(Type.Literal('lines', { description: 'Embed every PO\'s lines (loaded for the whole page in one query). Without it the list carries headers and totals only, which keeps pages small and fast.' }))
 }, { additionalProperties: false })
 export type ListPurchaseOrdersInput = Static<typeof ListPurchaseOrdersQuery>
 

@@ -77,7 +77,7 @@ export interface PurchaseOrderView {
   cancelledAt: Date | null
   updatedAt: Date | string
   version: number
-  lines: PurchaseOrderLineView[]
+  lines?: PurchaseOrderLineView[]
 }
 
 export interface MasterOrderView {
@@ -203,7 +203,7 @@ export function lineView (l: LineRow): PurchaseOrderLineView {
   }
 }
 
-function poView (r: PoRow, lines: PurchaseOrderLineView[]): PurchaseOrderView {
+function poView (r: PoRow, lines: PurchaseOrderLineView[] | undefined): PurchaseOrderView {
   const invoiced = r.invoicedStationNet !== null && r.invoicedStationVat !== null && r.invoicedStationGross !== null
   const invoicedSup = r.invoicedSupplierNet !== null && r.invoicedSupplierVat !== null && r.invoicedSupplierGross !== null
   return {
@@ -236,7 +236,7 @@ function poView (r: PoRow, lines: PurchaseOrderLineView[]): PurchaseOrderView {
     cancelledAt: r.cancelledAt,
     updatedAt: r.updatedAt,
     version: r.version,
-    lines
+    ...(lines === undefined ? {} : { lines })
   }
 }
 
@@ -315,6 +315,7 @@ export async function listPurchaseOrders (db: Db, actor: Actor, q: ListPurchaseO
   }
   const rows = await query.execute()
   const p = page(rows, limit, r => [r.cursorTs, r.id])
+  if (q.include !== 'lines') return { items: p.items.map(r => poView(r, undefined)), nextCursor: p.nextCursor }
   const lines = await linesOf(db, p.items.map(r => r.id))
   return { items: p.items.map(r => poView(r, lines.get(r.id) ?? [])), nextCursor: p.nextCursor }
 }
