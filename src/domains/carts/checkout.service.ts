@@ -2,10 +2,11 @@
 // the caller's transaction (the audit plugin's, which also holds the Idempotency-Key claim).
 //
 // Round trips are the cost of an audited write, so the work is shaped around them: lock the cart,
-// read its lines, resolve every price in one statement, reserve each capped contract line (one
-// guarded UPDATE per line, in a fixed order), then insert the master order, its purchase orders,
-// every frozen line, the status history and close the cart in ONE statement, and write the outbox
-// events in one more. Ids are generated here so that single statement needs no RETURNING chain.
+// read its lines, resolve every price in one statement, insert the master order, its purchase
+// orders, every frozen line, the status history and close the cart in ONE statement, write the
+// outbox events in one more, and reserve the contract lines last (one guarded UPDATE per line, in
+// a fixed order) so their row locks are held only until the commit. Ids are generated here so the
+// single statement needs no RETURNING chain.
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -53,24 +54,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   }
   const priced = lines.map(l => ({ line: l, price: prices.get(priceKey(l.articleId, l.supplierId)) as ResolvedPrice }))
 
-  // 3. Consume contract caps atomically, one guarded UPDATE per contract line, in id order so two
-  // checkouts sharing lines cannot deadlock. A refusal throws: the transaction rolls back every
-  // reservation already made.
-  const perContractLine = new Map<string, number>()
-  for (const { line, price } of priced) {
-    if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
-  }
-  for (const contractLineId of [...perContractLine.keys()].sort()) {
-    const packs = perContractLine.get(contractLineId) as number
-    if (!await reserveContractPacks(db, contractLineId, packs)) {
-      const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId === contractLineId
-        ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
-        : [])
-      throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${priced.find(p => p.price.contractLineId === contractLineId)?.price.contractNumber ?? ''}`.trim(), { errors: capErrors })
-    }
-  }
-
-  // 4. Group by supplier (in cart order) and freeze the lines (§4.3) and totals (§4.4).
+  // 3. Group by supplier (in cart order) and freeze the lines (§4.3) and totals (§4.4).
   const masterOrderId = uuidv7()
   const bySupplier = new Map<string, Array<{ line: CartLineRow, price: ResolvedPrice }>>()
   for (const p of priced) {
@@ -113,7 +97,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   const moStation = addTotals(pos.map(p => p.stationTotals))
   const allLines = pos.flatMap(p => p.lines)
 
-  // 5. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
+  // 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
   // status history, and the cart closed and linked. Foreign keys between the CTEs are checked at
   // the end of the statement.
   const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }>`
@@ -175,7 +159,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }
   const numbers = new Map(out.pos.map(p => [p.id, p.number]))
 
-  // 6. Outbox: the station hears about the master order, each supplier about its own PO only.
+  // 5. Outbox: the station hears about the master order, each supplier about its own PO only.
   await emitEvents(db, [
     { type: 'master_order.created', organizationIds: [stationId], payload: { masterOrderId, number: out.moNumber, stationId, purchaseOrderIds: pos.map(p => p.id) } },
     ...pos.map(p => ({
@@ -184,6 +168,25 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
       payload: { purchaseOrderId: p.id, number: numbers.get(p.id) as string, stationId, supplierId: p.supplierId, status: 'PLACED', version: 1 }
     }))
   ])
+
+  // 6. Consume contract caps atomically, one guarded UPDATE per contract line, in id order so two
+  // checkouts sharing lines cannot deadlock. A refusal throws: the transaction rolls back every
+  // reservation and everything written above. This comes last on purpose: the row locks on
+  // (popular) contract lines are then held only until the commit that follows, so concurrent
+  // checkouts of different stations sharing a line wait for each other as little as possible.
+  const perContractLine = new Map<string, number>()
+  for (const { line, price } of priced) {
+    if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
+  }
+  for (const contractLineId of [...perContractLine.keys()].sort()) {
+    const packs = perContractLine.get(contractLineId) as number
+    if (!await reserveContractPacks(db, contractLineId, packs)) {
+      const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId === contractLineId
+        ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
+        : [])
+      throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${priced.find(p => p.price.contractLineId === contractLineId)?.price.contractNumber ?? ''}`.trim(), { errors: capErrors })
+    }
+  }
 
   const createdAt = out.createdAt
   const purchaseOrders: PurchaseOrderView[] = pos.map(p => ({
