@@ -4,7 +4,7 @@
 // actions have exactly one effect; in the same transaction it appends the status history, applies
 // its side effects (stock on receipt, contract caps on cancel/decline/close), re-derives the master
 // order's status under a lock on the master order, and writes the outbox event.
-import { sql } from 'kysely'
+import { createQueryId, RawNode, sql, type QueryId } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { PurchaseOrderStatus } from '../../db/tables/ordering.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -68,13 +68,13 @@ export interface PurchaseOrderView {
   invoiceDate: string | null
   statusReason: string | null
   createdAt: Date | string
-  confirmedAt: Date | null
-  shippedAt: Date | null
-  receivedAt: Date | null
-  closedAt: Date | null
-  invoicedAt: Date | null
-  archivedAt: Date | null
-  cancelledAt: Date | null
+  confirmedAt: Date | string | null
+  shippedAt: Date | string | null
+  receivedAt: Date | string | null
+  closedAt: Date | string | null
+  invoicedAt: Date | string | null
+  archivedAt: Date | string | null
+  cancelledAt: Date | string | null
   updatedAt: Date | string
   version: number
   lines?: PurchaseOrderLineView[]
@@ -99,6 +99,11 @@ export interface MasterOrderView {
 const totals = (net: string, vat: string, gross: string, currency: string): TotalsView => ({ net, vat, gross, currency })
 export const margin = (stationNet: string, supplierNet: string): string => fromScaled(toScaled(stationNet, 2) - toScaled(supplierNet, 2), 2)
 
+/**
+ * A purchase-order row as the read queries below return it: columns already aliased to the view's
+ * keys, timestamps already RFC 3339 text, the margin computed by PostgreSQL, and — when asked for —
+ * the lines aggregated as JSON in the view's shape.
+ */
 interface PoRow {
   id: string
   number: string
@@ -119,23 +124,25 @@ interface PoRow {
   invoicedStationNet: string | null
   invoicedStationVat: string | null
   invoicedStationGross: string | null
+  marginNet: string
   carrier: string | null
-  trackingNo: string | null
-  deliveryNoteDocId: string | null
-  signedNoteDocId: string | null
+  trackingNumber: string | null
+  deliveryNoteDocumentId: string | null
+  signedDeliveryNoteDocumentId: string | null
   invoiceNumber: string | null
   invoiceDate: string | null
   statusReason: string | null
-  createdAt: Date
-  confirmedAt: Date | null
-  shippedAt: Date | null
-  receivedAt: Date | null
-  closedAt: Date | null
-  invoicedAt: Date | null
-  archivedAt: Date | null
-  cancelledAt: Date | null
-  updatedAt: Date
+  createdAt: string
+  confirmedAt: string | null
+  shippedAt: string | null
+  receivedAt: string | null
+  closedAt: string | null
+  invoicedAt: string | null
+  archivedAt: string | null
+  cancelledAt: string | null
+  updatedAt: string
   version: number
+  lines?: PurchaseOrderLineView[]
 }
 
 interface LineRow {
@@ -163,13 +170,65 @@ interface LineRow {
   stationLineNet: string
 }
 
-const PO_COLUMNS = [
-  'id', 'number', 'masterOrderId', 'stationId', 'supplierId', 'status', 'currency',
-  'supplierNet', 'supplierVat', 'supplierGross', 'stationNet', 'stationVat', 'stationGross',
-  'invoicedSupplierNet', 'invoicedSupplierVat', 'invoicedSupplierGross', 'invoicedStationNet', 'invoicedStationVat', 'invoicedStationGross',
-  'carrier', 'trackingNo', 'deliveryNoteDocId', 'signedNoteDocId', 'invoiceNumber', 'invoiceDate', 'statusReason',
-  'createdAt', 'confirmedAt', 'shippedAt', 'receivedAt', 'closedAt', 'invoicedAt', 'archivedAt', 'cancelledAt', 'updatedAt', 'version'
+// Hot reads (PO list, PO and master-order detail) are plain SQL texts built once per query shape,
+// run without Kysely's plugins: no query tree to build and compile per call, no CamelCasePlugin copy
+// of every row (columns are aliased to their camelCase keys here), constant texts for the naming
+// client's statement cache. Timestamps arrive as the exact text the JSON serializer would have
+// written for the Date (RFC 3339, milliseconds truncated, UTC), so no Date is parsed per column.
+
+const ISO_MS = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+const aliased = (expr: string, key: string): string => `${expr} AS "${key}"`
+
+const PO_PLAIN = [
+  'id', 'number', 'master_order_id', 'station_id', 'supplier_id', 'status', 'currency',
+  'supplier_net', 'supplier_vat', 'supplier_gross', 'station_net', 'station_vat', 'station_gross',
+  'invoiced_supplier_net', 'invoiced_supplier_vat', 'invoiced_supplier_gross', 'invoiced_station_net', 'invoiced_station_vat', 'invoiced_station_gross',
+  'carrier', 'invoice_number', 'invoice_date', 'status_reason', 'version'
 ] as const
+const PO_RENAMED = [['tracking_no', 'trackingNumber'], ['delivery_note_doc_id', 'deliveryNoteDocumentId'], ['signed_note_doc_id', 'signedDeliveryNoteDocumentId']] as const
+const PO_TIMESTAMPS = ['created_at', 'confirmed_at', 'shipped_at', 'received_at', 'closed_at', 'invoiced_at', 'archived_at', 'cancelled_at', 'updated_at'] as const
+
+/** The select list of a PoRow from `purchase_orders po`. */
+const PO_SELECT = [
+  ...PO_PLAIN.map(c => aliased(`po.${c}`, camel(c))),
+  ...PO_RENAMED.map(([c, key]) => aliased(`po.${c}`, key)),
+  ...PO_TIMESTAMPS.map(c => aliased(ISO_MS(`po.${c}`), camel(c))),
+  // numeric(14,2) − numeric(14,2) keeps 2 decimals: the same text as margin()
+  aliased('po.station_net - po.supplier_net', 'marginNet')
+].join(', ')
+
+/** A PO's lines in the PurchaseOrderLineView shape, ordered by line number, as one JSON array. */
+const LINES_JSON = `(SELECT coalesce(json_agg(json_build_object(${[
+  ['id', 'l.id'], ['lineNo', 'l.line_no'], ['articleId', 'l.article_id'], ['articleCode', 'l.article_code'], ['articleName', 'l.article_name'],
+  ['supplierRef', 'l.supplier_ref'], ['packLabel', 'l.pack_label'], ['unitsPerPack', 'l.units_per_pack'], ['vatRate', 'l.vat_rate::text'],
+  ['priceSource', 'l.price_source'], ['contractLineId', 'l.contract_line_id'], ['packs', 'l.packs_ordered'],
+  ['desiredDeliveryDate', 'l.desired_delivery_date::text'], ['confirmedDeliveryDate', 'l.confirmed_delivery_date::text'],
+  ['packsReceived', 'l.packs_received'], ['discrepancy', 'l.discrepancy'], ['supplierPackPrice', 'l.supplier_pack_price::text'],
+  ['supplierLineNet', 'l.supplier_line_net::text'], ['feePct', 'l.fee_pct::text'], ['stationPackPrice', 'l.station_pack_price::text'],
+  ['lineNet', 'l.station_line_net::text']
+].map(([key, expr]) => `'${key as string}', ${expr as string}`).join(', ')}) ORDER BY l.line_no), '[]'::json)
+  FROM purchase_order_lines l WHERE l.purchase_order_id = po.id) AS "lines"`
+
+interface RawQuery { sql: string, query: RawNode, queryId: QueryId }
+const rawQueries = new Map<string, RawQuery>()
+const plainDbs = new WeakMap<Db, Db>()
+
+/** Runs a constant SQL text through `db`'s executor (so transactions apply) without its plugins. */
+async function rawRows<R> (db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
+  let plain = plainDbs.get(db)
+  if (plain === undefined) {
+    plain = db.withoutPlugins()
+    plainDbs.set(db, plain)
+  }
+  let q = rawQueries.get(text)
+  if (q === undefined) {
+    q = { sql: text, query: RawNode.createWithSql(text), queryId: createQueryId() }
+    rawQueries.set(text, q)
+  }
+  const result = await plain.executeQuery<R>({ sql: q.sql, query: q.query, queryId: q.queryId, parameters })
+  return result.rows as R[]
+}
 
 const LINE_COLUMNS = [
   'id', 'purchaseOrderId', 'lineNo', 'articleId', 'articleCode', 'articleName', 'supplierRef', 'packLabel', 'unitsPerPack', 'vatRate',
@@ -204,8 +263,7 @@ export function lineView (l: LineRow): PurchaseOrderLineView {
 }
 
 function poView (r: PoRow, lines: PurchaseOrderLineView[] | undefined): PurchaseOrderView {
-  const invoiced = r.invoicedStationNet !== null && r.invoicedStationVat !== null && r.invoicedStationGross !== null
-  const invoicedSup = r.invoicedSupplierNet !== null && r.invoicedSupplierVat !== null && r.invoicedSupplierGross !== null
+  const currency = r.currency
   return {
     id: r.id,
     number: r.number,
@@ -213,16 +271,20 @@ function poView (r: PoRow, lines: PurchaseOrderLineView[] | undefined): Purchase
     stationId: r.stationId,
     supplierId: r.supplierId,
     status: r.status,
-    currency: r.currency,
-    totals: totals(r.stationNet, r.stationVat, r.stationGross, r.currency),
-    supplierTotals: totals(r.supplierNet, r.supplierVat, r.supplierGross, r.currency),
-    marginNet: margin(r.stationNet, r.supplierNet),
-    invoicedTotals: invoiced ? totals(r.invoicedStationNet as string, r.invoicedStationVat as string, r.invoicedStationGross as string, r.currency) : null,
-    invoicedSupplierTotals: invoicedSup ? totals(r.invoicedSupplierNet as string, r.invoicedSupplierVat as string, r.invoicedSupplierGross as string, r.currency) : null,
+    currency,
+    totals: { net: r.stationNet, vat: r.stationVat, gross: r.stationGross, currency },
+    supplierTotals: { net: r.supplierNet, vat: r.supplierVat, gross: r.supplierGross, currency },
+    marginNet: r.marginNet,
+    invoicedTotals: r.invoicedStationNet !== null && r.invoicedStationVat !== null && r.invoicedStationGross !== null
+      ? { net: r.invoicedStationNet, vat: r.invoicedStationVat, gross: r.invoicedStationGross, currency }
+      : null,
+    invoicedSupplierTotals: r.invoicedSupplierNet !== null && r.invoicedSupplierVat !== null && r.invoicedSupplierGross !== null
+      ? { net: r.invoicedSupplierNet, vat: r.invoicedSupplierVat, gross: r.invoicedSupplierGross, currency }
+      : null,
     carrier: r.carrier,
-    trackingNumber: r.trackingNo,
-    deliveryNoteDocumentId: r.deliveryNoteDocId,
-    signedDeliveryNoteDocumentId: r.signedNoteDocId,
+    trackingNumber: r.trackingNumber,
+    deliveryNoteDocumentId: r.deliveryNoteDocumentId,
+    signedDeliveryNoteDocumentId: r.signedDeliveryNoteDocumentId,
     invoiceNumber: r.invoiceNumber,
     invoiceDate: r.invoiceDate,
     statusReason: r.statusReason,
@@ -236,7 +298,8 @@ function poView (r: PoRow, lines: PurchaseOrderLineView[] | undefined): Purchase
     cancelledAt: r.cancelledAt,
     updatedAt: r.updatedAt,
     version: r.version,
-    ...(lines === undefined ? {} : { lines })
+    // one object shape whether or not lines are embedded; the serializers skip undefined
+    lines
   }
 }
 
@@ -286,52 +349,94 @@ const CURSOR_TS = sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD
 const dayStart = (d: string): Date => new Date(`${d}T00:00:00.000Z`)
 const nextDayStart = (d: string): Date => new Date(dayStart(d).getTime() + 86_400_000)
 
-async function linesOf (db: Db, poIds: readonly string[]): Promise<Map<string, PurchaseOrderLineView[]>> {
-  const out = new Map<string, PurchaseOrderLineView[]>(poIds.map(id => [id, []]))
-  if (poIds.length === 0) return out
-  const rows = await db.selectFrom('purchaseOrderLines').select(LINE_COLUMNS)
-    .where(sql<boolean>`purchase_order_id = ANY(${[...poIds]}::uuid[])`)
-    .orderBy('purchaseOrderId').orderBy('lineNo')
-    .execute()
-  for (const r of rows) out.get(r.purchaseOrderId)?.push(lineView(r))
-  return out
+/** The list's SQL text for one shape (which filters are present), built once per shape. */
+const listTexts = new Map<number, string>()
+
+const F_STATION_SCOPE = 1
+const F_SUPPLIER_SCOPE = 2
+const F_STATION = 4
+const F_SUPPLIER = 8
+const F_STATUS = 16
+const F_FROM = 32
+const F_TO = 64
+const F_CURSOR = 128
+const F_LINES = 256
+
+function listText (shape: number): string {
+  let text = listTexts.get(shape)
+  if (text !== undefined) return text
+  const where: string[] = []
+  let n = 0
+  const param = (cast: string): string => `$${++n}${cast}`
+  if ((shape & F_STATION_SCOPE) !== 0) where.push(`po.station_id = ${param('::uuid')}`)
+  if ((shape & F_SUPPLIER_SCOPE) !== 0) where.push(`po.supplier_id = ${param('::uuid')}`)
+  if ((shape & F_STATION) !== 0) where.push(`po.station_id = ${param('::uuid')}`)
+  if ((shape & F_SUPPLIER) !== 0) where.push(`po.supplier_id = ${param('::uuid')}`)
+  if ((shape & F_STATUS) !== 0) where.push(`po.status = ${param('')}`)
+  if ((shape & F_FROM) !== 0) where.push(`po.created_at >= ${param('::timestamptz')}`)
+  if ((shape & F_TO) !== 0) where.push(`po.created_at < ${param('::timestamptz')}`)
+  if ((shape & F_CURSOR) !== 0) where.push(`(po.created_at, po.id) < (${param('::timestamptz')}, ${param('::uuid')})`)
+  text = `SELECT ${PO_SELECT}, to_char(po.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"` +
+    ((shape & F_LINES) !== 0 ? `, ${LINES_JSON}` : '') +
+    ' FROM purchase_orders po' + (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY po.created_at DESC, po.id DESC LIMIT ${param('::int')}`
+  listTexts.set(shape, text)
+  return text
 }
 
 export async function listPurchaseOrders (db: Db, actor: Actor, q: ListPurchaseOrdersInput): Promise<{ items: PurchaseOrderView[], nextCursor: string | null }> {
   const limit = q.limit ?? 50
-  let query = db.selectFrom('purchaseOrders').select(PO_COLUMNS).select(CURSOR_TS.as('cursorTs'))
-    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1)
-  if (actor.role === 'STATION') query = query.where('stationId', '=', actor.organizationId)
-  if (actor.role === 'SUPPLIER') query = query.where('supplierId', '=', actor.organizationId)
-  if (q.stationId !== undefined) query = query.where('stationId', '=', q.stationId)
-  if (q.supplierId !== undefined) query = query.where('supplierId', '=', q.supplierId)
-  if (q.status !== undefined) query = query.where('status', '=', q.status)
-  if (q.from !== undefined) query = query.where('createdAt', '>=', dayStart(q.from))
-  if (q.to !== undefined) query = query.where('createdAt', '<', nextDayStart(q.to))
+  let shape = 0
+  const params: unknown[] = []
+  if (actor.role === 'STATION') { shape |= F_STATION_SCOPE; params.push(actor.organizationId) }
+  if (actor.role === 'SUPPLIER') { shape |= F_SUPPLIER_SCOPE; params.push(actor.organizationId) }
+  if (q.stationId !== undefined) { shape |= F_STATION; params.push(q.stationId) }
+  if (q.supplierId !== undefined) { shape |= F_SUPPLIER; params.push(q.supplierId) }
+  if (q.status !== undefined) { shape |= F_STATUS; params.push(q.status) }
+  if (q.from !== undefined) { shape |= F_FROM; params.push(dayStart(q.from)) }
+  if (q.to !== undefined) { shape |= F_TO; params.push(nextDayStart(q.to)) }
   if (q.cursor !== undefined) {
     const [ts, id] = decodeCursor(q.cursor, 2)
     if (typeof ts !== 'string' || typeof id !== 'string') throw problem('INVALID_CURSOR', 'The cursor does not fit this list')
-    query = query.where(sql<boolean>`(created_at, id) < (${ts}::timestamptz, ${id}::uuid)`)
+    shape |= F_CURSOR
+    params.push(ts, id)
   }
-  const rows = await query.execute()
+  if (q.include === 'lines') shape |= F_LINES
+  params.push(limit + 1)
+  const rows = await rawRows<PoRow & { cursorTs: string }>(db, listText(shape), params)
   const p = page(rows, limit, r => [r.cursorTs, r.id])
-  if (q.include !== 'lines') return { items: p.items.map(r => poView(r, undefined)), nextCursor: p.nextCursor }
-  const lines = await linesOf(db, p.items.map(r => r.id))
-  return { items: p.items.map(r => poView(r, lines.get(r.id) ?? [])), nextCursor: p.nextCursor }
+  const items = new Array<PurchaseOrderView>(p.items.length)
+  for (let i = 0; i < items.length; i++) {
+    const r = p.items[i] as PoRow
+    items[i] = poView(r, r.lines)
+  }
+  return { items, nextCursor: p.nextCursor }
+}
+
+const PO_BY_ID = `SELECT ${PO_SELECT}, ${LINES_JSON} FROM purchase_orders po WHERE po.id = $1::uuid`
+const PO_BY_ID_TEXTS = {
+  platform: PO_BY_ID,
+  station: `${PO_BY_ID} AND po.station_id = $2::uuid`,
+  supplier: `${PO_BY_ID} AND po.supplier_id = $2::uuid`
 }
 
 function scopedPo (db: Db, actor: Actor, id: string) {
-  let q = db.selectFrom('purchaseOrders').select(PO_COLUMNS).where('id', '=', id)
+  let q = db.selectFrom('purchaseOrders').select('id').where('id', '=', id)
   if (actor.role === 'STATION') q = q.where('stationId', '=', actor.organizationId)
   if (actor.role === 'SUPPLIER') q = q.where('supplierId', '=', actor.organizationId)
   return q
 }
 
+/** One query: the PO in the caller's scope with its lines. */
 export async function getPurchaseOrder (db: Db, actor: Actor, id: string): Promise<PurchaseOrderView> {
-  const row = await scopedPo(db, actor, id).executeTakeFirst()
+  const rows = actor.role === 'STATION'
+    ? await rawRows<PoRow>(db, PO_BY_ID_TEXTS.station, [id, actor.organizationId])
+    : actor.role === 'SUPPLIER'
+      ? await rawRows<PoRow>(db, PO_BY_ID_TEXTS.supplier, [id, actor.organizationId])
+      : await rawRows<PoRow>(db, PO_BY_ID_TEXTS.platform, [id])
+  const row = rows[0]
   if (row === undefined) throw notFound('Purchase order')
-  const lines = await linesOf(db, [row.id])
-  return poView(row, lines.get(row.id) ?? [])
+  return poView(row, row.lines ?? [])
 }
 
 export async function listPurchaseOrderEvents (db: Db, actor: Actor, id: string, q: { limit?: number, cursor?: string }) {
@@ -367,15 +472,16 @@ export async function listMasterOrders (db: Db, actor: Actor, q: ListMasterOrder
   return { items: p.items.map(moView), nextCursor: p.nextCursor }
 }
 
+const POS_OF_MASTER = `SELECT ${PO_SELECT}, ${LINES_JSON} FROM purchase_orders po WHERE po.master_order_id = $1::uuid ORDER BY po.number`
+
 export async function getMasterOrder (db: Db, actor: Actor, id: string): Promise<MasterOrderView> {
   let q = db.selectFrom('masterOrders').select(MO_COLUMNS).where('id', '=', id)
   if (actor.role === 'STATION') q = q.where('stationId', '=', actor.organizationId)
   if (actor.role === 'SUPPLIER') throw notFound('Master order')
   const row = await q.executeTakeFirst()
   if (row === undefined) throw notFound('Master order')
-  const pos = await db.selectFrom('purchaseOrders').select(PO_COLUMNS).where('masterOrderId', '=', id).orderBy('number').execute()
-  const lines = await linesOf(db, pos.map(p => p.id))
-  return { ...moView(row), purchaseOrders: pos.map(p => poView(p, lines.get(p.id) ?? [])) }
+  const pos = await rawRows<PoRow>(db, POS_OF_MASTER, [id])
+  return { ...moView(row), purchaseOrders: pos.map(p => poView(p, p.lines ?? [])) }
 }
 
 // ---- transitions -----------------------------------------------------------------------------
