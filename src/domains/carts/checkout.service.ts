@@ -13,7 +13,7 @@ import type { Actor } from '../../lib/permissions.js'
 import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { emitEvents } from '../../lib/outbox.js'
-import { businessDate, reserveContractPacks, resolvePrices } from '../contracts/pricing.service.js'
+import { businessDate, reserveContractPacksBatch, resolvePrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
 import { uuidv7 } from '../orders/ids.js'
@@ -25,7 +25,9 @@ interface FrozenLine extends PurchaseOrderLineView {
 }
 
 export async function checkoutCart (db: Db, actor: Actor, stationId: string): Promise<MasterOrderView> {
-  await assertStationInScope(db, actor, stationId)
+  // Station and supplier users are scoped without a query; for staff, an unknown station simply
+  // has no cart, and is told apart (404) on that failure path only — one round trip saved.
+  if (actor.role === 'STATION' || actor.role === 'SUPPLIER') await assertStationInScope(db, actor, stationId)
 
   // 1. Lock the station's open cart. Concurrent checkouts queue on its row; once the first commits,
   // the row no longer matches status = 'OPEN' when the others get it, so they find no open cart and
@@ -35,6 +37,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     SELECT id FROM carts WHERE station_id = ${stationId}::uuid AND status = 'OPEN' FOR UPDATE`.execute(db)
   const cart = locked.rows[0]
   if (cart === undefined) {
+    await assertStationInScope(db, actor, stationId)
     const done = await db.selectFrom('carts').select('id').where('stationId', '=', stationId).where('status', '=', 'CHECKED_OUT').limit(1).executeTakeFirst()
     if (done !== undefined) throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
     throw problem('CART_EMPTY', 'The cart is empty')
@@ -169,23 +172,23 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     }))
   ])
 
-  // 6. Consume contract caps atomically, one guarded UPDATE per contract line, in id order so two
-  // checkouts sharing lines cannot deadlock. A refusal throws: the transaction rolls back every
-  // reservation and everything written above. This comes last on purpose: the row locks on
-  // (popular) contract lines are then held only until the commit that follows, so concurrent
-  // checkouts of different stations sharing a line wait for each other as little as possible.
+  // 6. Consume contract caps atomically: one guarded statement for every contract line of the
+  // cart, rows locked in id order so two checkouts sharing lines cannot deadlock. A refusal
+  // throws: the transaction rolls back every reservation and everything written above. This
+  // comes last on purpose: the row locks on (popular) contract lines are then held only until
+  // the commit that follows.
   const perContractLine = new Map<string, number>()
   for (const { line, price } of priced) {
     if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
   }
-  for (const contractLineId of [...perContractLine.keys()].sort()) {
-    const packs = perContractLine.get(contractLineId) as number
-    if (!await reserveContractPacks(db, contractLineId, packs)) {
-      const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId === contractLineId
-        ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
-        : [])
-      throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${priced.find(p => p.price.contractLineId === contractLineId)?.price.contractNumber ?? ''}`.trim(), { errors: capErrors })
-    }
+  const refused = await reserveContractPacksBatch(db, [...perContractLine.entries()])
+  if (refused.length > 0) {
+    const over = new Set(refused)
+    const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId !== null && over.has(price.contractLineId)
+      ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
+      : [])
+    const numbers = [...new Set(priced.filter(p => p.price.contractLineId !== null && over.has(p.price.contractLineId)).map(p => p.price.contractNumber ?? ''))].join(', ')
+    throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${numbers}`.trim(), { errors: capErrors })
   }
 
   const createdAt = out.createdAt

@@ -162,6 +162,30 @@ export async function reserveContractPacks (db: Db, contractLineId: string, pack
 }
 
 /**
+ * Reserves packs on several contract lines in ONE statement (checkout: one round trip whatever the
+ * number of lines). Rows are first locked in id order, so two checkouts sharing lines cannot
+ * deadlock; each guarded increment is then checked against the latest committed value exactly as
+ * in reserveContractPacks. Returns the ids whose cap would be exceeded (or that do not exist);
+ * when any is returned the caller must roll back, since the others were incremented.
+ */
+export async function reserveContractPacksBatch (db: Db, items: ReadonlyArray<readonly [contractLineId: string, packs: number]>): Promise<string[]> {
+  const wanted = items.filter(([, packs]) => { assertPacks(packs); return packs > 0 })
+  if (wanted.length === 0) return []
+  const ids = wanted.map(([id]) => id)
+  const { rows } = await sql<{ id: string }>`
+    WITH req AS (SELECT * FROM unnest(${ids}::uuid[], ${wanted.map(([, packs]) => packs)}::int[]) AS r(id, n)),
+    locked AS (SELECT id FROM contract_lines WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE)
+    UPDATE contract_lines cl SET ordered_packs = cl.ordered_packs + req.n
+    FROM req
+    WHERE cl.id = req.id AND cl.id IN (SELECT id FROM locked)
+      AND (cl.committed_packs IS NULL OR cl.ordered_packs + req.n <= floor(cl.committed_packs * (1 + cl.allowance_pct / 100)))
+    RETURNING cl.id
+  `.execute(db)
+  const reserved = new Set(rows.map(r => r.id))
+  return ids.filter(id => !reserved.has(id))
+}
+
+/**
  * Gives packs back to a contract line (cancelled or declined PO, shortfall at close). Floors at 0
  * so a double release never blocks a cancellation (the total can only be wrong downwards, which
  * never lets an order exceed the cap).

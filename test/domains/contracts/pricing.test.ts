@@ -1,7 +1,7 @@
 // Price resolution (PRODUCT.md §4.2) and contract-cap reservation (§14 invariant 5).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Db, type DbHandle } from '../../../src/db/index.js'
-import { releaseContractPacks, reserveContractPacks, resolvePrices } from '../../../src/domains/contracts/pricing.service.js'
+import { releaseContractPacks, reserveContractPacks, reserveContractPacksBatch, resolvePrices } from '../../../src/domains/contracts/pricing.service.js'
 import { priceKey } from '../../../src/domains/contracts/pricing.types.js'
 import { testDatabaseUrl } from '../../helpers/db.js'
 import { createArticle, createContract, createOffer, createSupplier } from '../../helpers/factories.js'
@@ -171,6 +171,35 @@ describe('reserveContractPacks / releaseContractPacks', () => {
     expect(results.filter(Boolean)).toHaveLength(33)
     const row = await db.selectFrom('contractLines').select('orderedPacks').where('id', '=', lineId).executeTakeFirstOrThrow()
     expect(row.orderedPacks).toBe(99)
+  })
+
+  it('batch reservations hold every cap under parallel transactions sharing lines, without deadlocks', async () => {
+    const sup = await createSupplier(db)
+    const arts = [await createArticle(db), await createArticle(db), await createArticle(db)]
+    for (const a of arts) await createOffer(db, a.id, sup.id)
+    const c = await createContract(db, sup.id, [
+      { articleId: arts[0]?.id ?? '', packPrice: '1.0000', committedPacks: 50 },
+      { articleId: arts[1]?.id ?? '', packPrice: '1.0000', committedPacks: 40 },
+      { articleId: arts[2]?.id ?? '', packPrice: '1.0000', committedPacks: null }
+    ])
+    const [l1 = '', l2 = '', l3 = ''] = c.lineIds
+    // each transaction reserves the three lines in a different order and commits only if none is refused
+    const attempt = async (i: number): Promise<boolean> => await db.transaction().execute(async trx => {
+      const items: Array<[string, number]> = i % 2 === 0 ? [[l1, 3], [l2, 2], [l3, 1]] : [[l3, 1], [l2, 2], [l1, 3]]
+      const refused = await reserveContractPacksBatch(trx, items)
+      if (refused.length > 0) throw new Error(`refused ${refused.join(',')}`)
+      return true
+    }).catch((err: Error) => { expect(err.message).toMatch(/^refused/); return false })
+    const results = await Promise.all(Array.from({ length: 40 }, async (_, i) => await attempt(i)))
+    const ok = results.filter(Boolean).length
+    expect(ok).toBe(16) // line 1 caps it: floor(50 / 3) = 16 full carts
+    const rows = await db.selectFrom('contractLines').select(['id', 'orderedPacks']).where('contractId', '=', c.id).execute()
+    const byId = new Map(rows.map(r => [r.id, r.orderedPacks]))
+    expect(byId.get(l1)).toBe(48)
+    expect(byId.get(l2)).toBe(32)
+    expect(byId.get(l3)).toBe(16)
+    expect(await reserveContractPacksBatch(db, [[l3, 0]])).toEqual([])
+    expect(await reserveContractPacksBatch(db, [[l2, 9], [l3, 1]])).toEqual([l2])
   })
 
   it('honours the allowance (floor of committed × (1 + allowance%)) and leaves uncapped lines unbounded', async () => {
