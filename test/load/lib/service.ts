@@ -108,6 +108,7 @@ export interface ServiceLaunch {
 
 export const SERVICE_ENV = {
   NODE_ENV: 'production',
+  MALLOC_ARENA_MAX: '2',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
   LOG_REQUESTS: 'false',
@@ -117,7 +118,7 @@ export const SERVICE_ENV = {
 }
 
 /** The V8 flags `npm start` and the Docker image run the service with (package.json). */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4']
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=160']
 
 export async function startService (o: ServiceLaunch): Promise<RunningProcess> {
   const entry = o.runtime === 'dist' ? 'dist/src/server.js' : 'src/server.ts'
