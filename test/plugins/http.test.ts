@@ -89,3 +89,26 @@ describe('database unavailable', () => {
     }
   })
 })
+
+describe('load shedding', () => {
+  it('answers 503 problems with Retry-After when the event loop lags, but not in the first seconds after boot', async () => {
+    const shedding = await createTestApp({ MAX_EVENT_LOOP_DELAY_MS: 1 })
+    try {
+      const block = (ms: number): void => { const end = Date.now() + ms; while (Date.now() < end) { /* busy */ } }
+      block(300)
+      await new Promise(resolve => setTimeout(resolve, 1100))
+      expect((await shedding.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200) // grace period
+      await new Promise(resolve => setTimeout(resolve, 1000))
+      let res = await shedding.inject({ method: 'GET', url: '/health/live' })
+      for (let i = 0; i < 10 && res.statusCode === 200; i++) {
+        block(300)
+        await new Promise(resolve => setTimeout(resolve, 1050))
+        res = await shedding.inject({ method: 'GET', url: '/health/live' })
+      }
+      expectProblem(res, 503, 'SERVICE_UNAVAILABLE')
+      expect(res.headers['retry-after']).toBe('2')
+    } finally {
+      await shedding.close()
+    }
+  })
+})
