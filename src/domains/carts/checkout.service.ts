@@ -3,8 +3,8 @@
 //
 // Round trips are the cost of an audited write, so the work is shaped around them: lock the cart,
 // read its lines, resolve every price in one statement, insert the master order, its purchase
-// orders, every frozen line, the status history and close the cart in ONE statement, write the
-// outbox events in one more, and reserve the contract lines last (one guarded UPDATE per line, in
+// orders, every frozen line, the status history, the outbox events and close the cart in ONE
+// statement, and reserve the contract lines last (one guarded UPDATE per line, in
 // a fixed order) so their row locks are held only until the commit. Ids are generated here so the
 // single statement needs no RETURNING chain.
 import { sql } from 'kysely'
@@ -12,7 +12,6 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
-import { emitEvents } from '../../lib/outbox.js'
 import { businessDate, reserveContractPacksBatch, resolvePrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
@@ -101,7 +100,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   const allLines = pos.flatMap(p => p.lines)
 
   // 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
-  // status history, and the cart closed and linked. Foreign keys between the CTEs are checked at
+  // status history, the cart closed and linked, and the outbox events. Foreign keys between the CTEs are checked at
   // the end of the statement.
   const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }>`
     WITH mseq AS (SELECT nextval('master_order_number_seq') AS n),
@@ -128,7 +127,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
       SELECT id, 'PO-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
         ${masterOrderId}::uuid, ${stationId}::uuid, supplier_id, sn, sv, sg, tn, tv, tg, ${actor.userId}::uuid
       FROM pseq
-      RETURNING id, number
+      RETURNING id, number, supplier_id
     ),
     pol AS (
       INSERT INTO purchase_order_lines (id, purchase_order_id, line_no, station_id, supplier_id, article_id, contract_line_id,
@@ -156,23 +155,25 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     closed AS (
       UPDATE carts SET status = 'CHECKED_OUT', master_order_id = ${masterOrderId}::uuid, checked_out_at = now(), version = version + 1, updated_at = now()
       WHERE id = ${cart.id}::uuid
+    ),
+    -- the outbox in the same statement: the station hears about the master order, each supplier
+    -- about its own PO only
+    ob AS (
+      INSERT INTO outbox_events (type, organization_ids, payload)
+      SELECT 'master_order.created', ARRAY[${stationId}::uuid], jsonb_build_object('masterOrderId', ${masterOrderId}::uuid, 'number', mo.number,
+        'stationId', ${stationId}::uuid, 'purchaseOrderIds', to_jsonb(${pos.map(p => p.id)}::uuid[]))
+      FROM mo
+      UNION ALL
+      SELECT 'purchase_order.placed', ARRAY[${stationId}::uuid, po.supplier_id], jsonb_build_object('purchaseOrderId', po.id, 'number', po.number,
+        'stationId', ${stationId}::uuid, 'supplierId', po.supplier_id, 'status', 'PLACED', 'version', 1)
+      FROM po
     )
     SELECT (SELECT number FROM mo) AS mo_number, (SELECT created_at FROM mo) AS created_at,
       (SELECT json_agg(json_build_object('id', id, 'number', number)) FROM po) AS pos`.execute(db)
   const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }
   const numbers = new Map(out.pos.map(p => [p.id, p.number]))
 
-  // 5. Outbox: the station hears about the master order, each supplier about its own PO only.
-  await emitEvents(db, [
-    { type: 'master_order.created', organizationIds: [stationId], payload: { masterOrderId, number: out.moNumber, stationId, purchaseOrderIds: pos.map(p => p.id) } },
-    ...pos.map(p => ({
-      type: 'purchase_order.placed',
-      organizationIds: [stationId, p.supplierId],
-      payload: { purchaseOrderId: p.id, number: numbers.get(p.id) as string, stationId, supplierId: p.supplierId, status: 'PLACED', version: 1 }
-    }))
-  ])
-
-  // 6. Consume contract caps atomically: one guarded statement for every contract line of the
+  // 5. Consume contract caps atomically: one guarded statement for every contract line of the
   // cart, rows locked in id order so two checkouts sharing lines cannot deadlock. A refusal
   // throws: the transaction rolls back every reservation and everything written above. This
   // comes last on purpose: the row locks on (popular) contract lines are then held only until
@@ -187,8 +188,8 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId !== null && over.has(price.contractLineId)
       ? [{ pointer: `/lines/${i}/packs`, code: 'CONTRACT_CAP_EXCEEDED', detail: `${line.packs} packs requested exceed what remains on contract ${price.contractNumber ?? ''}`.trim() }]
       : [])
-    const numbers = [...new Set(priced.filter(p => p.price.contractLineId !== null && over.has(p.price.contractLineId)).map(p => p.price.contractNumber ?? ''))].join(', ')
-    throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${numbers}`.trim(), { errors: capErrors })
+    const contractNumbers = [...new Set(priced.filter(p => p.price.contractLineId !== null && over.has(p.price.contractLineId)).map(p => p.price.contractNumber ?? ''))].join(', ')
+    throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${contractNumbers}`.trim(), { errors: capErrors })
   }
 
   const createdAt = out.createdAt

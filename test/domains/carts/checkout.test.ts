@@ -64,6 +64,10 @@ describe('checkout', () => {
     ])).execute()
     expect(events.map(e => e.type).sort()).toEqual(['master_order.created', 'purchase_order.placed', 'purchase_order.placed'])
     expect(events.find(e => e.type === 'master_order.created')?.organizationIds).toEqual([st.id])
+    expect(events.find(e => e.type === 'master_order.created')?.payload).toEqual({ masterOrderId: mo.id, number: mo.number, stationId: st.id, purchaseOrderIds: mo.purchaseOrders.map((p: { id: string }) => p.id) })
+    for (const p of mo.purchaseOrders as Array<{ id: string, number: string, supplierId: string }>) {
+      expect(events.find(e => (e.payload as { purchaseOrderId?: string }).purchaseOrderId === p.id)?.payload).toEqual({ purchaseOrderId: p.id, number: p.number, stationId: st.id, supplierId: p.supplierId, status: 'PLACED', version: 1 })
+    }
     for (const e of events.filter(e => e.type === 'purchase_order.placed')) {
       expect(e.organizationIds).toEqual([st.id, (e.payload as { supplierId: string }).supplierId])
     }
