@@ -1,4 +1,5 @@
 // Small helpers shared by every domain's routes.
+import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Db } from '../db/index.js'
@@ -19,15 +20,21 @@ export function dbOf (request: FastifyRequest): Db {
   return (request.trx ?? request.server.db) as Db
 }
 
-export function etagOf (version: number): string {
-  return `"${version}"`
+/**
+ * The ETag of a representation: the row version, plus a digest of the fields computed at read
+ * time when there are any (a station's price of today, a contract's effective status), so a 304
+ * never confirms a representation whose computed part has changed while the row has not.
+ */
+export function etagOf (version: number, derived?: string): string {
+  if (derived === undefined) return `"${version}"`
+  return `"${version}.${createHash('sha1').update(derived).digest('base64url').slice(0, 10)}"`
 }
 
 /** Honours If-Match: a mismatch is 412. Returns the expected version when one was sent. */
 export function expectedVersion (request: FastifyRequest): number | undefined {
   const h = request.headers['if-match']
   if (h === undefined || h === '*') return undefined
-  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(h.trim())
+  const m = /^(?:W\/)?"(\d{1,9})(?:\.[A-Za-z0-9_-]{1,16})?"$/.exec(h.trim())
   if (m === null) throw new AppError('PRECONDITION_FAILED', 'If-Match does not match the current ETag')
   return Number(m[1])
 }
@@ -38,8 +45,8 @@ export function checkVersion (request: FastifyRequest, current: number): void {
 }
 
 /** Sets ETag and answers 304 when If-None-Match matches; returns true when 304 was sent. */
-export function withEtag (request: FastifyRequest, reply: FastifyReply, version: number): boolean {
-  const tag = etagOf(version)
+export function withEtag (request: FastifyRequest, reply: FastifyReply, version: number, derived?: string): boolean {
+  const tag = etagOf(version, derived)
   void reply.header('etag', tag)
   const inm = request.headers['if-none-match']
   if (inm !== undefined && inm.split(',').some(t => t.trim() === tag || t.trim() === `W/${tag}`)) {

@@ -129,7 +129,8 @@ async function catalogRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const actor = actorOf(request)
     const offer = await getOffer(app.db, actor, request.params.id)
-    if (withEtag(request, reply, offer.version)) return null
+    // today's station price is resolved at read time (contracts, settings): part of the ETag
+    if (withEtag(request, reply, offer.version, `${offer.stationPackPrice ?? ''}|${offer.priceSource ?? ''}|${offer.feePct}`)) return null
     offerViews.use(reply, actor)
     return offer
   })
@@ -140,7 +141,7 @@ async function catalogRoutes (app: App): Promise<void> {
       tags: ['catalog'],
       operationId: 'createOffer',
       summary: 'Create an offer',
-      description: 'Platform staff for any supplier (supplierId required); a supplier for itself only (supplierId omitted or its own; another supplier: 403). One offer per article × supplier (409 DUPLICATE); an unknown article or supplier is a 422.',
+      description: 'Platform staff (ADMIN, MANAGER, HANDLER) for any supplier (supplierId required). Suppliers get 403: creating an offer fixes its pack definition; they edit price, reference, MOQ, multiple and lead time of their own offers (PATCH). One offer per article × supplier (409 DUPLICATE); an unknown article or supplier is a 422.',
       body: OfferCreateSchema,
       response: { 201: OfferResponse, ...problems }
     }

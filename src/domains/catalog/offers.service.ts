@@ -82,11 +82,11 @@ export async function getOffer (db: Db, actor: Actor, id: string): Promise<Offer
  * to everyone, so nothing is revealed by refusing).
  */
 export async function createOffer (db: Db, actor: Actor, input: OfferCreate): Promise<Offer> {
-  let supplierId = input.supplierId
-  if (actor.role === 'SUPPLIER') {
-    if (supplierId !== undefined && supplierId !== actor.organizationId) throw problem('FORBIDDEN', 'A supplier may only create its own offers')
-    supplierId = actor.organizationId
-  }
+  // PRODUCT.md §2.1: a supplier writes its own offers' price, reference, lead time and MOQ only.
+  // Creating an offer fixes its pack (label, units per pack: what a reception adds to stock), so
+  // it is platform staff's job.
+  if (actor.role === 'SUPPLIER') throw problem('FORBIDDEN', 'Offers are created by platform staff; a supplier edits the price, reference, MOQ, multiple and lead time of its own offers')
+  const supplierId = input.supplierId
   if (supplierId === undefined) {
     throw problem('VALIDATION_FAILED', 'supplierId is required', { errors: [{ pointer: '/supplierId', code: 'REQUIRED', detail: 'platform staff must name the supplier' }] })
   }

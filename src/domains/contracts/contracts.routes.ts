@@ -85,7 +85,8 @@ async function contractsRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const actor = actorOf(request)
     const c = await getContract(app.db, actor, request.params.id)
-    if (withEtag(request, reply, c.version)) return null
+    // the effective status (EXPIRED past validUntil, before the sweep) is computed at read time
+    if (withEtag(request, reply, c.version, c.status)) return null
     views.use(reply, actor)
     return c
   })

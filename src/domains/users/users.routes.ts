@@ -69,7 +69,7 @@ export default async function usersRoutes (app: App): Promise<void> {
       tags: ['users'],
       operationId: 'updateUser',
       summary: 'Update a user',
-      description: `ADMIN, MANAGER, HANDLER; anyone may also edit their own name, phone and email here. ${WHO_MANAGES} A new role must match the organization's kind; changing a role ends the user's current access tokens. Honours If-Match (412).`,
+      description: `ADMIN, MANAGER, HANDLER (station and supplier users cannot edit profiles through the API yet; their staff does it). ${WHO_MANAGES} A new role must match the organization's kind; changing a role ends the user's current access tokens. Honours If-Match (412).`,
       params: IdParams,
       headers: IfMatchHeaders,
       body: UpdateUserBody,

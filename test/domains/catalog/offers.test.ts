@@ -58,8 +58,18 @@ describe('offer price views', () => {
     expect(cat.priceSource).toBe('CATALOG')
     const expected = (await import('../../../src/lib/money.js')).stationPackPrice('20.0000', settings.defaultFeePct)
     expect(cat.stationPackPrice).toBe(expected)
-    expect(st.headers.etag).toBe('"1"')
-    expect((await send('GET', x.station, `/v1/offers/${x.o1.id}`, undefined, { 'if-none-match': '"1"' })).statusCode).toBe(304)
+    expect(st.headers.etag).toMatch(/^"1\.[A-Za-z0-9_-]+"$/)
+    expect((await send('GET', x.station, `/v1/offers/${x.o1.id}`, undefined, { 'if-none-match': String(st.headers.etag) })).statusCode).toBe(304)
+    // today's price is computed at read time: when it changes, the ETag does too (no stale 304)
+    const e3 = String((await send('GET', x.station, `/v1/offers/${x.o3.id}`)).headers.etag)
+    await app.db.updateTable('settings').set({ defaultFeePct: '9.50' }).execute()
+    try {
+      const changed = await send('GET', x.station, `/v1/offers/${x.o3.id}`, undefined, { 'if-none-match': e3 })
+      expect(changed.statusCode).toBe(200)
+      expect(changed.json().stationPackPrice).not.toBe(expected)
+    } finally {
+      await app.db.updateTable('settings').set({ defaultFeePct: settings.defaultFeePct }).execute()
+    }
   })
 
   it('GET /v1/offers: views per item, supplier limited to its own, station to active offers', async () => {
@@ -98,19 +108,22 @@ describe('offer price views', () => {
 })
 
 describe('offer writes', () => {
-  it('suppliers create their own offers only; staff must name the supplier; duplicates are 409', async () => {
+  it('only staff create offers (suppliers 403, even for themselves); staff must name the supplier; duplicates are 409', async () => {
     const x = await setup()
     const art = await createArticle(app.db)
     const body = { articleId: art.id, supplierRef: 'CDV-B500', packLabel: 'carton de 600', unitsPerPack: 600, catalogPackPrice: '54.0000', moqPacks: 5 }
     const before = await countAudit(app)
     expectProblem(await send('POST', x.sup1, '/v1/offers', { ...body, supplierId: x.s2.id }), 403, 'FORBIDDEN')
+    expectProblem(await send('POST', x.sup1, '/v1/offers', body), 403, 'FORBIDDEN')
+    expectProblem(await send('POST', x.sup1, '/v1/offers', { ...body, supplierId: x.s1.id, unitsPerPack: 999 }), 403, 'FORBIDDEN')
     expectProblem(await send('POST', x.station, '/v1/offers', body), 403, 'FORBIDDEN')
     expectProblem(await send('POST', x.admin, '/v1/offers', body), 400, 'VALIDATION_FAILED')
     expect(await countAudit(app)).toBe(before)
-    const mine = await send('POST', x.sup1, '/v1/offers', body)
+    const mine = await send('POST', x.admin, '/v1/offers', { ...body, supplierId: x.s1.id })
     expect(mine.statusCode, mine.body).toBe(201)
     expect(mine.json()).toMatchObject({ supplierId: x.s1.id, catalogPackPrice: '54.0000', moqPacks: 5, packMultiple: 1, leadTimeDays: 0 })
-    for (const f of SUPPLIER_FORBIDDEN) expect(mine.json()).not.toHaveProperty(f)
+    const asSupplier = await send('GET', x.sup1, `/v1/offers/${mine.json().id as string}`)
+    for (const f of SUPPLIER_FORBIDDEN) expect(asSupplier.json()).not.toHaveProperty(f)
     expectProblem(await send('POST', x.admin, '/v1/offers', { ...body, supplierId: x.s1.id }), 409, 'DUPLICATE')
     const staff = await send('POST', x.admin, '/v1/offers', { ...body, supplierId: x.s2.id })
     expect(staff.statusCode).toBe(201)

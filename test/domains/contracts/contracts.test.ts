@@ -284,3 +284,19 @@ describe('visibility and scope', () => {
     expectProblem(await send('GET', tok(manager), '/v1/contracts/00000000-0000-4000-8000-000000000000'), 404)
   })
 })
+
+describe('contract ETags', () => {
+  it('change when the effective status changes without a row update (no stale 304 after validUntil)', async () => {
+    const { supplierId, articleIds } = await supplierWithArticles(1)
+    const c = await createContract(app.db, supplierId, [{ articleId: articleIds[0] ?? '', packPrice: '1.0000' }], { status: 'ACTIVE', validFrom: '2020-01-01', validUntil: '2099-12-31' })
+    const staff = tokenFor(app, { role: 'MANAGER' })
+    const first = await send('GET', staff, `/v1/contracts/${c.id}`)
+    expect(first.json().status).toBe('ACTIVE')
+    const etag = String(first.headers.etag)
+    expect((await send('GET', staff, `/v1/contracts/${c.id}`, undefined, { 'if-none-match': etag })).statusCode).toBe(304)
+    await sql`UPDATE contracts SET valid_until = '2021-12-31' WHERE id = ${c.id}`.execute(app.db) // no version bump, like time passing
+    const later = await send('GET', staff, `/v1/contracts/${c.id}`, undefined, { 'if-none-match': etag })
+    expect(later.statusCode).toBe(200)
+    expect(later.json().status).toBe('EXPIRED')
+  })
+})
