@@ -13,7 +13,7 @@ import {
   OfferCreateSchema, OfferListQuery, OfferPatchSchema, OfferPlatformView, OfferStationView, OfferSupplierView
 } from './catalog.schemas.js'
 import { createOffer, getOffer, listOffers, updateOffer } from './offers.service.js'
-import { diffOf, viewOf } from './catalog.views.js'
+import { diffOf } from './catalog.views.js'
 
 const NotModified = Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' })
 const problems = { '4xx': ProblemRef, '5xx': ProblemRef }
@@ -150,7 +150,7 @@ async function catalogRoutes (app: App): Promise<void> {
     const offer = await createOffer(dbOf(request), actor, request.body)
     void reply.code(201).header('etag', etagOf(offer.version))
     offerViews.use(reply, actor)
-    return viewOf(offerViews, actor, offer)
+    return offer
   })
 
   app.patch('/v1/offers/:id', {
@@ -171,7 +171,7 @@ async function catalogRoutes (app: App): Promise<void> {
     request.audit = { changes: diffOf(request.body, before, after) }
     void reply.header('etag', etagOf(after.version))
     offerViews.use(reply, actor)
-    return viewOf(offerViews, actor, after)
+    return after
   })
 }
 

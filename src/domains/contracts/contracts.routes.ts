@@ -8,7 +8,7 @@ import { audienceSerializer } from '../../lib/audience.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
 import { IdParams, IfMatchHeaders, Page, ProblemRef } from '../../lib/schemas.js'
-import { diffOf, viewOf } from '../catalog/catalog.views.js'
+import { diffOf } from '../catalog/catalog.views.js'
 import {
   ContractCreateSchema, ContractLinePlatformView, ContractLineSupplierView, ContractLinesPutSchema, ContractListQuery, ContractPatchSchema,
   ContractPlatformView, ContractSupplierView, EmptyBodySchema, MAX_LINES, ReasonSchema, RenewSchema
@@ -106,7 +106,7 @@ async function contractsRoutes (app: App): Promise<void> {
     const c = await createContract(dbOf(request), actor, request.body)
     void reply.code(201).header('etag', etagOf(c.version))
     views.use(reply, actor)
-    return viewOf(views, actor, c)
+    return c
   })
 
   app.patch('/v1/contracts/:id', {
@@ -127,7 +127,7 @@ async function contractsRoutes (app: App): Promise<void> {
     request.audit = { changes: diffOf(request.body, before, after) }
     void reply.header('etag', etagOf(after.version))
     views.use(reply, actor)
-    return viewOf(views, actor, after)
+    return after
   })
 
   app.get('/v1/contracts/:id/lines', {
@@ -164,7 +164,7 @@ async function contractsRoutes (app: App): Promise<void> {
     const items = await replaceContractLines(dbOf(request), actor, request.params.id, request.body.lines, expectedVersion(request))
     request.audit = { changes: { lineCount: items.length, lines: request.body.lines } }
     lineViews.use(reply, actor)
-    return viewOf(lineViews, actor, { items })
+    return { items }
   })
 
   for (const t of TRANSITIONS) {
@@ -187,7 +187,7 @@ async function contractsRoutes (app: App): Promise<void> {
       request.audit = { changes: { status: { from, to: contract.status }, ...(reason === null ? {} : { reason }) } }
       void reply.header('etag', etagOf(contract.version))
       views.use(reply, actor)
-      return viewOf(views, actor, contract)
+      return contract
     })
   }
 
@@ -209,7 +209,7 @@ async function contractsRoutes (app: App): Promise<void> {
     request.audit = { entityId: contract.id, changes: { renewedFromId: source.id, renewedFromNumber: source.number, validFrom: contract.validFrom, validUntil: contract.validUntil } }
     void reply.code(201).header('etag', etagOf(contract.version))
     views.use(reply, actor)
-    return viewOf(views, actor, contract)
+    return contract
   })
 }
 

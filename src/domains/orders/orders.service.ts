@@ -145,30 +145,8 @@ interface PoRow {
   lines?: PurchaseOrderLineView[]
 }
 
-interface LineRow {
-  id: string
-  purchaseOrderId: string
-  lineNo: number
-  articleId: string
-  articleCode: string
-  articleName: string
-  supplierRef: string
-  packLabel: string
-  unitsPerPack: number
-  vatRate: string
-  priceSource: 'CONTRACT' | 'CATALOG'
-  contractLineId: string | null
-  packsOrdered: number
-  desiredDeliveryDate: string
-  confirmedDeliveryDate: string | null
-  packsReceived: number | null
-  discrepancy: string | null
-  supplierPackPrice: string
-  supplierLineNet: string
-  feePct: string
-  stationPackPrice: string
-  stationLineNet: string
-}
+/** A purchase_order_lines row as read: the view's fields under their column names. */
+type LineRow = Omit<PurchaseOrderLineView, 'packs' | 'lineNet'> & { purchaseOrderId: string, packsOrdered: number, stationLineNet: string }
 
 // Hot reads (PO list, PO and master-order detail) are plain SQL texts built once per query shape,
 // run without Kysely's plugins: no query tree to build and compile per call, no CamelCasePlugin copy
