@@ -15,7 +15,7 @@ import { benchUsers, SCALES, BENCH_PASSWORD, type BenchRole, type Scale } from '
 import { openDatabase, prepareDataset } from './lib/database.js'
 import { signAccessToken } from './lib/jwt.js'
 import { mulberry32, streamSeed } from './lib/prng.js'
-import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/profile.js'
+import { formatProfile, monotonicUs, summarizeProfile, type ProfileSummary, type Window } from './lib/profile.js'
 import { formatTable, writeReports, type RunReport } from './lib/report.js'
 import { runLoad } from './lib/runner.js'
 import { startCeiling, startService, type RunningProcess } from './lib/service.js'
@@ -195,6 +195,7 @@ async function main (): Promise<number> {
   const processes: RunningProcess[] = []
   const results = new Map<string, ScenarioResult>()
   const profiles: ProfileSummary[] = []
+  const measured: Window[] = []
   let exitCode = 0
   let datasetInfo: Record<string, unknown> = {}
   const startup: Record<string, number> = {}
@@ -291,11 +292,13 @@ async function main (): Promise<number> {
           const isRead = (spec: LoadSpec): boolean => spec.requests.every(q => (q.method ?? 'GET') === 'GET')
           if (warmup > 0 && (plan.load.warmup ?? isRead(plan.load))) await runLoad(plan.load, defaults, warmup)
           if (plan.baseline !== undefined) r.baseline = await runLoad(plan.baseline, defaults)
+          const t0 = monotonicUs()
           if (plan.background !== undefined) {
             const [main, bg] = await Promise.all([runLoad(plan.load, defaults), runLoad(plan.background, defaults, (plan.load.duration ?? duration))])
             r.main = main
             r.background = bg
           } else r.main = await runLoad(plan.load, defaults)
+          measured.push([t0, monotonicUs()])
           if (r.main.durationS < (plan.load.duration ?? duration) * 0.9) r.notes.push(`stopped after ${r.main.durationS.toFixed(1)} s: prepared items used up`)
           evaluate(r, results, strict)
           const m = r.main
@@ -315,7 +318,7 @@ async function main (): Promise<number> {
     }
     if (profileDir !== undefined && existsSync(profileDir)) {
       // one file per thread: the main thread(s) carry the load; loader/worker threads are tiny
-      const all = readdirSync(profileDir).filter(x => x.endsWith('.cpuprofile')).map(f => summarizeProfile(join(profileDir, f))).sort((a, b) => b.totalMs - a.totalMs)
+      const all = readdirSync(profileDir).filter(x => x.endsWith('.cpuprofile')).map(f => summarizeProfile(join(profileDir, f), 25, measured)).sort((a, b) => b.totalMs - a.totalMs)
       for (const s of all.filter(x => x.totalMs >= (all[0]?.totalMs ?? 0) * 0.25)) {
         profiles.push(s)
         console.log('\n' + formatProfile(s))
