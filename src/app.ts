@@ -3,9 +3,11 @@
 import Fastify, { LogController } from 'fastify'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createDb, type DbHandle } from './db/index.js'
+import { lazySerializer, lazyValidator } from './lib/lazy-compile.js'
 import { setCursorKey } from './lib/cursor.js'
 import { ProblemSchema } from './lib/schemas.js'
 import type { App } from './lib/route.js'
@@ -56,8 +58,17 @@ export function createValidators (sharedSchemas: Record<string, unknown> = {}): 
  * Fastify's default Ajv (which silently strips unknown fields), so the factory is configured here.
  */
 function buildValidator (sharedSchemas: Record<string, unknown>) {
-  const validators = createValidators(sharedSchemas)
-  return ({ schema, httpPart }: { schema: object, httpPart?: string }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema)
+  let validators: ReturnType<typeof createValidators> | undefined
+  return ({ schema, httpPart }: { schema: object, httpPart?: string }) => lazyValidator(() => {
+    validators ??= createValidators(sharedSchemas)
+    return (httpPart === 'body' ? validators.body : validators.other).compile(schema)
+  })
+}
+
+/** Fastify's own response serializer factory (fast-json-stringify), compiling on first use. */
+function buildSerializer (sharedSchemas: Record<string, unknown>, serializerOpts: Record<string, unknown>) {
+  const build = SerializerSelector()(sharedSchemas, serializerOpts) as (route: { schema: object }) => (value: unknown) => string
+  return (route: { schema: object }) => lazySerializer(() => build(route))
 }
 
 export async function buildApp (opts: BuildOptions): Promise<App> {
@@ -78,7 +89,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   setCursorKey(config.jwtSecret)

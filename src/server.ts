@@ -5,6 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig } from './config.js'
 import { buildApp } from './app.js'
 import { prepareDatabase, resolveDatabase } from './runtime.js'
+import { compilePending } from './lib/lazy-compile.js'
 
 async function main (): Promise<void> {
   let config
@@ -19,7 +20,9 @@ async function main (): Promise<void> {
   try {
     await prepareDatabase(config, database.url, say)
     const app = await buildApp({ config, connectionString: database.url })
+    const warmup = new AbortController()
     closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+      warmup.abort()
       if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
       else app.log.info({ signal }, 'shutting down')
       await app.close()
@@ -28,6 +31,11 @@ async function main (): Promise<void> {
     const address = await app.listen({ host: config.HOST, port: config.PORT })
     const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
     say(`Gestion Emballages API listening on ${base} — API docs: ${base}/docs`)
+    // Ready first, then compile the remaining validators/serializers without blocking requests.
+    const t0 = performance.now()
+    compilePending({ signal: warmup.signal })
+      .then(n => { app.log.debug({ schemas: n, ms: Math.round(performance.now() - t0) }, 'schemas compiled in the background') })
+      .catch((err: unknown) => { app.log.error({ err }, 'a route schema failed to compile') })
   } catch (err) {
     await database.embedded?.stop()
     throw err

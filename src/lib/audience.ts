@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import fastJson from 'fast-json-stringify'
 import type { Actor } from './permissions.js'
+import { lazySerializer } from './lazy-compile.js'
 
 export type Audience = 'platform' | 'supplier' | 'station'
 
@@ -34,11 +35,9 @@ export interface AudienceSerializer {
 /** Compiles one serializer per audience. `refs` are shared schemas referenced by the views. */
 export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []): AudienceSerializer {
   const schemaRefs = Object.fromEntries(refs.map(r => [String(r.$id), r]))
-  const compiled = {
-    platform: fastJson(views.platform as never, { schema: schemaRefs as never }),
-    supplier: fastJson(views.supplier as never, { schema: schemaRefs as never }),
-    station: fastJson(views.station as never, { schema: schemaRefs as never })
-  }
+  // compiled on first use (or by the post-listen background pass): see lazy-compile.ts
+  const compile = (view: TSchema) => lazySerializer(() => fastJson(view as never, { schema: schemaRefs as never }))
+  const compiled = { platform: compile(views.platform), supplier: compile(views.supplier), station: compile(views.station) }
   // views that are structurally identical (e.g. a list every audience sees in full) appear once
   const byShape = new Map<string, TSchema>()
   for (const v of [views.platform, views.supplier, views.station]) byShape.set(JSON.stringify(v), v)
@@ -47,8 +46,8 @@ export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []):
     schema: unique.length === 1 ? unique[0] as TSchema : Type.Union(unique),
     use (reply, actor) {
       const fn = compiled[audienceOf(actor)]
-      void reply.serializer((payload: unknown) => fn(payload as never))
+      void reply.serializer(fn)
     },
-    serialize (audience, value) { return compiled[audience](value as never) }
+    serialize (audience, value) { return compiled[audience](value) }
   }
 }
