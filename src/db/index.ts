@@ -38,23 +38,111 @@ function statementName (text: string): string {
 }
 
 /**
+ * Marks a statement, written with inline literals only (see `literal`), that may travel with the
+ * transaction's COMMIT instead of on its own: `sql.raw(DEFERRED_TO_COMMIT + text)` inside a
+ * transaction returns at once with no rows, and the client sends `text; commit` as one simple
+ * query — one round trip instead of two. If the statement fails, the COMMIT in the same message
+ * never runs and the transaction rolls back (Kysely sends ROLLBACK after a failed commit). Any
+ * other statement issued before the commit sends the deferred one first, so order is kept.
+ */
+export const DEFERRED_TO_COMMIT = '/*deferred-to-commit*/'
+
+/**
+ * Marks a statement, written with inline literals only, that may travel with the transaction's
+ * BEGIN: `begin; text` goes as one simple query and its result is the statement's. Used for the
+ * first statement of a transaction (the Idempotency-Key claim), saving BEGIN's own round trip.
+ */
+export const WITH_BEGIN = '/*with-begin*/'
+
+/** A SQL literal for a value written into a statement's text (deferred or with-begin statements). */
+export function literal (v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return 'NULL'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError('literal: not a finite number')
+    return String(v)
+  }
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
+  // pg's escaping doubles quotes and, when there are backslashes, doubles them in an E'' string —
+  // correct whatever standard_conforming_strings says; NUL cannot occur in a PostgreSQL text.
+  if (v.includes('\0')) throw new TypeError('literal: NUL byte')
+  return pg.escapeLiteral(v)
+}
+
+const emptyResult = (): Promise<unknown> => Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [], fields: [] })
+const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] : r
+
+/**
  * A pg Client that names parameterised statements by a hash of their text, so `pg` prepares them
  * once per connection (Kysely never names its queries). Statement-less texts (BEGIN, COMMIT…) and
- * connections that already hold many prepared statements fall back to unnamed queries.
+ * connections that already hold many prepared statements fall back to unnamed queries. It also
+ * carries the two round-trip savings above (BEGIN with the first statement, one statement with
+ * the COMMIT) for texts marked by the audit plugin.
  */
 class NamingClient extends pg.Client {
   #named = 0
+  #beginPending = false
+  #deferred: string[] = []
+
   override query (...args: unknown[]): any {
     const [text, values] = args
-    if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && typeof args[2] !== 'function') {
+    if (typeof text === 'string' && typeof args[2] !== 'function' && (values === undefined || Array.isArray(values))) {
+      const params = (values ?? []) as unknown[]
+      if (params.length === 0) {
+        if (text === 'begin' && !this.#beginPending && this.#deferred.length === 0) {
+          // sent with the next statement when that one is a with-begin statement, else before it
+          this.#beginPending = true
+          return emptyResult()
+        }
+        if (text.startsWith(WITH_BEGIN)) {
+          const body = text.slice(WITH_BEGIN.length)
+          if (this.#beginPending) {
+            this.#beginPending = false
+            return (super.query(`begin;\n${body}`) as Promise<unknown>).then(lastResult)
+          }
+          return this.#send(body, [])
+        }
+        if (text.startsWith(DEFERRED_TO_COMMIT)) {
+          if (this.#beginPending) return this.#flushBegin().then(() => this.query(...args))
+          this.#deferred.push(text.slice(DEFERRED_TO_COMMIT.length))
+          return emptyResult()
+        }
+        if (text === 'commit' && this.#deferred.length > 0) {
+          const tail = this.#deferred.join(';\n')
+          this.#deferred = []
+          return (super.query(`${tail};\ncommit`) as Promise<unknown>).then(lastResult)
+        }
+        if (text === 'rollback') {
+          this.#deferred = []
+          if (this.#beginPending) { this.#beginPending = false; return emptyResult() }
+        }
+      }
+      if (this.#beginPending) return this.#flushBegin().then(() => this.query(...args))
+      if (this.#deferred.length > 0) {
+        const tail = this.#deferred.join(';\n')
+        this.#deferred = []
+        return (super.query(tail) as Promise<unknown>).then(() => this.query(...args))
+      }
+      return this.#send(text, params)
+    }
+    return (super.query as (...a: unknown[]) => unknown)(...args)
+  }
+
+  #flushBegin (): Promise<unknown> {
+    this.#beginPending = false
+    return super.query('begin') as Promise<unknown>
+  }
+
+  #send (text: string, values: unknown[]): unknown {
+    if (values.length > 0) {
       const name = statementName(text)
       const parsed = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements
       if (parsed[name] !== undefined || this.#named < MAX_NAMED_PER_CONNECTION) {
         if (parsed[name] === undefined) this.#named++
         return super.query({ name, text, values } as pg.QueryConfig)
       }
+      return super.query(text, values)
     }
-    return (super.query as (...a: unknown[]) => unknown)(...args)
+    return super.query(text)
   }
 }
 

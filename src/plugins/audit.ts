@@ -10,6 +10,7 @@ import { sql } from 'kysely'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { AppError } from '../lib/problems.js'
 import { redactChanges } from '../domains/audit/audit.service.js'
+import { DEFERRED_TO_COMMIT, literal, WITH_BEGIN } from '../db/index.js'
 import type { AuditSpec } from '../lib/fastify-types.js'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -72,11 +73,12 @@ export default fp(async function auditPlugin (app) {
         request.trx = trx
         try {
           if (key !== undefined && actor !== undefined) {
-            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>`
-              SELECT pg_try_advisory_xact_lock(hashtextextended(${actor.userId + ':' + key}, 7310)) AS locked,
+            // the claim travels with BEGIN (one round trip): literals, not parameters
+            const claim = await sql.raw<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>(`${WITH_BEGIN}
+              SELECT pg_try_advisory_xact_lock(hashtextextended(${literal(actor.userId + ':' + key)}, 7310)) AS locked,
                      k.request_fingerprint AS fingerprint, k.response_status, k.response_body
               FROM (SELECT 1) AS one
-              LEFT JOIN idempotency_keys k ON k.user_id = ${actor.userId} AND k.key = ${key} AND k.expires_at > now()`.execute(trx)
+              LEFT JOIN idempotency_keys k ON k.user_id = ${literal(actor.userId)}::uuid AND k.key = ${literal(key)} AND k.expires_at > now()`).execute(trx)
             const row = claim.rows[0]
             if (row?.fingerprint !== null && row?.fingerprint !== undefined) {
               if (row.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request')
@@ -90,30 +92,25 @@ export default fp(async function auditPlugin (app) {
           const changes = ctx?.changes !== undefined ? ctx.changes : redactChanges(request.body ?? null)
           const changesJson = changes === null ? null : JSON.stringify(changes)
           const ua = request.headers['user-agent']?.slice(0, 512) ?? null
+          const event = `INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
+            VALUES (${literal(actor?.userId)}::uuid, ${literal(actor?.role)}, ${literal(actor?.organizationId)}::uuid, ${literal(ctx?.action ?? spec.action)}, ${literal(spec.entity)},
+              ${literal(entityId === null ? null : String(entityId))}, ${literal(request.id)}, ${literal(key)}, ${literal(request.ip)}, ${literal(ua)}, ${literal(changesJson)}::jsonb)`
+          // The audit event (and the idempotency record) travel with the COMMIT: one round trip.
           if (key !== undefined && actor !== undefined) {
             // Store the bytes the client receives: serialized now with the route's schema or the
             // audience serializer the handler chose, so a replay shows exactly this response.
+            // No conflict is possible with a live record: the claim above holds this key's
+            // advisory lock until commit and saw none; an expired one is replaced.
             const serialized = value === undefined || value === null ? null : String(reply.serialize(value))
-            const res = await sql<{ stored: boolean }>`
-              WITH ev AS (
-                INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
-                VALUES (${actor.userId}, ${actor.role}, ${actor.organizationId}, ${ctx?.action ?? spec.action}, ${spec.entity}, ${entityId === null ? null : String(entityId)},
-                  ${request.id}, ${key}, ${request.ip}, ${ua}, ${changesJson}::jsonb)
-                RETURNING id)
+            await sql.raw(`${DEFERRED_TO_COMMIT}${event};
               INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body)
-              VALUES (${actor.userId}, ${key}, ${fingerprint}, ${request.method}, ${request.url.slice(0, 1000)}, 'DONE', ${reply.statusCode}, ${serialized})
+              VALUES (${literal(actor.userId)}::uuid, ${literal(key)}, ${literal(fingerprint)}, ${literal(request.method)}, ${literal(request.url.slice(0, 1000))}, 'DONE', ${literal(reply.statusCode)}, ${literal(serialized)})
               ON CONFLICT (user_id, key) DO UPDATE SET request_fingerprint = EXCLUDED.request_fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
                 response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, created_at = now(), expires_at = now() + interval '24 hours'
-                WHERE idempotency_keys.expires_at <= now()
-              RETURNING (SELECT count(*) FROM ev) > 0 AS stored`.execute(trx)
-            if (res.rows.length === 0) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A concurrent request with this Idempotency-Key completed first; retry to get its response', { retryAfterSeconds: 1 })
+                WHERE idempotency_keys.expires_at <= now()`).execute(trx)
             return { kind: 'serialized', body: serialized }
-          } else {
-            await sql`
-              INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
-              VALUES (${actor?.userId ?? null}, ${actor?.role ?? null}, ${actor?.organizationId ?? null}, ${ctx?.action ?? spec.action}, ${spec.entity}, ${entityId === null ? null : String(entityId)},
-                ${request.id}, ${key ?? null}, ${request.ip}, ${ua}, ${changesJson}::jsonb)`.execute(trx)
           }
+          await sql.raw(DEFERRED_TO_COMMIT + event).execute(trx)
           return { kind: 'result', value }
         } finally {
           request.trx = undefined
