@@ -138,7 +138,14 @@ class NamingClient extends pg.Client {
       const parsed = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements
       if (parsed[name] !== undefined || this.#named < MAX_NAMED_PER_CONNECTION) {
         if (parsed[name] === undefined) this.#named++
-        return super.query({ name, text, values } as pg.QueryConfig)
+        // A Query built from the text (pg clones a config object property by property on every
+        // call, ~2.5 % of a hot read's CPU), named before it is submitted.
+        const query = new pg.Query(text, values) as unknown as { name: string, callback: (err: Error | null, res: unknown) => void }
+        query.name = name
+        return new Promise((resolve, reject) => {
+          query.callback = (err, res) => { if (err !== null && err !== undefined) reject(err); else resolve(res) }
+          super.query(query as never)
+        })
       }
       return super.query(text, values)
     }
