@@ -1,6 +1,6 @@
 // Access-token verification, the hottest path of the service. HS256 only (the algorithm is
 // pinned, `alg: none` and others are refused), issuer, audience and a `typ: access` claim are
-// checked, and fast-jwt's verification cache makes a repeated token cost a hash lookup.
+// checked, and the rbac hook keeps verified tokens in a bounded map so a repeated token costs a lookup.
 //
 // Revocation without a database read per request: every instance keeps, per user, the instant
 // before which tokens are no longer valid (password change, logout everywhere) or Infinity for a
@@ -108,7 +108,7 @@ export default fp<AuthOptions>(async function authPlugin (app, opts) {
   await app.register(fastifyJwt, {
     secret: conf.jwtSecret,
     sign: { algorithm: 'HS256', iss: conf.JWT_ISSUER, aud: conf.JWT_AUDIENCE, expiresIn: conf.ACCESS_TOKEN_TTL_SECONDS },
-    verify: { algorithms: ['HS256'], allowedIss: conf.JWT_ISSUER, allowedAud: conf.JWT_AUDIENCE, requiredClaims: ['sub', 'exp', 'iat', 'typ', 'iss', 'aud'], cache: 10_000, cacheTTL: 60_000 }
+    verify: { algorithms: ['HS256'], allowedIss: conf.JWT_ISSUER, allowedAud: conf.JWT_AUDIENCE, requiredClaims: ['sub', 'exp', 'iat', 'typ', 'iss', 'aud'] }
   })
   const guard = new MemoryTokenGuard()
   app.decorate('tokenGuard', guard)

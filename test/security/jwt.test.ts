@@ -2,7 +2,7 @@
 // service's secret, with the right issuer and audience, `typ: access`, every required claim and a
 // valid time window is accepted; everything else is a 401 problem with WWW-Authenticate.
 import { createHmac, randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { App } from '../../src/lib/route.js'
 import { createTestApp, expectProblem } from '../helpers/app.js'
 import { createUser, type TestUser } from '../helpers/factories.js'
@@ -87,6 +87,18 @@ describe('hand-crafted access tokens', () => {
     await expectRejected(craft(claims({ iat: now - 3600, exp: now - 60 })))
     await expectRejected(craft(claims({ nbf: now + 3600 })))
     await expectRejected(craft(claims({ iat: now + 3600, exp: now + 7200 })))
+  })
+
+  it('stops accepting a token the moment it expires, even one accepted (and cached) just before', async () => {
+    const token = craft(claims({ exp: Math.floor(Date.now() / 1000) + 2 }))
+    expect((await call(`Bearer ${token}`)).statusCode).toBe(200)
+    expect((await call(`Bearer ${token}`)).statusCode).toBe(200)
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_000 })
+    try {
+      await expectRejected(token)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('refuses a wrong issuer or audience', async () => {
