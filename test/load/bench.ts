@@ -1,7 +1,7 @@
 // `npm run bench` — the load-test harness (test/load/README.md). Generates or reuses the dataset,
 // starts the ceiling server and the service as child processes against the same database, runs the
-// selected scenarios with autocannon, checks the QUALITY.md targets, prints a table and writes JSON +
-// HTML reports to bench-results/. Exits 1 when a (non-informational) target is missed or a scenario
+// selected scenarios with autocannon (n times in alternation with --rounds n: medians reported),
+// checks the QUALITY.md targets, prints a table and writes JSON + HTML reports to bench-results/. Exits 1 when a (non-informational) target is missed or a scenario
 // crashes, 2 on a usage error.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
@@ -19,7 +19,7 @@ import { formatProfile, monotonicUs, summarizeProfile, type ProfileSummary, type
 import { formatTable, writeReports, type RunReport } from './lib/report.js'
 import { runLoad } from './lib/runner.js'
 import { startCeiling, startService, type RunningProcess } from './lib/service.js'
-import { SkipScenario, type ApiResponse, type BenchContext, type LoadResult, type LoadSpec, type Scenario, type ScenarioResult } from './lib/types.js'
+import { SkipScenario, type ApiResponse, type BenchContext, type Check, type LoadResult, type LoadSpec, type RoundResult, type Scenario, type ScenarioResult, type Status, type Target } from './lib/types.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const JWT = { secret: 'bench-jwt-secret-0123456789abcdef-0123456789abcdef', issuer: 'gestion-emballages-api', audience: 'gestion-emballages' }
@@ -34,6 +34,8 @@ const USAGE = `npm run bench -- [options]
   --duration <s>       measured seconds per run (default 20)
   --warmup <s>         unmeasured warm-up seconds before read scenarios (default 5)
   --connections <n>    concurrent connections (default 50)
+  --rounds <n>         run the selected scenarios n times in alternation; report the median round and
+                       the median of the per-round ratios (default 1)
   --workers <n>        run the service as a cluster of n processes (test/load/cluster.ts; default 1)
   --runtime <r>        tsx (default: src/ through tsx) | dist (npm run build, then dist/src/server.js)
   --database-url <u>   use this PostgreSQL instead of the embedded one in .data/bench-pg (it is wiped unless --reuse)
@@ -53,6 +55,7 @@ function parseOptions (): { o: Record<string, string | boolean | undefined>, err
         duration: { type: 'string', default: '20' },
         warmup: { type: 'string', default: '5' },
         connections: { type: 'string', default: '50' },
+        rounds: { type: 'string', default: '1' },
         workers: { type: 'string', default: '1' },
         runtime: { type: 'string', default: 'tsx' },
         'database-url': { type: 'string' },
@@ -92,52 +95,161 @@ function selectScenarios (all: Scenario[], filter: string | undefined): Scenario
   return all.filter(s => chosen.has(s.name))
 }
 
-function evaluate (r: ScenarioResult, results: Map<string, ScenarioResult>, strict: boolean): void {
-  const t = r.target
-  const m = r.main
+/** The median (the mean of the two middle values for an even count). */
+function median (xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const k = s.length
+  if (k === 0) return Number.NaN
+  return k % 2 === 1 ? (s[(k - 1) / 2] ?? 0) : ((s[k / 2 - 1] ?? 0) + (s[k / 2] ?? 0)) / 2
+}
+
+const sameAsMetric = (t: Target, x: LoadResult): number => t.sameAs?.metric === 'rps' ? x.rps : t.sameAs?.metric === 'p50' ? x.latency.p50 : x.latency.p99
+
+/**
+ * One round's values that compare two runs: the ratio to the ceiling, the p99 degradation against
+ * the baseline, the deviation from another scenario, the scaling factor. `ref` gives the other
+ * scenarios' runs of the same round, so with --rounds every ratio pairs runs made minutes apart.
+ */
+function derive (x: RoundResult, t: Target, ref: (name: string) => LoadResult | undefined): void {
+  const m = x.main
   if (m === undefined) return
-  const info = t.informational === true && !strict
-  const check = (what: string, ok: boolean): void => { r.checks.push({ what, ok, informational: info }) }
   if (t.ceiling !== undefined) {
-    const c = results.get(t.ceiling)?.main
+    const c = ref(t.ceiling)
     if (c !== undefined && c.rps > 0) {
-      r.ratio = m.rps / c.rps
-      r.derived.ceilingRps = c.rps
-      if (t.minRatio !== undefined) check(`ratio ${r.ratio.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${Math.round(c.rps)}/s)`, r.ratio >= t.minRatio)
-    } else r.notes.push(`no ${t.ceiling} result: ratio not computed`)
+      x.ratio = m.rps / c.rps
+      x.derived.ceilingRps = c.rps
+    } else x.notes.push(`no ${t.ceiling} result: ratio not computed`)
   }
-  if (t.maxP99Ms !== undefined) check(`p99 ${m.latency.p99.toFixed(1)} ms ≤ ${t.maxP99Ms} ms`, m.latency.p99 <= t.maxP99Ms)
-  if (t.minRps !== undefined) check(`${Math.round(m.rps)}/s ≥ ${t.minRps}/s`, m.rps >= t.minRps)
-  const errors = m.errors + m.timeouts
-  check(`errors+timeouts ${errors} ≤ ${t.maxErrors ?? 0}`, errors <= (t.maxErrors ?? 0))
-  const share = m.total > 0 ? m.non2xx / m.total : 0
-  check(`non-2xx ${m.non2xx} (${(share * 100).toFixed(2)} %) ≤ ${((t.maxNon2xxShare ?? 0) * 100).toFixed(2)} %`, share <= (t.maxNon2xxShare ?? 0))
-  if (t.maxRssMb !== undefined) check(`RSS ${m.rssMaxMb.toFixed(0)} MB ≤ ${t.maxRssMb} MB`, m.rssMaxMb <= t.maxRssMb)
-  if (t.maxP99Degradation !== undefined && r.baseline !== undefined) {
-    const d = m.latency.p99 / Math.max(0.001, r.baseline.latency.p99)
-    r.derived.p99Degradation = d
-    check(`p99 degradation ${d.toFixed(2)}× ≤ ${t.maxP99Degradation}× (${r.baseline.latency.p99.toFixed(1)} → ${m.latency.p99.toFixed(1)} ms)`, d <= t.maxP99Degradation)
-  }
+  if (t.maxP99Degradation !== undefined && x.baseline !== undefined) x.derived.p99Degradation = m.latency.p99 / Math.max(0.001, x.baseline.latency.p99)
   if (t.sameAs !== undefined) {
-    const o = results.get(t.sameAs.scenario)?.main
-    if (o !== undefined) {
-      const get = (x: LoadResult): number => t.sameAs?.metric === 'rps' ? x.rps : t.sameAs?.metric === 'p50' ? x.latency.p50 : x.latency.p99
-      const dev = get(m) / Math.max(0.001, get(o)) - 1
-      r.derived.deviation = dev
-      check(`${t.sameAs.metric} within ±${t.sameAs.tolerance * 100} % of ${t.sameAs.scenario} (${(dev * 100).toFixed(1)} %)`, Math.abs(dev) <= t.sameAs.tolerance)
-    }
+    const o = ref(t.sameAs.scenario)
+    if (o !== undefined) x.derived.deviation = sameAsMetric(t, m) / Math.max(0.001, sameAsMetric(t, o)) - 1
   }
   if (t.scaling !== undefined) {
-    const o = results.get(t.scaling.scenario)?.main
+    const o = ref(t.scaling.scenario)
     if (o !== undefined) {
       const f = m.rps / Math.max(0.001, o.rps)
-      r.ratio = f
-      r.derived.scaling = f
-      check(`${f.toFixed(2)}× ${t.scaling.scenario} ≥ ${t.scaling.factor}×`, f >= t.scaling.factor)
+      x.ratio = f
+      x.derived.scaling = f
     }
   }
-  const failed = r.checks.some(c => !c.ok && !c.informational)
-  r.status = failed ? 'fail' : info ? 'info' : 'pass'
+}
+
+interface Evaluation { pick: RoundResult, ratio?: number, derived: Record<string, number>, checks: Check[], status: Status }
+
+/**
+ * Checks a scenario's target on its measured rounds (one round: exactly that round). Several rounds:
+ * req/s, latencies and minimum rate come from the median round by req/s; ratios, degradation,
+ * deviation and scaling are the medians of the per-round values; errors, non-2xx answers and RSS
+ * count every round (a wrong answer or a memory peak is not noise).
+ */
+function evaluate (t: Target, rounds: RoundResult[], strict: boolean): Evaluation | undefined {
+  const ok = rounds.filter((x): x is RoundResult & { main: LoadResult } => x.main !== undefined)
+  if (ok.length === 0) return undefined
+  const multi = ok.length > 1
+  const pick = [...ok].sort((a, b) => a.main.rps - b.main.rps)[Math.floor((ok.length - 1) / 2)] ?? ok[0]
+  if (pick === undefined) return undefined
+  const m = pick.main
+  const info = t.informational === true && !strict
+  const checks: Check[] = []
+  const check = (what: string, good: boolean): void => { checks.push({ what, ok: good, informational: info }) }
+  const derived: Record<string, number> = {}
+  const values = (key: string): number[] => ok.map(x => x.derived[key]).filter((v): v is number => v !== undefined)
+  for (const key of new Set(ok.flatMap(x => Object.keys(x.derived)))) derived[key] = median(values(key))
+  const ratios = ok.map(x => x.ratio).filter((v): v is number => v !== undefined)
+  const ratio = ratios.length > 0 ? median(ratios) : undefined
+  const per = (xs: number[], fmt: (v: number) => string): string => xs.length > 1 ? `median of ${xs.length} rounds: ${xs.map(fmt).join(', ')}; ` : ''
+  const medianRound = multi ? ` (median round ${pick.round} of ${ok.length})` : ''
+  if (t.ceiling !== undefined && t.minRatio !== undefined) {
+    const paired = ok.filter(x => x.derived.ceilingRps !== undefined)
+    if (paired.length > 0) {
+      const rs = paired.map(x => x.main.rps / (x.derived.ceilingRps ?? 1))
+      const r = median(rs)
+      const c = median(paired.map(x => x.derived.ceilingRps ?? 0))
+      check(multi
+        ? `median ratio ${r.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${per(rs, v => v.toFixed(2))}${t.ceiling} median ${Math.round(c)}/s)`
+        : `ratio ${r.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${Math.round(c)}/s)`, r >= t.minRatio)
+    }
+  }
+  if (t.maxP99Ms !== undefined) check(`p99 ${m.latency.p99.toFixed(1)} ms ≤ ${t.maxP99Ms} ms${medianRound}`, m.latency.p99 <= t.maxP99Ms)
+  if (t.minRps !== undefined) check(`${Math.round(m.rps)}/s ≥ ${t.minRps}/s${medianRound}`, m.rps >= t.minRps)
+  const every = multi ? ` (all ${ok.length} rounds)` : ''
+  const errors = ok.reduce((a, x) => a + x.main.errors + x.main.timeouts, 0)
+  check(`errors+timeouts ${errors} ≤ ${t.maxErrors ?? 0}${every}`, errors <= (t.maxErrors ?? 0))
+  const non2xx = ok.reduce((a, x) => a + x.main.non2xx, 0)
+  const total = ok.reduce((a, x) => a + x.main.total, 0)
+  const share = total > 0 ? non2xx / total : 0
+  check(`non-2xx ${non2xx} (${(share * 100).toFixed(2)} %) ≤ ${((t.maxNon2xxShare ?? 0) * 100).toFixed(2)} %${every}`, share <= (t.maxNon2xxShare ?? 0))
+  const rss = Math.max(...ok.map(x => x.main.rssMaxMb))
+  if (t.maxRssMb !== undefined) check(`RSS ${rss.toFixed(0)} MB ≤ ${t.maxRssMb} MB${multi ? ` (peak of ${ok.length} rounds)` : ''}`, rss <= t.maxRssMb)
+  if (t.maxP99Degradation !== undefined && derived.p99Degradation !== undefined) {
+    const d = derived.p99Degradation
+    const b = pick.baseline
+    check(multi
+      ? `median p99 degradation ${d.toFixed(2)}× ≤ ${t.maxP99Degradation}× (${per(values('p99Degradation'), v => `${v.toFixed(2)}×`)}round ${pick.round}: ${b !== undefined ? `${b.latency.p99.toFixed(1)} → ` : ''}${m.latency.p99.toFixed(1)} ms)`
+      : `p99 degradation ${d.toFixed(2)}× ≤ ${t.maxP99Degradation}× (${(b?.latency.p99 ?? 0).toFixed(1)} → ${m.latency.p99.toFixed(1)} ms)`, d <= t.maxP99Degradation)
+  }
+  if (t.sameAs !== undefined && derived.deviation !== undefined) {
+    const dev = derived.deviation
+    const spread = multi ? `; ${per(values('deviation'), v => `${(v * 100).toFixed(1)} %`).replace(/; $/, '')}` : ''
+    check(`${t.sameAs.metric} within ±${t.sameAs.tolerance * 100} % of ${t.sameAs.scenario} (${multi ? 'median ' : ''}${(dev * 100).toFixed(1)} %${spread})`, Math.abs(dev) <= t.sameAs.tolerance)
+  }
+  if (t.scaling !== undefined && derived.scaling !== undefined) {
+    const f = derived.scaling
+    const spread = multi ? ` (${per(values('scaling'), v => `${v.toFixed(2)}×`).replace(/; $/, '')})` : ''
+    check(`${multi ? 'median ' : ''}${f.toFixed(2)}× ${t.scaling.scenario} ≥ ${t.scaling.factor}×${spread}`, f >= t.scaling.factor)
+  }
+  const failed = checks.some(c => !c.ok && !c.informational)
+  return { pick, ratio, derived, checks, status: failed ? 'fail' : info ? 'info' : 'pass' }
+}
+
+/** A scenario's result from its rounds: the median round as `main`, medians of the ratios, every round kept (n > 1). */
+function aggregate (s: Scenario, rounds: RoundResult[], strict: boolean, multi: boolean): ScenarioResult {
+  const r: ScenarioResult = { name: s.name, description: s.description, status: 'pass', derived: {}, checks: [], target: s.target, notes: [] }
+  // notes: those of every round once, the others with their round
+  for (const x of rounds) {
+    for (const n of x.notes) {
+      const everywhere = rounds.every(y => y.notes.includes(n))
+      const text = multi && !everywhere ? `round ${x.round}: ${n}` : n
+      if (!r.notes.includes(text)) r.notes.push(text)
+    }
+  }
+  const e = evaluate(s.target, rounds, strict)
+  const last = rounds[rounds.length - 1]
+  const from = e?.pick ?? last
+  r.main = from?.main
+  r.baseline = from?.baseline
+  r.background = from?.background
+  if (e !== undefined) {
+    if (e.ratio !== undefined) r.ratio = e.ratio
+    r.derived = e.derived
+    r.checks = e.checks
+    r.status = e.status
+  }
+  const failedRound = rounds.find(x => x.status === 'error')
+  const skippedRound = rounds.find(x => x.status === 'skipped')
+  if (failedRound !== undefined) {
+    r.status = 'error'
+    r.reason = multi ? `round ${failedRound.round}: ${failedRound.reason ?? ''}` : failedRound.reason
+  } else if (skippedRound !== undefined && e === undefined) {
+    r.status = 'skipped'
+    r.reason = skippedRound.reason
+  } else if (skippedRound !== undefined) r.notes.push(`round ${skippedRound.round} skipped: ${skippedRound.reason ?? ''}`)
+  if (multi) {
+    r.rounds = rounds
+    if (e !== undefined) r.medianRound = e.pick.round
+    const ok = rounds.filter(x => x.main !== undefined)
+    if (ok.length > 0) {
+      r.allRounds = {
+        rounds: ok.length,
+        total: ok.reduce((a, x) => a + (x.main?.total ?? 0), 0),
+        errors: ok.reduce((a, x) => a + (x.main?.errors ?? 0) + (x.main?.timeouts ?? 0), 0),
+        non2xx: ok.reduce((a, x) => a + (x.main?.non2xx ?? 0), 0),
+        rssMaxMb: Math.max(0, ...ok.map(x => x.main?.rssMaxMb ?? 0))
+      }
+    }
+  }
+  return r
 }
 
 function ensureFileLimit (): void {
@@ -166,6 +278,8 @@ async function main (): Promise<number> {
   const duration = num('duration', 1, 3600)
   const warmup = num('warmup', 0, 600)
   const connections = num('connections', 1, 20_000)
+  const rounds = num('rounds', 1, 99)
+  if (!Number.isInteger(rounds)) { console.error('--rounds must be a whole number'); return 2 }
   const workers = num('workers', 1, 64)
   const runtime = o.runtime === 'dist' ? 'dist' : 'tsx'
   const strict = o.strict === true
@@ -176,7 +290,8 @@ async function main (): Promise<number> {
   const startedAt = new Date().toISOString()
   const outDir = resolve(root, String(o.out))
   const load0 = loadavg()
-  log(`scenarios: ${selected.map(s => s.name).join(', ')} · ${duration} s each · ${connections} connections · scale ${scale} · ${workers} worker(s) · runtime ${runtime} · load average ${load0.map(x => x.toFixed(2)).join(' ')}`)
+  log(`scenarios: ${selected.map(s => s.name).join(', ')} · ${duration} s each · ${connections} connections${rounds > 1 ? ` · ${rounds} rounds` : ''} · scale ${scale} · ${workers} worker(s) · runtime ${runtime} · load average ${load0.map(x => x.toFixed(2)).join(' ')}`)
+  if (rounds > 1 && rounds % 2 === 0) log(`--rounds ${rounds} is even: each median ratio is the mean of the two middle rounds and each row the lower middle round; an odd number is sturdier`)
   if (runtime === 'dist') {
     log('building (npm run build)')
     const before = Date.now()
@@ -279,37 +394,48 @@ async function main (): Promise<number> {
         log
       }
 
-      for (const s of selected) {
-        const r: ScenarioResult = { name: s.name, description: s.description, status: 'pass', derived: {}, checks: [], target: s.target, notes: [] }
-        results.set(s.name, r)
-        log(`— ${s.name}: ${s.description}`)
-        let teardown: (() => Promise<void>) | undefined
-        try {
-          const plan = await s.setup(ctx)
-          teardown = plan.teardown
-          r.notes.push(...(plan.notes ?? []))
-          const defaults = { duration, connections, service }
-          const isRead = (spec: LoadSpec): boolean => spec.requests.every(q => (q.method ?? 'GET') === 'GET')
-          if (warmup > 0 && (plan.load.warmup ?? isRead(plan.load))) await runLoad(plan.load, defaults, warmup)
-          if (plan.baseline !== undefined) r.baseline = await runLoad(plan.baseline, defaults)
-          const t0 = monotonicUs()
-          if (plan.background !== undefined) {
-            const [main, bg] = await Promise.all([runLoad(plan.load, defaults), runLoad(plan.background, defaults, (plan.load.duration ?? duration))])
-            r.main = main
-            r.background = bg
-          } else r.main = await runLoad(plan.load, defaults)
-          measured.push([t0, monotonicUs()])
-          if (r.main.durationS < (plan.load.duration ?? duration) * 0.9) r.notes.push(`stopped after ${r.main.durationS.toFixed(1)} s: prepared items used up`)
-          evaluate(r, results, strict)
-          const m = r.main
-          log(`  ${Math.round(m.rps)}/s p50 ${m.latency.p50} ms p99 ${m.latency.p99} ms errors ${m.errors + m.timeouts} non-2xx ${m.non2xx} RSS ${m.rssMaxMb.toFixed(0)} MB → ${r.status}`)
-        } catch (err) {
-          if (err instanceof SkipScenario) { r.status = 'skipped'; r.reason = err.message } else { r.status = 'error'; r.reason = (err as Error).message.split('\n')[0]; log(`  error: ${(err as Error).stack ?? String(err)}`) }
-          log(`  ${r.status}: ${r.reason ?? ''}`)
-        } finally {
-          await teardown?.().catch(e => { log(`teardown of ${s.name} failed: ${String(e)}`) })
+      const perRound = new Map<string, RoundResult[]>(selected.map(s => [s.name, []]))
+      for (let round = 1; round <= rounds; round++) {
+        if (rounds > 1) log(`round ${round} of ${rounds}`)
+        for (const s of selected) {
+          const done = perRound.get(s.name) ?? []
+          if (done[0]?.status === 'skipped') continue // the endpoint is missing: no use asking again
+          const x: RoundResult = { round, status: 'pass', derived: {}, checks: [], notes: [] }
+          log(`— ${s.name}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}: ${s.description}`)
+          let teardown: (() => Promise<void>) | undefined
+          try {
+            const plan = await s.setup(ctx)
+            teardown = plan.teardown
+            x.notes.push(...(plan.notes ?? []))
+            const defaults = { duration, connections, service }
+            const isRead = (spec: LoadSpec): boolean => spec.requests.every(q => (q.method ?? 'GET') === 'GET')
+            if (warmup > 0 && (plan.load.warmup ?? isRead(plan.load))) await runLoad(plan.load, defaults, warmup)
+            if (plan.baseline !== undefined) x.baseline = await runLoad(plan.baseline, defaults)
+            const t0 = monotonicUs()
+            if (plan.background !== undefined) {
+              const [main, bg] = await Promise.all([runLoad(plan.load, defaults), runLoad(plan.background, defaults, (plan.load.duration ?? duration))])
+              x.main = main
+              x.background = bg
+            } else x.main = await runLoad(plan.load, defaults)
+            measured.push([t0, monotonicUs()])
+            if (x.main.durationS < (plan.load.duration ?? duration) * 0.9) x.notes.push(`stopped after ${x.main.durationS.toFixed(1)} s: prepared items used up`)
+            // ratios pair this run with the reference scenario's run of the same round
+            derive(x, s.target, name => perRound.get(name)?.find(y => y.round === round)?.main)
+            const e = evaluate(s.target, [x], strict)
+            if (e !== undefined) { x.checks = e.checks; x.status = e.status }
+            const m = x.main
+            log(`  ${Math.round(m.rps)}/s p50 ${m.latency.p50} ms p99 ${m.latency.p99} ms errors ${m.errors + m.timeouts} non-2xx ${m.non2xx} RSS ${m.rssMaxMb.toFixed(0)} MB${rounds > 1 && x.ratio !== undefined ? ` ratio ${x.ratio.toFixed(2)}` : ''} → ${x.status}`)
+          } catch (err) {
+            if (err instanceof SkipScenario) { x.status = 'skipped'; x.reason = err.message } else { x.status = 'error'; x.reason = (err as Error).message.split('\n')[0]; log(`  error: ${(err as Error).stack ?? String(err)}`) }
+            log(`  ${x.status}: ${x.reason ?? ''}`)
+          } finally {
+            await teardown?.().catch(e => { log(`teardown of ${s.name} failed: ${String(e)}`) })
+          }
+          done.push(x)
+          perRound.set(s.name, done)
+          results.set(s.name, aggregate(s, done, strict, rounds > 1))
+          await new Promise(resolve => setTimeout(resolve, 1000))
         }
-        await new Promise(resolve => setTimeout(resolve, 1000))
       }
       if ([...results.values()].some(r => r.status === 'fail' || r.status === 'error')) exitCode = 1
     } finally {
@@ -332,7 +458,7 @@ async function main (): Promise<number> {
   const report: RunReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    options: { scenario: o.scenario ?? null, scale, seed, duration, warmup, connections, workers, runtime, reuse: o.reuse === true, profile: o.profile === true, strict, database: o['database-url'] !== undefined ? 'external' : 'embedded' },
+    options: { scenario: o.scenario ?? null, scale, seed, duration, warmup, connections, rounds, workers, runtime, reuse: o.reuse === true, profile: o.profile === true, strict, database: o['database-url'] !== undefined ? 'external' : 'embedded' },
     environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 1048576), loadAverageAtStart: load0, loadAverageAtEnd: loadavg(), startupToReadyMs: startup },
     dataset: datasetInfo,
     results: list,

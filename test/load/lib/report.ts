@@ -33,18 +33,54 @@ export function targetText (r: ScenarioResult): string {
   return parts.join(' ') + (t.informational === true ? ' (info)' : '')
 }
 
+/** Errors, non-2xx and RSS as the checks count them: over every round when there are several. */
+function counted (r: ScenarioResult): { errors?: number, non2xx?: number, rssMaxMb?: number } {
+  if (r.allRounds !== undefined) return r.allRounds
+  const m = r.main
+  return m === undefined ? {} : { errors: m.errors + m.timeouts, non2xx: m.non2xx, rssMaxMb: m.rssMaxMb }
+}
+
+/** "3" for a median of three rounds, "—" for a single run or none measured; "2 of 3" when a round failed. */
+function roundsText (r: ScenarioResult): string {
+  if (r.rounds === undefined) return '—'
+  const measured = r.rounds.filter(x => x.main !== undefined).length
+  if (measured === 0) return '—'
+  return measured === r.rounds.length ? String(measured) : `${measured} of ${r.rounds.length}`
+}
+
+/** One line per scenario run in rounds: req/s, p99 and ratio of every round, the median one marked. */
+export function roundsLine (r: ScenarioResult): string | undefined {
+  if (r.rounds === undefined || r.medianRound === undefined) return undefined
+  const cell = (x: NonNullable<ScenarioResult['rounds']>[number], v: (m: LoadResult) => string): string =>
+    x.main === undefined ? x.status : `${v(x.main)}${x.round === r.medianRound ? '*' : ''}`
+  // a round that measured nothing shows its status (error, skipped)
+  const parts = [`req/s ${r.rounds.map(x => cell(x, m => f0(m.rps))).join(' · ')}`, `p99 ${r.rounds.map(x => cell(x, m => f1(m.latency.p99))).join(' · ')} ms`]
+  if (r.rounds.some(x => x.ratio !== undefined)) parts.push(`ratio ${r.rounds.map(x => x.ratio === undefined ? '—' : f2(x.ratio)).join(' · ')} → median ${f2(r.ratio)}`)
+  return `rounds ${parts.join('; ')} (* = the median round shown)`
+}
+
 export function formatTable (results: ScenarioResult[]): string {
-  const head = ['scenario', 'req/s', 'p50', 'p90', 'p99', 'errors', 'non-2xx', 'RSS MB', 'ratio', 'target', 'result']
+  const multi = results.some(r => r.rounds !== undefined)
+  const head = ['scenario', ...(multi ? ['rounds'] : []), 'req/s', 'p50', 'p90', 'p99', 'errors', 'non-2xx', 'RSS MB', 'ratio', 'target', 'result']
+  const left = new Set([0, head.length - 2, head.length - 1])
   const rows = results.map(r => {
     const m = r.main
-    return [r.name, f0(m?.rps), f1(m?.latency.p50), f1(m?.latency.p90), f1(m?.latency.p99), m === undefined ? '—' : String(m.errors + m.timeouts), m === undefined ? '—' : String(m.non2xx),
-      f0(m?.rssMaxMb), f2(r.ratio), targetText(r), r.status === 'skipped' || r.status === 'error' ? `${r.status}: ${r.reason ?? ''}` : r.status]
+    const c = counted(r)
+    return [r.name, ...(multi ? [roundsText(r)] : []), f0(m?.rps), f1(m?.latency.p50), f1(m?.latency.p90), f1(m?.latency.p99), c.errors === undefined ? '—' : String(c.errors), c.non2xx === undefined ? '—' : String(c.non2xx),
+      f0(c.rssMaxMb), f2(r.ratio), targetText(r), r.status === 'skipped' || r.status === 'error' ? `${r.status}: ${r.reason ?? ''}` : r.status]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => Math.min(60, (r[i] ?? '').length))))
-  const line = (cells: string[]): string => cells.map((c, i) => i === 0 || i >= 9 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join('  ')
-  const out = [line(head), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)]
+  const line = (cells: string[]): string => cells.map((c, i) => left.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join('  ')
+  const out: string[] = []
+  if (multi) {
+    const n = Math.max(...results.map(r => r.rounds?.length ?? 0))
+    out.push(`medians of ${n} alternating rounds: req/s and latencies are the median round's (by req/s), ratio the median of the per-round ratios; errors, non-2xx and RSS count every round`)
+  }
+  out.push(line(head), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line))
   for (const r of results) {
     for (const c of r.checks.filter(x => !x.ok)) out.push(`  ${r.name}: missed ${c.what}${c.informational ? ' (informational)' : ''}`)
+    const rl = roundsLine(r)
+    if (rl !== undefined) out.push(`  ${r.name}: ${rl}`)
     if (r.baseline !== undefined && r.main !== undefined) out.push(`  ${r.name}: baseline p99 ${f1(r.baseline.latency.p99)} ms at ${f0(r.baseline.rps)}/s → ${f1(r.main.latency.p99)} ms with ${r.background?.label ?? 'background'} (${f0(r.background?.rps)}/s, p99 ${f1(r.background?.latency.p99)} ms)`)
     for (const n of r.notes) out.push(`  ${r.name}: ${n}`)
   }
@@ -79,14 +115,26 @@ function throughputSvg (series: Array<{ label: string, r: LoadResult, color: str
 export function renderHtml (rep: RunReport): string {
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd']
   const badge = (s: string): string => `<span class="b ${s}">${s}</span>`
-  const summary = rep.results.map(r => `<tr><td><a href="#${r.name}">${esc(r.name)}</a></td><td>${f0(r.main?.rps)}</td><td>${f1(r.main?.latency.p50)}</td><td>${f1(r.main?.latency.p90)}</td><td>${f1(r.main?.latency.p99)}</td>
-    <td>${r.main === undefined ? '—' : r.main.errors + r.main.timeouts}</td><td>${r.main?.non2xx ?? '—'}</td><td>${f0(r.main?.rssMaxMb)}</td><td>${f2(r.ratio)}</td><td>${esc(targetText(r))}</td><td>${badge(r.status)} ${esc(r.reason ?? '')}</td></tr>`).join('')
+  const multi = rep.results.some(r => r.rounds !== undefined)
+  const summary = rep.results.map(r => {
+    const c = counted(r)
+    return `<tr><td><a href="#${r.name}">${esc(r.name)}</a></td>${multi ? `<td>${esc(roundsText(r))}</td>` : ''}<td>${f0(r.main?.rps)}</td><td>${f1(r.main?.latency.p50)}</td><td>${f1(r.main?.latency.p90)}</td><td>${f1(r.main?.latency.p99)}</td>
+    <td>${c.errors ?? '—'}</td><td>${c.non2xx ?? '—'}</td><td>${f0(c.rssMaxMb)}</td><td>${f2(r.ratio)}</td><td>${esc(targetText(r))}</td><td>${badge(r.status)} ${esc(r.reason ?? '')}</td></tr>`
+  }).join('')
+  const roundsTable = (r: ScenarioResult): string => r.rounds === undefined
+    ? ''
+    : `<table><tr><th>round</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>errors</th><th>non-2xx</th><th>RSS MB</th><th>ratio</th><th>result</th></tr>${r.rounds.map(x => {
+      const m = x.main
+      const missed = x.checks.filter(k => !k.ok).map(k => k.what)
+      return `<tr${x.round === r.medianRound ? ' class="median"' : ''}><td>${x.round}${x.round === r.medianRound ? ' (median)' : ''}</td><td>${f0(m?.rps)}</td><td>${f1(m?.latency.p50)}</td><td>${f1(m?.latency.p90)}</td><td>${f1(m?.latency.p99)}</td><td>${m === undefined ? '—' : m.errors + m.timeouts}</td><td>${m?.non2xx ?? '—'}</td><td>${f0(m?.rssMaxMb)}</td><td>${f2(x.ratio)}</td><td>${badge(x.status)} ${esc([x.reason ?? '', ...missed].filter(Boolean).join('; '))}</td></tr>`
+    }).join('')}<tr><td>median</td><td>${f0(r.main?.rps)}</td><td>${f1(r.main?.latency.p50)}</td><td>${f1(r.main?.latency.p90)}</td><td>${f1(r.main?.latency.p99)}</td><td>${r.allRounds?.errors ?? '—'} (all)</td><td>${r.allRounds?.non2xx ?? '—'} (all)</td><td>${f0(r.allRounds?.rssMaxMb)} (peak)</td><td>${f2(r.ratio)}</td><td>${badge(r.status)}</td></tr></table>`
   const cards = rep.results.map(r => {
     const series = [r.main, r.baseline, r.background].filter((x): x is LoadResult => x !== undefined).map((x, i) => ({ label: x.label !== '' ? x.label : r.name, r: x, color: colors[i] ?? '#333' }))
     const checks = r.checks.map(c => `<li class="${c.ok ? 'ok' : c.informational ? 'info' : 'ko'}">${c.ok ? '✔' : '✘'} ${esc(c.what)}${c.informational ? ' (informational)' : ''}</li>`).join('')
     const codes = r.main === undefined ? '' : Object.entries(r.main.statusCodes).map(([k, v]) => `${k}: ${v}`).join(', ')
     return `<section id="${esc(r.name)}"><h2>${esc(r.name)} ${badge(r.status)}</h2><p>${esc(r.description)}</p>
       ${r.reason !== undefined ? `<p class="reason">${esc(r.reason)}</p>` : ''}
+      ${roundsTable(r)}${r.rounds !== undefined && r.medianRound !== undefined ? `<p>Charts: round ${r.medianRound}, the median by req/s.</p>` : ''}
       ${series.length > 0 ? `<div class="charts">${percentileSvg(series)}${throughputSvg(series)}</div>` : ''}
       <ul>${checks}${r.notes.map(n => `<li>${esc(n)}</li>`).join('')}${codes !== '' ? `<li>status codes: ${esc(codes)}; ${r.main?.connections ?? 0} connections, ${f1(r.main?.durationS)} s, ${f0(r.main?.total)} requests, p99.9 ${f1(r.main?.latency.p999)} ms, max ${f1(r.main?.latency.max)} ms</li>` : ''}</ul></section>`
   }).join('')
@@ -96,11 +144,12 @@ export function renderHtml (rep: RunReport): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gestion Emballages API — benchmark ${esc(rep.startedAt)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}td:first-child,th:first-child{text-align:left}
 .b{padding:1px 6px;border-radius:4px;color:#fff;font-size:12px}.pass{background:#2a7}.fail{background:#c33}.info{background:#58a}.skipped{background:#999}.error{background:#a50}
-section{border-top:1px solid #ddd;margin-top:16px}.charts{display:flex;gap:16px;flex-wrap:wrap}li.ok{color:#2a7}li.ko{color:#c33}li.info{color:#a70}.reason{color:#a50}pre{background:#f6f6f6;padding:8px}</style></head><body>
+section{border-top:1px solid #ddd;margin-top:16px}.charts{display:flex;gap:16px;flex-wrap:wrap}li.ok{color:#2a7}li.ko{color:#c33}li.info{color:#a70}tr.median{background:#eef6ff}.reason{color:#a50}pre{background:#f6f6f6;padding:8px}</style></head><body>
 <h1>Gestion Emballages API — benchmark</h1>
 <p>${esc(rep.startedAt)} → ${esc(rep.finishedAt)} · exit code ${rep.exitCode}</p>
 <pre>${esc(JSON.stringify({ options: rep.options, environment: rep.environment, dataset: rep.dataset }, null, 2))}</pre>
-<table><tr><th>scenario</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>errors</th><th>non-2xx</th><th>RSS MB</th><th>ratio</th><th>target</th><th>result</th></tr>${summary}</table>
+${multi ? `<p>Medians of ${Math.max(...rep.results.map(r => r.rounds?.length ?? 0))} alternating rounds: req/s and latencies are the median round's (by req/s), ratio the median of the per-round ratios; errors, non-2xx and RSS count every round.</p>` : ''}
+<table><tr><th>scenario</th>${multi ? '<th>rounds</th>' : ''}<th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>errors</th><th>non-2xx</th><th>RSS MB</th><th>ratio</th><th>target</th><th>result</th></tr>${summary}</table>
 ${cards}${profiles}</body></html>`
 }
 

@@ -87,19 +87,47 @@ export interface LoadResult {
   rssTotalMb: number
 }
 
-export interface ScenarioResult {
-  name: string
-  description: string
-  status: 'pass' | 'fail' | 'info' | 'skipped' | 'error'
+export type Status = 'pass' | 'fail' | 'info' | 'skipped' | 'error'
+export interface Check { what: string, ok: boolean, informational: boolean }
+
+/** One round of a scenario (--rounds n > 1): its own setup, run and checks. */
+export interface RoundResult {
+  /** 1-based */
+  round: number
+  status: Status
   reason?: string
   main?: LoadResult
   baseline?: LoadResult
   background?: LoadResult
+  /** this round's ratio to the reference scenario's run of the same round */
   ratio?: number
   derived: Record<string, number>
-  checks: Array<{ what: string, ok: boolean, informational: boolean }>
+  checks: Check[]
+  notes: string[]
+}
+
+export interface ScenarioResult {
+  name: string
+  description: string
+  status: Status
+  reason?: string
+  /** with --rounds n > 1: the median round (by req/s); its baseline/background go with it */
+  main?: LoadResult
+  baseline?: LoadResult
+  background?: LoadResult
+  /** with --rounds n > 1: the median of the per-round ratios */
+  ratio?: number
+  /** with --rounds n > 1: medians of the per-round values */
+  derived: Record<string, number>
+  checks: Check[]
   target: Target
   notes: string[]
+  /** every round, when --rounds n > 1 (absent with one round) */
+  rounds?: RoundResult[]
+  /** 1-based number of the round that `main` comes from (--rounds n > 1) */
+  medianRound?: number
+  /** over every measured round (--rounds n > 1): what the error, non-2xx and RSS checks use */
+  allRounds?: { rounds: number, total: number, errors: number, non2xx: number, rssMaxMb: number }
 }
 
 export interface ApiResponse { status: number, body: any, headers: Headers }
