@@ -53,6 +53,8 @@ export interface Target {
   scaling?: { scenario: string, factor: number }
   /** reported, never fails the run (unless --strict) */
   informational?: boolean
+  /** cold start: spawn → first 200 on /health/ready, median of the dedicated starts (the `cold-start` row) */
+  maxStartupMs?: number
 }
 
 export interface Scenario {
@@ -106,6 +108,18 @@ export interface RoundResult {
   notes: string[]
 }
 
+/** The dedicated cold starts of the service (the `cold-start` row). */
+export interface ColdStart {
+  runtime: 'tsx' | 'dist'
+  /** the entry file started (src/server.ts, dist/server.mjs…) */
+  entry: string
+  /** spawn → first 200 on /health/ready, per start */
+  samplesMs: number[]
+  medianMs: number
+  /** readiness polling interval: the resolution of the samples */
+  pollMs: number
+}
+
 export interface ScenarioResult {
   name: string
   description: string
@@ -128,6 +142,7 @@ export interface ScenarioResult {
   medianRound?: number
   /** over every measured round (--rounds n > 1): what the error, non-2xx and RSS checks use */
   allRounds?: { rounds: number, total: number, errors: number, non2xx: number, rssMaxMb: number }
+  coldStart?: ColdStart
 }
 
 export interface ApiResponse { status: number, body: any, headers: Headers }
