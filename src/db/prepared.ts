@@ -1,31 +1,35 @@
-// Hot queries built and compiled once. Kysely rebuilds and recompiles a query tree on every call;
-// on a primary-key read that costs more than the database round trip. `prepare` builds the query
-// once with placeholder arguments, keeps the compiled SQL (which the naming client then prepares
-// once per connection), and at call time only substitutes the parameters. Results still pass
-// through the plugins (CamelCasePlugin), because execution goes through Kysely's executor.
-import { CompiledQuery, type Compilable } from 'kysely'
+// Hot reads as constant SQL texts. Kysely rebuilds and recompiles a query tree on every call and
+// its CamelCasePlugin copies every result row; on a primary-key read that costs more than the
+// database round trip. `rawRows` runs a fixed text (prepared once per connection by the naming
+// client) through Kysely's executor — so transactions still apply — without the plugins: the SQL
+// aliases its own camelCase keys and formats its own timestamps (`isoMs`).
+import { createQueryId, RawNode, type QueryId } from 'kysely'
 import type { Db } from './index.js'
 
-const MARK = '\u0001arg:'
-
-export type Prepared<A extends readonly unknown[], O> = (db: Db, ...args: A) => Promise<O[]>
+interface RawQuery { sql: string, query: RawNode, queryId: QueryId }
+const rawQueries = new Map<string, RawQuery>()
+const plainDbs = new WeakMap<Db, Db>()
 
 /**
- * `build` receives placeholder values for each argument and must use them only as query values
- * (where clauses, limits, inserted values), never to choose the query's shape.
+ * Runs a constant SQL text through `db`'s executor (so a transaction applies) without Kysely's
+ * plugins: for hot reads whose SQL aliases its own camelCase keys and formats its own timestamps,
+ * no query tree is built or compiled and no row is copied by the CamelCasePlugin. The text must be
+ * constant (values only as $n parameters) — it is also the naming client's prepared-statement key.
  */
-export function prepare<A extends readonly unknown[], O> (db: Db, arity: A['length'], build: (db: Db, ...args: A) => Compilable<O>): Prepared<A, O> {
-  const placeholders = Array.from({ length: arity }, (_, i) => `${MARK}${i}`) as unknown as A
-  const compiled = build(db, ...placeholders).compile()
-  const slots = compiled.parameters.map(p => (typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : -1))
-  if (slots.filter(s => s >= 0).length === 0 && arity > 0) throw new Error('prepare: the query uses none of its arguments as parameters')
-  return async (executor: Db, ...args: A): Promise<O[]> => {
-    const parameters = compiled.parameters.map((p, i) => {
-      const slot = slots[i] as number
-      return slot >= 0 ? args[slot] : p
-    })
-    const query = CompiledQuery.raw(compiled.sql, parameters)
-    const result = await executor.executeQuery<O>({ ...query, query: compiled.query, queryId: compiled.queryId })
-    return result.rows
+export async function rawRows<R> (db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
+  let plain = plainDbs.get(db)
+  if (plain === undefined) {
+    plain = db.withoutPlugins()
+    plainDbs.set(db, plain)
   }
+  let q = rawQueries.get(text)
+  if (q === undefined) {
+    q = { sql: text, query: RawNode.createWithSql(text), queryId: createQueryId() }
+    rawQueries.set(text, q)
+  }
+  const result = await plain.executeQuery<R>({ sql: q.sql, query: q.query, queryId: q.queryId, parameters })
+  return result.rows
 }
+
+/** RFC 3339 UTC text with milliseconds (truncated), exactly as JSON.stringify writes a Date. */
+export const isoMs = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`

@@ -3,7 +3,7 @@
 // it offers; anything else is a 404.
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from 'kysely'
 import type { Db } from '../../db/index.js'
-import { prepare, type Prepared } from '../../db/prepared.js'
+import { isoMs, rawRows } from '../../db/prepared.js'
 import type { Database } from '../../db/schema.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -72,21 +72,22 @@ export async function listArticles (db: Db, actor: Actor, input: ArticleListInpu
   return page(rows, limit, r => [r.code])
 }
 
-type ScopeVariant = 'platform' | 'station' | 'supplier'
-const byIdQueries = new Map<ScopeVariant, Prepared<[string, string], Article>>()
+// The hottest read of the catalog: a constant SQL text per scope (prepared once per connection),
+// run without Kysely's plugins, camelCase aliases and timestamps formatted by PostgreSQL.
+const BY_ID_SELECT = `SELECT a.id, a.code, a.name, a.description, a.category, a.base_unit AS "baseUnit", a.material, a.dimensions,
+  a.vat_rate AS "vatRate", a.is_active AS "isActive", a.version, ${isoMs('a.created_at')} AS "createdAt", ${isoMs('a.updated_at')} AS "updatedAt"
+  FROM articles a WHERE a.id = $1::uuid`
+const BY_ID = {
+  platform: BY_ID_SELECT,
+  station: `${BY_ID_SELECT} AND a.is_active`,
+  supplier: `${BY_ID_SELECT} AND EXISTS (SELECT 1 FROM offers o WHERE o.article_id = a.id AND o.supplier_id = $2::uuid)`
+}
 
-/** The hottest read of the catalog: one prepared, precompiled query per scope variant. */
 export async function getArticle (db: Db, actor: Actor, id: string): Promise<Article> {
-  const variant: ScopeVariant = actor.role === 'STATION' ? 'station' : actor.role === 'SUPPLIER' ? 'supplier' : 'platform'
-  let byId = byIdQueries.get(variant)
-  if (byId === undefined) {
-    const scopeActor = { ...actor }
-    byId = prepare<[string, string], Article>(db, 2, (qb, articleId, organizationId) =>
-      qb.selectFrom('articles').select(COLUMNS.map(c => `articles.${c}` as const))
-        .where('articles.id', '=', articleId).where(eb => scope(eb, { ...scopeActor, organizationId })))
-    byIdQueries.set(variant, byId)
-  }
-  const row = (await byId(db, id, actor.organizationId))[0]
+  const rows = actor.role === 'SUPPLIER'
+    ? await rawRows<Article>(db, BY_ID.supplier, [id, actor.organizationId])
+    : await rawRows<Article>(db, actor.role === 'STATION' ? BY_ID.station : BY_ID.platform, [id])
+  const row = rows[0]
   if (row === undefined) throw notFound('Article')
   return row
 }
