@@ -39,10 +39,10 @@ const USAGE = `npm run bench -- [options]
                        the median of the per-round ratios (default 1)
   --cold-starts <n>    extra service starts timed spawn → /health/ready, median checked ≤ 1000 ms (default 3; 0: none)
   --workers <n>        run the service as a cluster of n processes (test/load/cluster.ts; default 1)
-  --runtime <r>        tsx (default: src/ through tsx) | dist (npm run build, then dist/src/server.js)
+  --runtime <r>        tsx (default: src/ through tsx) | dist (npm run build, then dist/server.mjs as npm start runs it)
   --database-url <u>   use this PostgreSQL instead of the embedded one in .data/bench-pg (it is wiped unless --reuse)
   --profile            start the service with --cpu-prof and print the top self-time functions
-  --strict             informational targets (cluster scaling) fail the run too
+  --strict             informational targets (cluster scaling, cold start under tsx) fail the run too
   --out <dir>          report directory (default bench-results)`
 
 function parseOptions (): { o: Record<string, string | boolean | undefined>, error?: string } {
@@ -333,6 +333,11 @@ async function main (): Promise<number> {
       const out = join(root, 'dist/src/server.js')
       if (!existsSync(out)) throw new Error('npm run build failed and emitted nothing')
       log(`npm run build reported type errors (above); tsc still emits (incrementally): measuring dist/ (server.js ${statSync(out).mtimeMs >= before - 1000 ? 'rebuilt now' : 'unchanged by this build'})`)
+      // the build's bundle step (dist/server.mjs, what npm start runs) did not run after the failed tsc
+      if (existsSync(join(root, 'scripts/bundle.mjs'))) {
+        log('bundling what tsc emitted (node scripts/bundle.mjs)')
+        execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' })
+      }
     }
   }
 
@@ -510,7 +515,7 @@ async function main (): Promise<number> {
   const report: RunReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    options: { scenario: o.scenario ?? null, scale, seed, duration, warmup, connections, rounds, coldStarts, workers, runtime, entry: serviceEntry(runtime), reuse: o.reuse === true, profile: o.profile === true, strict, database: o['database-url'] !== undefined ? 'external' : 'embedded' },
+    options: { scenario: o.scenario ?? null, scale, seed, duration, warmup, connections, rounds, coldStarts, workers, runtime, entry: serviceEntry(runtime, o.profile === true), reuse: o.reuse === true, profile: o.profile === true, strict, database: o['database-url'] !== undefined ? 'external' : 'embedded' },
     environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 1048576), loadAverageAtStart: load0, loadAverageAtEnd: loadavg(), startupToReadyMs: startup },
     dataset: datasetInfo,
     results: list,

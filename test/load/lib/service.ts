@@ -3,7 +3,7 @@
 // scenario is not capped by a low soft limit (Node has no setrlimit); stopped with SIGTERM (the
 // service shuts down gracefully, which is also when --cpu-prof writes its profile).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { ColdStart } from './types.js'
 
@@ -156,13 +156,19 @@ export const SERVICE_ENV = {
 /** The V8 flags `npm start` and the Docker image run the service with (package.json). */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=160']
 
-/** The service's entry for a runtime: src/server.ts through tsx, or what tsc emits. */
-export function serviceEntry (runtime: 'tsx' | 'dist'): string {
-  return runtime === 'dist' ? 'dist/src/server.js' : 'src/server.ts'
+/**
+ * The service's entry for a runtime: tsx runs src/server.ts; dist runs what `npm start` and the
+ * Docker image run — the bundle dist/server.mjs (scripts/bundle.mjs) — or, before that bundle
+ * existed, the tsc output dist/src/server.js. A profiled service runs the tsc output: in the bundle
+ * every function's script is dist/server.mjs, so the profile could not tell the packages apart.
+ */
+export function serviceEntry (runtime: 'tsx' | 'dist', profiled = false): string {
+  if (runtime === 'tsx') return 'src/server.ts'
+  return !profiled && existsSync(resolve(root, 'dist/server.mjs')) ? 'dist/server.mjs' : 'dist/src/server.js'
 }
 
 export async function startService (o: ServiceLaunch): Promise<RunningProcess> {
-  const entry = serviceEntry(o.runtime)
+  const entry = serviceEntry(o.runtime, o.profileDir !== undefined)
   const loader = [...SERVICE_NODE_FLAGS, ...(o.runtime === 'tsx' ? ['--import', 'tsx'] : [])]
   const prof = o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []
   const env: Record<string, string> = { ...SERVICE_ENV, DATABASE_URL: o.databaseUrl, PORT: String(o.port), JWT_SECRET: o.jwtSecret, ...o.extraEnv }
