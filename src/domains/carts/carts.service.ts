@@ -8,7 +8,7 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { documentTotals, lineNet } from '../../lib/money.js'
 import { notFound, problem } from '../../lib/problems.js'
-import { businessDate, resolvePrices } from '../contracts/pricing.service.js'
+import { businessDate, cartLinesWithPrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import type { TotalsView } from '../orders/orders.service.js'
 import type { AddLineInput, UpdateLineInput } from './carts.schemas.js'
@@ -69,7 +69,6 @@ export async function assertStationInScope (db: Db, actor: Actor, stationId: str
 }
 
 const CART_COLUMNS = ['id', 'version', 'createdAt', 'updatedAt'] as const
-const LINE_COLUMNS = ['id', 'articleId', 'supplierId', 'packs', 'desiredDeliveryDate', 'note'] as const
 
 /** The open cart, created when missing (race-safe: the unique partial index arbitrates). */
 async function findOrCreateOpenCart (db: Db, actor: Actor, stationId: string): Promise<CartRow> {
@@ -176,9 +175,9 @@ export function quoteLines (lines: readonly CartLineRow[], prices: ReadonlyMap<s
 }
 
 async function cartView (db: Db, stationId: string, cart: CartRow): Promise<CartView> {
-  const lines = await db.selectFrom('cartLines').select(LINE_COLUMNS).where('cartId', '=', cart.id).orderBy('createdAt').orderBy('id').execute()
-  const prices = await resolvePrices(db, lines, businessDate())
-  const q = quoteLines(lines, prices, businessDate())
+  const today = businessDate()
+  const { lines, prices } = await cartLinesWithPrices(db, cart.id, today)
+  const q = quoteLines(lines, prices, today)
   return { id: cart.id, stationId, status: 'OPEN', version: cart.version, createdAt: cart.createdAt, updatedAt: cart.updatedAt, ...q }
 }
 

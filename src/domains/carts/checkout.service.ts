@@ -12,7 +12,7 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
-import { businessDate, reserveContractPacksBatch, resolvePrices } from '../contracts/pricing.service.js'
+import { businessDate, cartLinesWithPrices, reserveContractPacksBatch } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
 import { uuidv7 } from '../orders/ids.js'
@@ -41,14 +41,12 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     if (done !== undefined) throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
     throw problem('CART_EMPTY', 'The cart is empty')
   }
-  const lines = await db.selectFrom('cartLines').select(['id', 'articleId', 'supplierId', 'packs', 'desiredDeliveryDate', 'note'])
-    .where('cartId', '=', cart.id).orderBy('createdAt').orderBy('id').execute()
-  if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
-
-  // 2. Re-validate and price every line; any problem rejects the whole checkout with all of them.
-  // the business date in France, as contract validity and offer views use it
+  // 2. Read the lines with their prices (one statement), re-validate and price every line; any
+  // problem rejects the whole checkout with all of them. The business date is France's, as
+  // contract validity and offer views use it.
   const today = businessDate()
-  const prices = await resolvePrices(db, lines, today)
+  const { lines, prices } = await cartLinesWithPrices(db, cart.id, today)
+  if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
   const problems = lineProblems(lines, prices, today)
   const errors: ProblemItem[] = problems.flatMap((ps, i) => ps.map(p => ({ pointer: `/lines/${i}${p.pointer}`, code: p.code, detail: p.detail })))
   if (errors.length > 0) {

@@ -1,6 +1,6 @@
 // Price resolution and contract-cap consumption (PRODUCT.md §4.2). The cart quote, checkout and
 // the offer views call these; prices are never taken from the client.
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
 import { stationPackPrice } from '../../lib/money.js'
 import { priceKey, type PriceRequest, type ResolvedPrice } from './pricing.types.js'
@@ -44,31 +44,14 @@ interface PriceRow {
 }
 
 /**
- * Resolves the price of every (article, supplier) pair on `onDate` (YYYY-MM-DD) in a constant
- * number of queries. Pairs whose article does not exist are absent from the map.
- *
- * One statement whatever the number of items: the pairs are unnested, joined to articles, offers
- * and suppliers, the covering contract line comes from a LATERAL subquery, and the settings row is
- * cross-joined. An ACTIVE contract whose validUntil has passed does not cover `onDate`, so a
- * contract the expiry sweep has not reached yet never prices anything (lazy expiry).
+ * The price rows of the (article, supplier) pairs of `req` on `onDate`, one statement whatever the
+ * number of pairs: joined to articles, offers and suppliers, the covering contract line from a
+ * LATERAL subquery, the settings row cross-joined. An ACTIVE contract whose validUntil has passed
+ * does not cover `onDate`, so a contract the expiry sweep has not reached yet never prices
+ * anything (lazy expiry). `req` must be a relation with columns (article_id, supplier_id).
  */
-export async function resolvePrices (db: Db, items: readonly PriceRequest[], onDate: string): Promise<Map<string, ResolvedPrice>> {
-  const out = new Map<string, ResolvedPrice>()
-  if (items.length === 0) return out
-  const articleIds = items.map(i => i.articleId)
-  const supplierIds = items.map(i => i.supplierId)
-  // Malformed ids would make the uuid[] cast fail the whole batch: such pairs cannot exist anyway.
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-  const keep = articleIds.map((a, i) => UUID.test(a) && UUID.test(supplierIds[i] ?? ''))
-  const aIds = articleIds.filter((_, i) => keep[i])
-  const sIds = supplierIds.filter((_, i) => keep[i])
-  if (aIds.length === 0) return out
-
-  const { rows } = await sql<PriceRow>`
-    WITH req AS (
-      SELECT DISTINCT r.article_id, r.supplier_id
-      FROM unnest(${aIds}::uuid[], ${sIds}::uuid[]) AS r (article_id, supplier_id)
-    )
+function priceRows (req: RawBuilder<unknown>, onDate: string): RawBuilder<PriceRow> {
+  return sql<PriceRow>`
     SELECT
       a.id AS article_id, req.supplier_id, a.code AS article_code, a.name AS article_name, a.vat_rate,
       a.is_active AS article_active, sup.is_active AS supplier_active,
@@ -77,7 +60,7 @@ export async function resolvePrices (db: Db, items: readonly PriceRequest[], onD
       cl.id AS contract_line_id, cl.contract_id, cl.number AS contract_number,
       cl.pack_price AS contract_pack_price, cl.fee_pct AS contract_fee_pct, cl.remaining_packs,
       s.default_fee_pct, s.allow_catalog_fallback
-    FROM req
+    FROM ${req} AS req
     JOIN articles a ON a.id = req.article_id
     CROSS JOIN settings s
     LEFT JOIN suppliers sup ON sup.id = req.supplier_id
@@ -93,9 +76,56 @@ export async function resolvePrices (db: Db, items: readonly PriceRequest[], onD
       -- approval forbids overlaps, so at most one row qualifies; the order only makes it deterministic
       ORDER BY c.valid_from DESC, c.id
       LIMIT 1
-    ) cl ON true
-  `.execute(db)
+    ) cl ON true`
+}
 
+/**
+ * Resolves the price of every (article, supplier) pair on `onDate` (YYYY-MM-DD) in one statement.
+ * Pairs whose article does not exist are absent from the map.
+ */
+export async function resolvePrices (db: Db, items: readonly PriceRequest[], onDate: string): Promise<Map<string, ResolvedPrice>> {
+  if (items.length === 0) return new Map()
+  const articleIds = items.map(i => i.articleId)
+  const supplierIds = items.map(i => i.supplierId)
+  // Malformed ids would make the uuid[] cast fail the whole batch: such pairs cannot exist anyway.
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+  const keep = articleIds.map((a, i) => UUID.test(a) && UUID.test(supplierIds[i] ?? ''))
+  const aIds = articleIds.filter((_, i) => keep[i])
+  const sIds = supplierIds.filter((_, i) => keep[i])
+  if (aIds.length === 0) return new Map()
+  const req = sql`(SELECT DISTINCT r.article_id, r.supplier_id FROM unnest(${aIds}::uuid[], ${sIds}::uuid[]) AS r (article_id, supplier_id))`
+  const { rows } = await priceRows(req, onDate).execute(db)
+  return toResolvedPrices(rows)
+}
+
+export interface CartLineRow {
+  id: string
+  articleId: string
+  supplierId: string
+  packs: number
+  desiredDeliveryDate: string
+  note: string | null
+}
+
+/**
+ * A cart's lines (in cart order) and their prices on `onDate` in one statement — the cart quote's
+ * and the checkout's read, one round trip instead of two. The lines come as one JSON column on
+ * every row (and on a single row of NULL prices when no line's article exists).
+ */
+export async function cartLinesWithPrices (db: Db, cartId: string, onDate: string): Promise<{ lines: CartLineRow[], prices: Map<string, ResolvedPrice> }> {
+  const req = sql`(SELECT DISTINCT article_id, supplier_id FROM cart_lines WHERE cart_id = ${cartId}::uuid)`
+  const { rows } = await sql<PriceRow & { cartLines: CartLineRow[] | null }>`
+    SELECT lj.cart_lines, p.*
+    FROM (SELECT json_agg(json_build_object('id', id, 'articleId', article_id, 'supplierId', supplier_id, 'packs', packs,
+            'desiredDeliveryDate', desired_delivery_date, 'note', note) ORDER BY created_at, id) AS cart_lines
+          FROM cart_lines WHERE cart_id = ${cartId}::uuid) lj
+    LEFT JOIN (${priceRows(req, onDate)}) p ON true`.execute(db)
+  const lines = rows[0]?.cartLines ?? []
+  return { lines, prices: toResolvedPrices(rows.filter(r => r.articleId !== null)) }
+}
+
+function toResolvedPrices (rows: readonly PriceRow[]): Map<string, ResolvedPrice> {
+  const out = new Map<string, ResolvedPrice>()
   for (const r of rows) {
     let priceSource: ResolvedPrice['priceSource'] = null
     let supplierPackPrice: string | null = null
