@@ -12,7 +12,7 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
-import { businessDate, cartLinesWithPrices, reserveContractPacksBatch } from '../contracts/pricing.service.js'
+import { businessDate, capsCte, cartLinesWithPrices, refusedCaps } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
 import { uuidv7 } from '../orders/ids.js'
@@ -98,10 +98,20 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   const allLines = pos.flatMap(p => p.lines)
 
   // 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
-  // status history, the cart closed and linked, and the outbox events. Foreign keys between the CTEs are checked at
-  // the end of the statement.
-  const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }>`
-    WITH mseq AS (SELECT nextval('master_order_number_seq') AS n),
+  // status history, the cart closed and linked, the outbox events, and the contract caps consumed
+  // (capsCte: one guarded update for every contract line of the cart, rows locked in id order so
+  // two checkouts sharing lines cannot deadlock). Foreign keys between the CTEs are checked at the
+  // end of the statement. The statement comes last, just before the commit, so the row locks on
+  // (popular) contract lines are held for the shortest time; a refused cap throws below and the
+  // transaction rolls back everything, reservations included.
+  const perContractLine = new Map<string, number>()
+  for (const { line, price } of priced) {
+    if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
+  }
+  const capItems = [...perContractLine.entries()]
+  const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }>, reserved: string[] }>`
+    WITH ${capsCte(capItems)},
+    mseq AS (SELECT nextval('master_order_number_seq') AS n),
     mo AS (
       INSERT INTO master_orders (id, number, station_id, cart_id, status, supplier_count,
         supplier_net, supplier_vat, supplier_gross, station_net, station_vat, station_gross, created_by)
@@ -167,20 +177,12 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
       FROM po
     )
     SELECT (SELECT number FROM mo) AS mo_number, (SELECT created_at FROM mo) AS created_at,
-      (SELECT json_agg(json_build_object('id', id, 'number', number)) FROM po) AS pos`.execute(db)
-  const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }> }
+      (SELECT json_agg(json_build_object('id', id, 'number', number)) FROM po) AS pos,
+      (SELECT coalesce(json_agg(id), '[]'::json) FROM caps) AS reserved`.execute(db)
+  const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }>, reserved: string[] }
   const numbers = new Map(out.pos.map(p => [p.id, p.number]))
 
-  // 5. Consume contract caps atomically: one guarded statement for every contract line of the
-  // cart, rows locked in id order so two checkouts sharing lines cannot deadlock. A refusal
-  // throws: the transaction rolls back every reservation and everything written above. This
-  // comes last on purpose: the row locks on (popular) contract lines are then held only until
-  // the commit that follows.
-  const perContractLine = new Map<string, number>()
-  for (const { line, price } of priced) {
-    if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
-  }
-  const refused = await reserveContractPacksBatch(db, [...perContractLine.entries()])
+  const refused = refusedCaps(capItems, out.reserved)
   if (refused.length > 0) {
     const over = new Set(refused)
     const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId !== null && over.has(price.contractLineId)

@@ -192,27 +192,38 @@ export async function reserveContractPacks (db: Db, contractLineId: string, pack
 }
 
 /**
- * Reserves packs on several contract lines in ONE statement (checkout: one round trip whatever the
- * number of lines). Rows are first locked in id order, so two checkouts sharing lines cannot
- * deadlock; each guarded increment is then checked against the latest committed value exactly as
- * in reserveContractPacks. Returns the ids whose cap would be exceeded (or that do not exist);
- * when any is returned the caller must roll back, since the others were incremented.
+ * The CTEs `caps_req, caps_locked, caps` that consume packs on several contract lines at once, for
+ * a statement of the caller's (`WITH ${capsCte(...)} …`): rows locked in id order (two statements
+ * sharing lines cannot deadlock), each line guarded by its cap; `caps` returns the ids reserved.
+ * A line missing from `caps` was refused: the caller must then roll the transaction back.
+ */
+export function capsCte (items: ReadonlyArray<readonly [contractLineId: string, packs: number]>): RawBuilder<unknown> {
+  const wanted = items.filter(([, packs]) => { assertPacks(packs); return packs > 0 })
+  if (wanted.length === 0) return sql`caps AS (SELECT NULL::uuid AS id WHERE false)`
+  const ids = wanted.map(([id]) => id)
+  return sql`caps_req AS (SELECT * FROM unnest(${ids}::uuid[], ${wanted.map(([, packs]) => packs)}::int[]) AS r(id, n)),
+    caps_locked AS (SELECT id FROM contract_lines WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE),
+    caps AS (
+      UPDATE contract_lines cl SET ordered_packs = cl.ordered_packs + caps_req.n
+      FROM caps_req
+      WHERE cl.id = caps_req.id AND cl.id IN (SELECT id FROM caps_locked)
+        AND (cl.committed_packs IS NULL OR cl.ordered_packs + caps_req.n <= floor(cl.committed_packs * (1 + cl.allowance_pct / 100)))
+      RETURNING cl.id)`
+}
+
+/** The contract lines of `items` whose packs were refused (all reserved when empty). */
+export function refusedCaps (items: ReadonlyArray<readonly [contractLineId: string, packs: number]>, reserved: readonly string[]): string[] {
+  const ok = new Set(reserved)
+  return items.filter(([id, packs]) => packs > 0 && !ok.has(id)).map(([id]) => id)
+}
+
+/**
+ * Consumes packs on several contract lines in one guarded statement (see capsCte). Returns the
+ * refused contract line ids (empty when everything was reserved).
  */
 export async function reserveContractPacksBatch (db: Db, items: ReadonlyArray<readonly [contractLineId: string, packs: number]>): Promise<string[]> {
-  const wanted = items.filter(([, packs]) => { assertPacks(packs); return packs > 0 })
-  if (wanted.length === 0) return []
-  const ids = wanted.map(([id]) => id)
-  const { rows } = await sql<{ id: string }>`
-    WITH req AS (SELECT * FROM unnest(${ids}::uuid[], ${wanted.map(([, packs]) => packs)}::int[]) AS r(id, n)),
-    locked AS (SELECT id FROM contract_lines WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE)
-    UPDATE contract_lines cl SET ordered_packs = cl.ordered_packs + req.n
-    FROM req
-    WHERE cl.id = req.id AND cl.id IN (SELECT id FROM locked)
-      AND (cl.committed_packs IS NULL OR cl.ordered_packs + req.n <= floor(cl.committed_packs * (1 + cl.allowance_pct / 100)))
-    RETURNING cl.id
-  `.execute(db)
-  const reserved = new Set(rows.map(r => r.id))
-  return ids.filter(id => !reserved.has(id))
+  const { rows } = await sql<{ id: string }>`WITH ${capsCte(items)} SELECT id FROM caps`.execute(db)
+  return refusedCaps(items, rows.map(r => r.id))
 }
 
 /**
