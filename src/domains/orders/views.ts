@@ -4,7 +4,9 @@
 //   that reference other shared schemas cannot be resolved by the route serializer);
 // - `respond` selects the caller's serializer; the audit plugin serializes mutation results with
 //   it and stores those exact bytes for Idempotency-Key replays, so a replay never shows prices
-//   the caller may not see.
+//   the caller may not see;
+// - `sendJson` sends a body already written in the caller's view (by PostgreSQL, for the hot
+//   purchase-order reads) without any serializer.
 import type { FastifyReply } from 'fastify'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
@@ -26,4 +28,12 @@ export function views (v: { platform: TObject, supplier: TObject, station: TObje
       return value
     }
   }
+}
+
+const identity = (payload: unknown): string => payload as string
+
+/** Sends `body`, JSON text already in the caller's view, as is: no parse, no second serialization. */
+export function sendJson (reply: FastifyReply, body: string): string {
+  void reply.type('application/json; charset=utf-8').serializer(identity)
+  return body
 }
