@@ -4,7 +4,9 @@
 // PostgreSQL plans each distinct query once per connection instead of on every call.
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely'
+import { CamelCasePlugin, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
+// pg's conversion of a query value to its text form (what it sends for a parameter)
+import pgUtils from 'pg/lib/utils.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -12,6 +14,8 @@ export type Db = Kysely<Database>
 const PG_INT8 = 20
 const PG_NUMERIC = 1700
 const PG_DATE = 1082
+
+const prepareValue = pgUtils.prepareValue
 
 const parsers = new Map<number, (v: string) => unknown>([
   [PG_INT8, (v: string) => Number(v)],
@@ -68,6 +72,46 @@ export function literal (v: string | number | boolean | null | undefined): strin
   return pg.escapeLiteral(v)
 }
 
+/**
+ * A compiled statement with its parameters written into the text as literals (pg's own value
+ * conversion: arrays as array literals, objects as JSON, Dates as timestamps), for a write that
+ * travels with the COMMIT. `$n` inside quoted strings or identifiers is left alone.
+ */
+export function inlineParameters (compiled: { sql: string, parameters: readonly unknown[] }): string {
+  const text = compiled.sql
+  let out = ''
+  let quote: string | null = null
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string
+    if (quote !== null) {
+      if (c === quote) quote = null
+      out += c
+    } else if (c === "'" || c === '"') {
+      quote = c
+      out += c
+    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+      let j = i + 1
+      while (j < text.length && /[0-9]/.test(text[j] as string)) j++
+      const value = prepareValue(compiled.parameters[Number(text.slice(i + 1, j)) - 1])
+      out += value === null || value === undefined ? 'NULL' : literal(String(value))
+      i = j - 1
+    } else out += c
+  }
+  return out
+}
+
+/**
+ * Runs a write whose result the caller does not need with the transaction's COMMIT (one round
+ * trip fewer); outside a transaction it simply runs.
+ */
+export async function writeWithCommit (db: Db, statement: RawBuilder<unknown>): Promise<void> {
+  if (!db.isTransaction) {
+    await statement.execute(db)
+    return
+  }
+  await sql.raw(DEFERRED_TO_COMMIT + inlineParameters(statement.compile(db))).execute(db)
+}
+
 const emptyResult = (): Promise<unknown> => Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [], fields: [] })
 const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] : r
 
@@ -88,7 +132,13 @@ class NamingClient extends pg.Client {
     if (typeof text === 'string' && typeof args[2] !== 'function' && (values === undefined || Array.isArray(values))) {
       const params = (values ?? []) as unknown[]
       if (params.length === 0) {
-        if (text === 'begin' && !this.#beginPending && this.#deferred.length === 0) {
+        if (text === 'begin' && this.#deferred.length > 0) {
+          // cannot happen with Kysely (a transaction ends with commit or rollback); never lose a write
+          const tail = this.#deferred.join(';\n')
+          this.#deferred = []
+          return (super.query(tail) as Promise<unknown>).then(() => this.query(...args))
+        }
+        if (text === 'begin' && !this.#beginPending) {
           // sent with the next statement when that one is a with-begin statement, else before it
           this.#beginPending = true
           return emptyResult()

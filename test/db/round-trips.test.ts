@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import pg from 'pg'
 import { sql } from 'kysely'
-import { createDb, DEFERRED_TO_COMMIT, literal, WITH_BEGIN, type DbHandle } from '../../src/db/index.js'
+import { createDb, DEFERRED_TO_COMMIT, inlineParameters, literal, WITH_BEGIN, writeWithCommit, type DbHandle } from '../../src/db/index.js'
 import { testDatabaseUrl } from '../helpers/db.js'
 
 let h: DbHandle
@@ -94,5 +94,26 @@ describe('round trips', () => {
     expect(literal(true)).toBe('TRUE')
     expect(() => literal(Number.NaN)).toThrow()
     expect(() => literal('a\0b')).toThrow()
+  })
+
+  it('writes a parameterised statement with the commit, its parameters inlined as literals', async () => {
+    await sql`TRUNCATE rt_probe`.execute(h.db)
+    const sent = wire()
+    const notesIn = ["o'clock", 'back\\slash', '$1 stays']
+    await h.db.transaction().execute(async trx => {
+      await sql`INSERT INTO rt_probe (id, note) VALUES (${1}, ${'first'})`.execute(trx)
+      await writeWithCommit(trx, sql`INSERT INTO rt_probe (id, note) SELECT * FROM unnest(${[2, 3, 4]}::int[], ${notesIn}::text[])`)
+    })
+    expect(sent).toHaveLength(3)
+    expect(sent[2]).toMatch(/;\ncommit$/)
+    expect(await notes()).toEqual([{ id: 1, note: 'first' }, ...notesIn.map((note, i) => ({ id: i + 2, note }))])
+    // outside a transaction it simply runs
+    await writeWithCommit(h.db, sql`INSERT INTO rt_probe (id, note) VALUES (${9}, ${'alone'})`)
+    expect((await notes()).at(-1)).toEqual({ id: 9, note: 'alone' })
+  })
+
+  it('inlines only placeholders outside quotes, with pg\'s conversions', () => {
+    expect(inlineParameters({ sql: "SELECT $1::text, '$1', \"$2\", $2::jsonb, $3::int[], $4", parameters: ['a', { k: "v'" }, [1, 2], null] }))
+      .toBe("SELECT 'a'::text, '$1', \"$2\", '{\"k\":\"v''\"}'::jsonb, '{\"1\",\"2\"}'::int[], NULL")
   })
 })
