@@ -172,7 +172,7 @@ function evaluate (t: Target, rounds: RoundResult[], strict: boolean): Evaluatio
       check(multi
         ? `median ratio ${r.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${per(rs, v => v.toFixed(2))}${t.ceiling} median ${Math.round(c)}/s)`
         : `ratio ${r.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${Math.round(c)}/s)`, r >= t.minRatio)
-    }
+    } else check(`ratio ≥ ${t.minRatio} × ${t.ceiling}: ${t.ceiling} has no result to compare with`, false)
   }
   if (t.maxP99Ms !== undefined) check(`p99 ${m.latency.p99.toFixed(1)} ms ≤ ${t.maxP99Ms} ms${medianRound}`, m.latency.p99 <= t.maxP99Ms)
   if (t.minRps !== undefined) check(`${Math.round(m.rps)}/s ≥ ${t.minRps}/s${medianRound}`, m.rps >= t.minRps)
@@ -192,6 +192,8 @@ function evaluate (t: Target, rounds: RoundResult[], strict: boolean): Evaluatio
       ? `median p99 degradation ${d.toFixed(2)}× ≤ ${t.maxP99Degradation}× (${per(values('p99Degradation'), v => `${v.toFixed(2)}×`)}round ${pick.round}: ${b !== undefined ? `${b.latency.p99.toFixed(1)} → ` : ''}${m.latency.p99.toFixed(1)} ms)`
       : `p99 degradation ${d.toFixed(2)}× ≤ ${t.maxP99Degradation}× (${(b?.latency.p99 ?? 0).toFixed(1)} → ${m.latency.p99.toFixed(1)} ms)`, d <= t.maxP99Degradation)
   }
+  if (t.sameAs !== undefined && derived.deviation === undefined) check(`${t.sameAs.metric} within ±${t.sameAs.tolerance * 100} % of ${t.sameAs.scenario}: ${t.sameAs.scenario} has no result to compare with`, false)
+  if (t.scaling !== undefined && derived.scaling === undefined) check(`${t.scaling.factor}× ${t.scaling.scenario}: ${t.scaling.scenario} has no result to compare with`, false)
   if (t.sameAs !== undefined && derived.deviation !== undefined) {
     const dev = derived.deviation
     const spread = multi ? `; ${per(values('deviation'), v => `${(v * 100).toFixed(1)} %`).replace(/; $/, '')}` : ''
