@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createDb, type DbHandle } from './db/index.js'
 import { lazySerializer, lazyValidator } from './lib/lazy-compile.js'
+import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { setCursorKey } from './lib/cursor.js'
 import { ProblemSchema } from './lib/schemas.js'
 import type { App } from './lib/route.js'
@@ -84,6 +85,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     logger,
     logController: new LogController({ disableRequestLogging: !config.LOG_REQUESTS, requestIdLogLabel: 'requestId' }),
     genReqId: genRequestId,
+    childLoggerFactory: lazyChildLoggerFactory as never,
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
