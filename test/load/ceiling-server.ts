@@ -4,10 +4,13 @@
 // what the service could reach with zero framework cost; every service result is reported as a
 // ratio to it, measured in the same run on the same machine.
 //
-// GET  /v1/articles/{id}  → one SELECT by primary key            (1 round trip)
-// POST /v1/articles       → BEGIN; INSERT article; INSERT audit_events; COMMIT (4 round trips)
+// GET  /v1/articles/{id}         → one SELECT by primary key            (1 round trip)
+// GET  /v1/purchase-orders/{id}  → the service's own SQL for a platform caller: PostgreSQL writes
+//                                  the PO with its lines as JSON text, sent as is (1 round trip)
+// POST /v1/articles              → BEGIN; INSERT article; INSERT audit_events; COMMIT (4 round trips)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import pg from 'pg'
+import { PO_JSON_BY_ID } from '../../src/domains/orders/orders.service.js'
 import { makeVerifier } from './lib/jwt.js'
 
 const env = process.env
@@ -21,6 +24,9 @@ const CODE = /^[A-Z0-9][A-Z0-9._-]{1,63}$/
 const CATEGORIES = new Set(['TRAY', 'CRATE', 'PLATTER', 'FILM', 'CARDBOARD_BOX', 'PLASTIC_BAG', 'PAPER_BAG', 'INSULATED', 'LABEL', 'OTHER'])
 const COLUMNS = 'id, code, name, description, category, base_unit AS "baseUnit", material, dimensions, vat_rate AS "vatRate", is_active AS "isActive", version, created_at AS "createdAt", updated_at AS "updatedAt"'
 const SELECT_ARTICLE = { name: 'ceil_article_by_id', text: `SELECT ${COLUMNS} FROM articles WHERE id = $1` }
+// the very text the service runs for staff (imported, so the two cannot drift apart)
+const SELECT_PO = { name: 'ceil_po_by_id', text: PO_JSON_BY_ID.platform }
+const PLATFORM_ROLES = new Set(['ADMIN', 'MANAGER', 'HANDLER'])
 const INSERT_ARTICLE = `INSERT INTO articles (code, name, category, base_unit, vat_rate) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`
 const INSERT_AUDIT = `INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, ip, user_agent, changes)
   VALUES ($1, $2, $3, 'article.create', 'article', $4, $5, $6, $7, $8)`
@@ -45,6 +51,15 @@ async function readArticle (res: ServerResponse, id: string): Promise<void> {
   const r = await pool.query({ ...SELECT_ARTICLE, values: [id] })
   if (r.rows.length === 0) send(res, 404, { status: 404, code: 'NOT_FOUND' })
   else send(res, 200, r.rows[0])
+}
+
+async function readPurchaseOrder (res: ServerResponse, id: string): Promise<void> {
+  if (!UUID.test(id)) { send(res, 400, { status: 400, code: 'VALIDATION_FAILED' }); return }
+  const r = await pool.query({ ...SELECT_PO, values: [id] })
+  const row = r.rows[0] as { version: number, body: string } | undefined
+  if (row === undefined) { send(res, 404, { status: 404, code: 'NOT_FOUND' }); return }
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(row.body), etag: `"${row.version}"` })
+  res.end(row.body)
 }
 
 async function createArticle (req: IncomingMessage, res: ServerResponse, actor: { sub: string, role: string, org: string }): Promise<void> {
@@ -78,12 +93,15 @@ async function createArticle (req: IncomingMessage, res: ServerResponse, actor: 
 const server = createServer((req, res) => {
   const url = req.url ?? '/'
   if (url === '/health') { send(res, 200, { status: 'ok' }); return }
-  if (!url.startsWith('/v1/articles')) { send(res, 404, { status: 404, code: 'ROUTE_NOT_FOUND' }); return }
+  const articles = url.startsWith('/v1/articles')
+  if (!articles && !url.startsWith('/v1/purchase-orders/')) { send(res, 404, { status: 404, code: 'ROUTE_NOT_FOUND' }); return }
   const auth = authenticate(req, res)
   if (auth === undefined || !auth.ok) return
-  const work = req.method === 'GET' && url.length > 13
-    ? readArticle(res, url.slice(13))
-    : req.method === 'POST' && url === '/v1/articles' ? createArticle(req, res, auth.claims) : Promise.resolve(send(res, 404, { status: 404, code: 'ROUTE_NOT_FOUND' }))
+  const notFound = async (): Promise<void> => { send(res, 404, { status: 404, code: 'ROUTE_NOT_FOUND' }) }
+  let work: Promise<void>
+  if (!articles) work = req.method === 'GET' && PLATFORM_ROLES.has(auth.claims.role) ? readPurchaseOrder(res, url.slice(20)) : notFound()
+  else if (req.method === 'GET' && url.length > 13) work = readArticle(res, url.slice(13))
+  else work = req.method === 'POST' && url === '/v1/articles' ? createArticle(req, res, auth.claims) : notFound()
   work.catch(() => { if (!res.headersSent) send(res, 500, { status: 500, code: 'INTERNAL' }) })
 })
 server.keepAliveTimeout = 72_000
