@@ -112,6 +112,8 @@ export async function writeWithCommit (db: Db, statement: RawBuilder<unknown>): 
   await sql.raw(DEFERRED_TO_COMMIT + inlineParameters(statement.compile(db))).execute(db)
 }
 
+const inlinable = (v: unknown): boolean => !(v instanceof Uint8Array) && !ArrayBuffer.isView(v)
+
 const emptyResult = (): Promise<unknown> => Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [], fields: [] })
 const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] : r
 
@@ -166,7 +168,15 @@ class NamingClient extends pg.Client {
           if (this.#beginPending) { this.#beginPending = false; return emptyResult() }
         }
       }
-      if (this.#beginPending) return this.#flushBegin().then(() => this.query(...args))
+      if (this.#beginPending) {
+        // BEGIN and the transaction's first statement in one round trip: the statement's
+        // parameters written as literals (not for binary values), sent as one simple query.
+        if (params.every(inlinable)) {
+          this.#beginPending = false
+          return (super.query(`begin;\n${inlineParameters({ sql: text, parameters: params })}`) as Promise<unknown>).then(lastResult)
+        }
+        return this.#flushBegin().then(() => this.query(...args))
+      }
       if (this.#deferred.length > 0) {
         const tail = this.#deferred.join(';\n')
         this.#deferred = []

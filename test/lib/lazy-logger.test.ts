@@ -2,6 +2,7 @@
 // an enabled level still carries the request id binding.
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Type } from '@sinclair/typebox'
 import { ProblemRef } from '../../src/lib/schemas.js'
 import type { App } from '../../src/lib/route.js'
 import { buildApp } from '../../src/app.js'
@@ -17,7 +18,7 @@ beforeAll(async () => {
   const url = await testDatabaseUrl()
   const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: false, DATABASE_URL: url, MAX_EVENT_LOOP_DELAY_MS: 0 })
   app = await buildApp({ config, connectionString: url, logger: { level: 'warn', stream } })
-  app.get('/v1/test-log/:what', { config: { access: 'articles:read' }, schema: { response: { '5xx': ProblemRef } } }, async (request) => {
+  app.get('/v1/test-log/:what', { config: { access: 'articles:read' }, schema: { response: { 200: Type.Object({ ok: Type.Boolean() }), '5xx': ProblemRef } } }, async (request) => {
     const what = (request.params as { what: string }).what
     request.log.info({ what }, 'info is below the level')
     if (what === 'warn') request.log.warn({ what }, 'a warning')
