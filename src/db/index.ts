@@ -51,14 +51,7 @@ function statementName (text: string): string {
  */
 export const DEFERRED_TO_COMMIT = '/*deferred-to-commit*/'
 
-/**
- * Marks a statement, written with inline literals only, that may travel with the transaction's
- * BEGIN: `begin; text` goes as one simple query and its result is the statement's. Used for the
- * first statement of a transaction (the Idempotency-Key claim), saving BEGIN's own round trip.
- */
-export const WITH_BEGIN = '/*with-begin*/'
-
-/** A SQL literal for a value written into a statement's text (deferred or with-begin statements). */
+/** A SQL literal for a value written into a statement's text (statements sent with BEGIN or COMMIT). */
 export function literal (v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return 'NULL'
   if (typeof v === 'number') {
@@ -121,8 +114,8 @@ const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] :
  * A pg Client that names parameterised statements by a hash of their text, so `pg` prepares them
  * once per connection (Kysely never names its queries). Statement-less texts (BEGIN, COMMIT…) and
  * connections that already hold many prepared statements fall back to unnamed queries. It also
- * carries the two round-trip savings above (BEGIN with the first statement, one statement with
- * the COMMIT) for texts marked by the audit plugin.
+ * saves two round trips per transaction: BEGIN travels with the first statement, and statements
+ * marked DEFERRED_TO_COMMIT travel with the COMMIT.
  */
 class NamingClient extends pg.Client {
   #named = 0
@@ -141,17 +134,9 @@ class NamingClient extends pg.Client {
           return (super.query(tail) as Promise<unknown>).then(() => this.query(...args))
         }
         if (text === 'begin' && !this.#beginPending) {
-          // sent with the next statement when that one is a with-begin statement, else before it
+          // sent with the transaction's first statement
           this.#beginPending = true
           return emptyResult()
-        }
-        if (text.startsWith(WITH_BEGIN)) {
-          const body = text.slice(WITH_BEGIN.length)
-          if (this.#beginPending) {
-            this.#beginPending = false
-            return (super.query(`begin;\n${body}`) as Promise<unknown>).then(lastResult)
-          }
-          return this.#send(body, [])
         }
         if (text.startsWith(DEFERRED_TO_COMMIT)) {
           if (this.#beginPending) return this.#flushBegin().then(() => this.query(...args))

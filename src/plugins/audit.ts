@@ -10,7 +10,7 @@ import { sql } from 'kysely'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { AppError } from '../lib/problems.js'
 import { redactChanges } from '../domains/audit/audit.service.js'
-import { DEFERRED_TO_COMMIT, literal, WITH_BEGIN } from '../db/index.js'
+import { DEFERRED_TO_COMMIT, literal } from '../db/index.js'
 import type { AuditSpec } from '../lib/fastify-types.js'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -73,12 +73,12 @@ export default fp(async function auditPlugin (app) {
         request.trx = trx
         try {
           if (key !== undefined && actor !== undefined) {
-            // the claim travels with BEGIN (one round trip): literals, not parameters
-            const claim = await sql.raw<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>(`${WITH_BEGIN}
-              SELECT pg_try_advisory_xact_lock(hashtextextended(${literal(actor.userId + ':' + key)}, 7310)) AS locked,
+            // (sent together with BEGIN by the database client: one round trip)
+            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>`
+              SELECT pg_try_advisory_xact_lock(hashtextextended(${actor.userId + ':' + key}, 7310)) AS locked,
                      k.request_fingerprint AS fingerprint, k.response_status, k.response_body
               FROM (SELECT 1) AS one
-              LEFT JOIN idempotency_keys k ON k.user_id = ${literal(actor.userId)}::uuid AND k.key = ${literal(key)} AND k.expires_at > now()`).execute(trx)
+              LEFT JOIN idempotency_keys k ON k.user_id = ${actor.userId}::uuid AND k.key = ${key} AND k.expires_at > now()`.execute(trx)
             const row = claim.rows[0]
             if (row?.fingerprint !== null && row?.fingerprint !== undefined) {
               if (row.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request')
