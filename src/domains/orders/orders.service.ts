@@ -577,17 +577,28 @@ function listText (shape: number): string {
   const limit = param('::int')
   const audience: Audience = (shape & F_STATION_SCOPE) !== 0 ? 'station' : (shape & F_SUPPLIER_SCOPE) !== 0 ? 'supplier' : 'platform'
   const order = 'po.created_at DESC, po.id DESC'
-  // No LIMIT $n: with a parameter there, PostgreSQL re-plans this large target list on every
-  // execution (a generic plan guesses 10 % of the table). The caller's limit stops the scan through
-  // the row_number() run condition instead, and the constant LIMIT (the largest page + 1) keeps the
-  // plan a fast-start one (an ordered index scan, never a sort of every matching row).
+  const rows = `SELECT ${poJsonSql(audience, (shape & F_LINES) !== 0)} AS j, to_char(po.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, po.id,
+      row_number() OVER (ORDER BY ${order}) AS rn
+    FROM purchase_orders po${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`
+  // With LIMIT $n, PostgreSQL re-plans this large target list on every execution (a generic plan
+  // guesses 10 % of the table, so it never wins). When one index gives both the filter and the
+  // order (at most one of station, supplier, status: purchase_orders_list/_station/_supplier/_status),
+  // that plan is right whatever the parameters, so the statement is written for a generic plan:
+  // the caller's limit stops the scan through the row_number() run condition and a constant LIMIT
+  // (the largest page + 1) keeps it fast-start. With two of them the best plan depends on the values
+  // (a big station and a big supplier: walk one index; small ones: intersect both and sort), and a
+  // generic plan would pick from average selectivities: those shapes keep LIMIT $n and custom plans.
+  const equalities = new Set([
+    (shape & (F_STATION_SCOPE | F_STATION)) !== 0 ? 'station' : '',
+    (shape & (F_SUPPLIER_SCOPE | F_SUPPLIER)) !== 0 ? 'supplier' : '',
+    (shape & F_STATUS) !== 0 ? 'status' : ''
+  ].filter(c => c !== ''))
+  const page = equalities.size <= 1
+    ? `SELECT w.j, w.ts, w.id, w.rn FROM (${rows}) w WHERE w.rn <= ${limit} + 1 LIMIT ${MAX_PAGE + 1}`
+    : `${rows} ORDER BY ${order} LIMIT ${limit} + 1`
   text = `SELECT coalesce(string_agg(p.j, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= ${limit}), '') AS "items", count(*)::int AS "n",
       max(p.ts) FILTER (WHERE p.rn = ${limit}) AS "cursorTs", max(p.id::text) FILTER (WHERE p.rn = ${limit}) AS "cursorId"
-    FROM (SELECT w.j, w.ts, w.id, w.rn FROM (
-        SELECT ${poJsonSql(audience, (shape & F_LINES) !== 0)} AS j, to_char(po.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, po.id,
-          row_number() OVER (ORDER BY ${order}) AS rn
-        FROM purchase_orders po${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}) w
-      WHERE w.rn <= ${limit} + 1 LIMIT ${MAX_PAGE + 1}) p`
+    FROM (${page}) p`
   listTexts.set(shape, text)
   return text
 }
