@@ -577,7 +577,7 @@ function listText (shape: number): string {
   const limit = param('::int')
   const audience: Audience = (shape & F_STATION_SCOPE) !== 0 ? 'station' : (shape & F_SUPPLIER_SCOPE) !== 0 ? 'supplier' : 'platform'
   const order = 'po.created_at DESC, po.id DESC'
-  const rows = `SELECT ${poJsonSql(audience, (shape & F_LINES) !== 0)} AS j, to_char(po.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, po.id,
+  const rows = `SELECT ${poJsonSql(audience, (shape & F_LINES) !== 0)} AS j, po.created_at, po.id,
       row_number() OVER (ORDER BY ${order}) AS rn
     FROM purchase_orders po${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`
   // With LIMIT $n, PostgreSQL re-plans this large target list on every execution (a generic plan
@@ -594,10 +594,11 @@ function listText (shape: number): string {
     (shape & F_STATUS) !== 0 ? 'status' : ''
   ].filter(c => c !== ''))
   const page = equalities.size <= 1
-    ? `SELECT w.j, w.ts, w.id, w.rn FROM (${rows}) w WHERE w.rn <= ${limit} + 1 LIMIT ${MAX_PAGE + 1}`
+    ? `SELECT w.j, w.created_at, w.id, w.rn FROM (${rows}) w WHERE w.rn <= ${limit} + 1 LIMIT ${MAX_PAGE + 1}`
     : `${rows} ORDER BY ${order} LIMIT ${limit} + 1`
   text = `SELECT coalesce(string_agg(p.j, ',' ORDER BY p.rn) FILTER (WHERE p.rn <= ${limit}), '') AS "items", count(*)::int AS "n",
-      max(p.ts) FILTER (WHERE p.rn = ${limit}) AS "cursorTs", max(p.id::text) FILTER (WHERE p.rn = ${limit}) AS "cursorId"
+      max(to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) FILTER (WHERE p.rn = ${limit}) AS "cursorTs",
+      max(p.id::text) FILTER (WHERE p.rn = ${limit}) AS "cursorId"
     FROM (${page}) p`
   listTexts.set(shape, text)
   return text
