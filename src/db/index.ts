@@ -51,6 +51,9 @@ function statementName (text: string): string {
  */
 export const DEFERRED_TO_COMMIT = '/*deferred-to-commit*/'
 
+const QUOTES = /'/g
+const BACKSLASHES = /\\/g
+
 /** A SQL literal for a value written into a statement's text (statements sent with BEGIN or COMMIT). */
 export function literal (v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return 'NULL'
@@ -59,10 +62,12 @@ export function literal (v: string | number | boolean | null | undefined): strin
     return String(v)
   }
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
-  // pg's escaping doubles quotes and, when there are backslashes, doubles them in an E'' string —
-  // correct whatever standard_conforming_strings says; NUL cannot occur in a PostgreSQL text.
+  // Quotes doubled and, when there are backslashes, those doubled in an E'' string (as pg's
+  // escapeLiteral, which walks the string a character at a time) — correct whatever
+  // standard_conforming_strings says; NUL cannot occur in a PostgreSQL text.
   if (v.includes('\0')) throw new TypeError('literal: NUL byte')
-  return pg.escapeLiteral(v)
+  const quoted = v.includes("'") ? v.replace(QUOTES, "''") : v
+  return v.includes('\\') ? ` E'${quoted.replace(BACKSLASHES, '\\\\')}'` : `'${quoted}'`
 }
 
 /**
