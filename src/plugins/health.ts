@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import client from 'prom-client'
+import { pendingCompilations } from '../lib/lazy-compile.js'
 import type { Pool } from 'pg'
 import { migrationsCurrent } from '../db/migrate.js'
 import { AppError } from '../lib/problems.js'
@@ -36,6 +37,13 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
       this.set({ state: 'idle' }, pool.idleCount)
       this.set({ state: 'waiting' }, pool.waitingCount)
     }
+  })
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'schemas_pending_compilation',
+    help: 'Route validators and serializers not compiled yet (compiled on first use, the rest in the background after start)',
+    registers: [registry],
+    collect () { this.set(pendingCompilations()) }
   })
   // eslint-disable-next-line no-new
   new client.Gauge({

@@ -41,6 +41,7 @@ describe('operations endpoints', () => {
     expect(metrics.body).toContain('route="/health/ready"')
     expect(metrics.body).toContain('db_pool_connections{state="total"}')
     expect(metrics.body).toContain('outbox_backlog')
+    expect(metrics.body).toMatch(/^schemas_pending_compilation \d+/m)
     expect(metrics.body).toContain('nodejs_eventloop_lag')
   })
 
