@@ -5,8 +5,9 @@
 // its side effects (stock on receipt, contract caps on cancel/decline/close), re-derives the master
 // order's status under a lock on the master order, and writes the outbox event.
 import type { TObject } from '@sinclair/typebox'
-import { createQueryId, RawNode, sql, type QueryId } from 'kysely'
-import type { Db } from '../../db/index.js'
+import { sql } from 'kysely'
+import { writeWithCommit, type Db } from '../../db/index.js'
+import { isoMs, rawRows } from '../../db/prepared.js'
 import type { PurchaseOrderStatus } from '../../db/tables/ordering.js'
 import { audienceOf, type Audience } from '../../lib/audience.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -159,7 +160,6 @@ type LineRow = Omit<PurchaseOrderLineView, 'packs' | 'lineNet'> & { purchaseOrde
 // client's statement cache. Timestamps arrive as the exact text the JSON serializer would have
 // written for the Date (RFC 3339, milliseconds truncated, UTC), so no Date is parsed per column.
 
-const ISO_MS = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 const aliased = (expr: string, key: string): string => `${expr} AS "${key}"`
 
@@ -176,7 +176,7 @@ const PO_TIMESTAMPS = ['created_at', 'confirmed_at', 'shipped_at', 'received_at'
 const PO_SELECT = [
   ...PO_PLAIN.map(c => aliased(`po.${c}`, camel(c))),
   ...PO_RENAMED.map(([c, key]) => aliased(`po.${c}`, key)),
-  ...PO_TIMESTAMPS.map(c => aliased(ISO_MS(`po.${c}`), camel(c))),
+  ...PO_TIMESTAMPS.map(c => aliased(isoMs(`po.${c}`), camel(c))),
   // numeric(14,2) − numeric(14,2) keeps 2 decimals: the same text as margin()
   aliased('po.station_net - po.supplier_net', 'marginNet')
 ].join(', ')
@@ -223,26 +223,6 @@ const LINE_JSON: Record<keyof PurchaseOrderLineView, JsonField> = {
 /** A PO's lines in the PurchaseOrderLineView shape, ordered by line number, as one JSON array. */
 const LINES_JSON = `(SELECT coalesce(json_agg(json_build_object(${Object.entries(LINE_JSON).map(([key, f]) => `'${key}', ${f.sql}`).join(', ')}) ORDER BY l.line_no), '[]'::json)
   FROM purchase_order_lines l WHERE l.purchase_order_id = po.id) AS "lines"`
-
-interface RawQuery { sql: string, query: RawNode, queryId: QueryId }
-const rawQueries = new Map<string, RawQuery>()
-const plainDbs = new WeakMap<Db, Db>()
-
-/** Runs a constant SQL text through `db`'s executor (so transactions apply) without its plugins. */
-async function rawRows<R> (db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
-  let plain = plainDbs.get(db)
-  if (plain === undefined) {
-    plain = db.withoutPlugins()
-    plainDbs.set(db, plain)
-  }
-  let q = rawQueries.get(text)
-  if (q === undefined) {
-    q = { sql: text, query: RawNode.createWithSql(text), queryId: createQueryId() }
-    rawQueries.set(text, q)
-  }
-  const result = await plain.executeQuery<R>({ sql: q.sql, query: q.query, queryId: q.queryId, parameters })
-  return result.rows as R[]
-}
 
 const LINE_COLUMNS = [
   'id', 'purchaseOrderId', 'lineNo', 'articleId', 'articleCode', 'articleName', 'supplierRef', 'packLabel', 'unitsPerPack', 'vatRate',
@@ -398,7 +378,7 @@ export async function getPurchaseOrder (db: Db, actor: Actor, id: string): Promi
 // keys, in its order), so a field outside the caller's view (PRODUCT.md §2.2) cannot appear, and a
 // schema field without SQL below, or written in a way its schema does not allow, fails at start-up.
 // Values are what the object views serialize to: decimals as their text, dates as YYYY-MM-DD,
-// timestamps as RFC 3339 UTC with truncated milliseconds (ISO_MS), free text escaped by
+// timestamps as RFC 3339 UTC with truncated milliseconds (isoMs), free text escaped by
 // PostgreSQL's JSON writer, nulls as null. (format() rather than to_json(row) or
 // json_build_object(): the same compact JSON for a fraction of their cost in PostgreSQL, which
 // matters on the list: 50 objects per page.) The object views (poView) remain for mutations and
@@ -490,7 +470,7 @@ const PO_JSON: Record<string, JsonField & { inline?: JsonTemplate }> = {
   invoiceNumber: text('po.invoice_number'),
   invoiceDate: str('po.invoice_date'),
   statusReason: text('po.status_reason'),
-  ...Object.fromEntries(PO_TIMESTAMPS.map(c => [camel(c), str(ISO_MS(`po.${c}`))])),
+  ...Object.fromEntries(PO_TIMESTAMPS.map(c => [camel(c), str(isoMs(`po.${c}`))])),
   version: num('po.version')
 }
 
@@ -875,13 +855,16 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
     for (const [cl, packs] of packsPerContractLine(shortfall)) await releaseContractPacks(db, cl, packs)
   }
 
+  // The response is read now; the master status and the outbox event, whose results nothing
+  // needs, travel with the COMMIT (writeWithCommit): one round trip for both and the audit event.
+  const view = await getPurchaseOrder(db, actor, po.id)
   await refreshMasterStatus(db, po.masterOrderId, [...(row.siblings ?? []), rule.to])
   await emitEvents(db, [{
     type: rule.event,
     organizationIds: [po.stationId, po.supplierId],
     payload: { purchaseOrderId: po.id, number: po.number, stationId: po.stationId, supplierId: po.supplierId, fromStatus: po.status, status: rule.to, version: row.version }
   }])
-  return await getPurchaseOrder(db, actor, po.id)
+  return view
 }
 
 /**
@@ -891,5 +874,5 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
  */
 async function refreshMasterStatus (db: Db, masterOrderId: string, children: readonly PurchaseOrderStatus[]): Promise<void> {
   const status = deriveMasterStatus(children)
-  await sql`UPDATE master_orders SET status = ${status}, version = version + 1, updated_at = now() WHERE id = ${masterOrderId}::uuid`.execute(db)
+  await writeWithCommit(db, sql`UPDATE master_orders SET status = ${status}, version = version + 1, updated_at = now() WHERE id = ${masterOrderId}::uuid`)
 }
