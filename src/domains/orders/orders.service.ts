@@ -224,12 +224,6 @@ const LINE_JSON: Record<keyof PurchaseOrderLineView, JsonField> = {
 const LINES_JSON = `(SELECT coalesce(json_agg(json_build_object(${Object.entries(LINE_JSON).map(([key, f]) => `'${key}', ${f.sql}`).join(', ')}) ORDER BY l.line_no), '[]'::json)
   FROM purchase_order_lines l WHERE l.purchase_order_id = po.id) AS "lines"`
 
-const LINE_COLUMNS = [
-  'id', 'purchaseOrderId', 'lineNo', 'articleId', 'articleCode', 'articleName', 'supplierRef', 'packLabel', 'unitsPerPack', 'vatRate',
-  'priceSource', 'contractLineId', 'packsOrdered', 'desiredDeliveryDate', 'confirmedDeliveryDate', 'packsReceived', 'discrepancy',
-  'supplierPackPrice', 'supplierLineNet', 'feePct', 'stationPackPrice', 'stationLineNet'
-] as const
-
 export function lineView (l: LineRow): PurchaseOrderLineView {
   return {
     id: l.id,
@@ -702,6 +696,12 @@ interface LockedPo {
   tolerancePct: string
 }
 
+/** A PO's lines as LineRow objects (the view's fields under their row names), in line order. */
+const ROW_KEYS: Partial<Record<keyof PurchaseOrderLineView, keyof LineRow>> = { packs: 'packsOrdered', lineNet: 'stationLineNet' }
+const LOCKED_LINES_JSON = `(SELECT coalesce(json_agg(json_build_object('purchaseOrderId', l.purchase_order_id, ${Object.entries(LINE_JSON)
+  .map(([key, f]) => `'${ROW_KEYS[key as keyof PurchaseOrderLineView] ?? key}', ${f.sql}`).join(', ')}) ORDER BY l.line_no), '[]'::json)
+  FROM purchase_order_lines l WHERE l.purchase_order_id = po.id)`
+
 /** Checks that `lines` names every PO line exactly once; returns their index by line id. */
 function matchLines (poLines: readonly LineRow[], given: ReadonlyArray<{ lineId: string }>): Map<string, number> {
   const known = new Set(poLines.map(l => l.id))
@@ -737,9 +737,14 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
   // takes the same lock first, so the sibling statuses read below are never stale (§5.4 under
   // concurrency). The PO row itself is protected by the guarded update.
   const scope = actor.role === 'STATION' ? sql`AND po.station_id = ${actor.organizationId}::uuid` : actor.role === 'SUPPLIER' ? sql`AND po.supplier_id = ${actor.organizationId}::uuid` : sql``
-  const found = await sql<LockedPo>`
+  // The lines come in the same statement. Its snapshot predates a wait for the lock, but lines
+  // change only in transitions, which bump the PO's version: if one committed meanwhile, the
+  // guarded update below (status and version) refuses, so stale lines are never acted upon.
+  const needsLines = input.verb !== 'ship' && input.verb !== 'archive'
+  const found = await sql<LockedPo & { lines: LineRow[] | null }>`
     SELECT po.id, po.number, po.status, po.version, po.station_id, po.supplier_id, po.master_order_id, po.currency,
-      (SELECT receiving_tolerance_pct FROM settings) AS tolerance_pct
+      (SELECT receiving_tolerance_pct FROM settings) AS tolerance_pct,
+      ${needsLines ? sql.raw(LOCKED_LINES_JSON) : sql`NULL`} AS lines
     FROM purchase_orders po JOIN master_orders mo ON mo.id = po.master_order_id
     WHERE po.id = ${id}::uuid ${scope}
     FOR UPDATE OF mo`.execute(db)
@@ -750,10 +755,7 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
     throw problem('PRECONDITION_FAILED', `If-Match "${expectedVersion}" does not match the current ETag "${po.version}"`)
   }
 
-  const needsLines = input.verb !== 'ship' && input.verb !== 'archive'
-  const lines: LineRow[] = needsLines
-    ? await db.selectFrom('purchaseOrderLines').select(LINE_COLUMNS).where('purchaseOrderId', '=', po.id).orderBy('lineNo').execute()
-    : []
+  const lines: LineRow[] = po.lines ?? []
 
   // Verb-specific validation and the columns the guarded update sets.
   const set: Array<ReturnType<typeof sql>> = []
