@@ -26,7 +26,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # Production runs against DATABASE_URL (the embedded PostgreSQL is for development).
 # One-shot migrations: docker run --rm -e DATABASE_URL=… IMAGE node dist/src/cli/migrate.js
 # Memory settings measured with npm run bench (see README): a 4 MiB young generation (faster hot
-# reads, less memory), a 160 MiB old generation (live heap is ~40–60 MiB) and two malloc arenas
+# reads, less memory), a 128 MiB old generation (live heap is ~40–60 MiB) and two malloc arenas
 # keep a busy process under 200 MB of RSS.
 ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=160", "dist/server.mjs"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "dist/server.mjs"]
