@@ -8,21 +8,14 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { documentTotals, lineNet } from '../../lib/money.js'
 import { notFound, problem } from '../../lib/problems.js'
-import { businessDate, cartLinesWithPrices } from '../contracts/pricing.service.js'
+import { businessDate, cartLinesWithPrices, type CartLineRow } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import type { TotalsView } from '../orders/orders.service.js'
 import type { AddLineInput, UpdateLineInput } from './carts.schemas.js'
 
-export interface CartProblem { code: string, detail: string, pointer: string }
+export type { CartLineRow }
 
-export interface CartLineRow {
-  id: string
-  articleId: string
-  supplierId: string
-  packs: number
-  desiredDeliveryDate: string
-  note: string | null
-}
+export interface CartProblem { code: string, detail: string, pointer: string }
 
 export interface QuotedLine extends CartLineRow {
   articleCode: string | null

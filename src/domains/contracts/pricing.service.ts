@@ -98,6 +98,7 @@ export async function resolvePrices (db: Db, items: readonly PriceRequest[], onD
   return toResolvedPrices(rows)
 }
 
+/** A cart line as the quote and the checkout read it. */
 export interface CartLineRow {
   id: string
   articleId: string

@@ -110,3 +110,16 @@ export function keysDeep (v: unknown, out = new Set<string>()): Set<string> {
   }
   return out
 }
+
+/** The transitions that take a PLACED purchase order to each status. */
+export const PATH_TO: Record<string, string[]> = {
+  PLACED: [],
+  CONFIRMED: ['confirm'],
+  SHIPPED: ['confirm', 'ship'],
+  RECEIVED: ['confirm', 'ship', 'receive'],
+  CLOSED: ['confirm', 'ship', 'receive', 'close'],
+  INVOICED: ['confirm', 'ship', 'receive', 'close', 'invoice'],
+  ARCHIVED: ['confirm', 'ship', 'receive', 'close', 'invoice', 'archive'],
+  CANCELLED: ['cancel'],
+  DECLINED: ['decline']
+}

@@ -14,21 +14,10 @@ import { getPurchaseOrder, getPurchaseOrderJson, listPurchaseOrdersJson, type Pu
 import { purchaseOrderPageViews, purchaseOrderViews } from '../../../src/domains/orders/orders.routes.js'
 import { createTestApp, tokenFor } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'
-import { addLine, advance, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
+import { PATH_TO, addLine, advance, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
 
 const STATION_FORBIDDEN = ['supplierPackPrice', 'supplierLineNet', 'supplierTotals', 'invoicedSupplierTotals', 'feePct', 'marginNet', 'contractLineId']
 const SUPPLIER_FORBIDDEN = ['stationPackPrice', 'lineNet', 'totals', 'invoicedTotals', 'feePct', 'marginNet', 'masterOrderId']
-const PATH_TO: Record<string, string[]> = {
-  PLACED: [],
-  CONFIRMED: ['confirm'],
-  SHIPPED: ['confirm', 'ship'],
-  RECEIVED: ['confirm', 'ship', 'receive'],
-  CLOSED: ['confirm', 'ship', 'receive', 'close'],
-  INVOICED: ['confirm', 'ship', 'receive', 'close', 'invoice'],
-  ARCHIVED: ['confirm', 'ship', 'receive', 'close', 'invoice', 'archive'],
-  CANCELLED: ['cancel'],
-  DECLINED: ['decline']
-}
 /** free text that JSON must escape: quotes, backslashes, control characters, non-ASCII, U+2028 */
 const NASTY = 'Quote " back\\slash \n new\tline \r \b \f \u0001 \u001f é € 😀 </script> \u2028 \u007f'
 

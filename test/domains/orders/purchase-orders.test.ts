@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'
-import { act, addLine, advance, bodyFor, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
+import { PATH_TO, act, addLine, advance, bodyFor, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
 
 let app: App
 let h: Party
@@ -26,17 +26,6 @@ const ALLOWED: Record<string, string[]> = {
   ARCHIVED: [],
   CANCELLED: [],
   DECLINED: []
-}
-const PATH_TO: Record<string, string[]> = {
-  PLACED: [],
-  CONFIRMED: ['confirm'],
-  SHIPPED: ['confirm', 'ship'],
-  RECEIVED: ['confirm', 'ship', 'receive'],
-  CLOSED: ['confirm', 'ship', 'receive', 'close'],
-  INVOICED: ['confirm', 'ship', 'receive', 'close', 'invoice'],
-  ARCHIVED: ['confirm', 'ship', 'receive', 'close', 'invoice', 'archive'],
-  CANCELLED: ['cancel'],
-  DECLINED: ['decline']
 }
 
 async function poRow (id: string) {
