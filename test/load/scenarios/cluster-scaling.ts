@@ -14,6 +14,13 @@ export const scenario: Scenario = {
     const ids = await popularArticleIds(ctx)
     const token = await ctx.token('MANAGER')
     const cluster = await ctx.startService({ workers: 2 })
+    // each worker compiles its remaining route schemas in the background after it starts: wait
+    // until several polls in a row (answered by either worker) report none pending
+    for (let zeros = 0, i = 0; zeros < 6 && i < 400; i++) {
+      const metrics = await fetch(`${cluster.url}/metrics`).then(async r => await r.text()).catch(() => '')
+      zeros = /^schemas_pending_compilation 0$/m.test(metrics) ? zeros + 1 : 0
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
     return {
       load: { url: cluster.url, process: cluster, requests: [rotatingGet(ids.map(id => `/v1/articles/${id}`), bearer(token))] },
       teardown: async () => { await cluster.stop() }
