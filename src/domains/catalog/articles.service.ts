@@ -72,16 +72,19 @@ export async function listArticles (db: Db, actor: Actor, input: ArticleListInpu
   return page(rows, limit, r => [r.code])
 }
 
-// The hottest read of the catalog: a constant SQL text per scope (prepared once per connection),
-// run without Kysely's plugins, camelCase aliases and timestamps formatted by PostgreSQL.
-const BY_ID_SELECT = `SELECT a.id, a.code, a.name, a.description, a.category, a.base_unit AS "baseUnit", a.material, a.dimensions,
-  a.vat_rate AS "vatRate", a.is_active AS "isActive", a.version, ${isoMs('a.created_at')} AS "createdAt", ${isoMs('a.updated_at')} AS "updatedAt"
-  FROM articles a WHERE a.id = $1::uuid`
+// The article's columns under their camelCase keys, timestamps formatted by PostgreSQL: the hot
+// read and the create are constant SQL texts (prepared once per connection) run without Kysely's
+// plugins or query building.
+const ARTICLE_SQL = `id, code, name, description, category, base_unit AS "baseUnit", material, dimensions,
+  vat_rate AS "vatRate", is_active AS "isActive", version, ${isoMs('created_at')} AS "createdAt", ${isoMs('updated_at')} AS "updatedAt"`
+const BY_ID_SELECT = `SELECT ${ARTICLE_SQL} FROM articles WHERE id = $1::uuid`
 const BY_ID = {
   platform: BY_ID_SELECT,
-  station: `${BY_ID_SELECT} AND a.is_active`,
-  supplier: `${BY_ID_SELECT} AND EXISTS (SELECT 1 FROM offers o WHERE o.article_id = a.id AND o.supplier_id = $2::uuid)`
+  station: `${BY_ID_SELECT} AND is_active`,
+  supplier: `${BY_ID_SELECT} AND EXISTS (SELECT 1 FROM offers o WHERE o.article_id = articles.id AND o.supplier_id = $2::uuid)`
 }
+const INSERT = `INSERT INTO articles (code, name, description, category, base_unit, material, dimensions, vat_rate, is_active)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9::boolean) RETURNING ${ARTICLE_SQL}`
 
 export async function getArticle (db: Db, actor: Actor, id: string): Promise<Article> {
   const rows = actor.role === 'SUPPLIER'
@@ -93,17 +96,9 @@ export async function getArticle (db: Db, actor: Actor, id: string): Promise<Art
 }
 
 export async function createArticle (db: Db, _actor: Actor, input: ArticleCreate): Promise<Article> {
-  return await db.insertInto('articles').values({
-    code: input.code,
-    name: input.name,
-    description: input.description ?? null,
-    category: input.category,
-    baseUnit: input.baseUnit ?? 'piece',
-    material: input.material ?? null,
-    dimensions: input.dimensions ?? null,
-    vatRate: input.vatRate ?? '20.00',
-    isActive: input.isActive ?? true
-  }).returning(COLUMNS).executeTakeFirstOrThrow()
+  const rows = await rawRows<Article>(db, INSERT, [input.code, input.name, input.description ?? null, input.category, input.baseUnit ?? 'piece',
+    input.material ?? null, input.dimensions ?? null, input.vatRate ?? '20.00', input.isActive ?? true])
+  return rows[0] as Article
 }
 
 export async function updateArticle (db: Db, _actor: Actor, id: string, input: ArticlePatch, expectedVersion?: number): Promise<{ before: Article, after: Article }> {
