@@ -14,12 +14,13 @@ export interface Database {
 
 const EMBEDDED_DB_NAME = 'gestion_emballages'
 
-export async function resolveDatabase (config: Config, log: (msg: string) => void): Promise<Database> {
+/** `ownSignals`: the caller stops an embedded database itself on SIGTERM/SIGINT (see embedded.ts). */
+export async function resolveDatabase (config: Config, log: (msg: string) => void, opts: { ownSignals?: boolean } = {}): Promise<Database> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL }
   log(`No DATABASE_URL: starting embedded PostgreSQL in ${config.EMBEDDED_PG_DIR}`)
   // loaded only when needed: production runs against DATABASE_URL and saves its memory
   const { startEmbeddedPostgres } = await import('./db/embedded.js')
-  const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT })
+  const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, ownSignals: opts.ownSignals })
   const admin = new pg.Client(embedded.url)
   await admin.connect()
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME])

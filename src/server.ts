@@ -4,7 +4,7 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig } from './config.js'
 import { buildApp } from './app.js'
-import { prepareDatabase, resolveDatabase } from './runtime.js'
+import { prepareDatabase, resolveDatabase, type Database } from './runtime.js'
 import { compilePending } from './lib/lazy-compile.js'
 
 async function main (): Promise<void> {
@@ -16,26 +16,34 @@ async function main (): Promise<void> {
     throw err
   }
   const say = (msg: string): void => { if (config.LOG_LEVEL !== 'silent') console.log(msg) }
-  const database = await resolveDatabase(config, say)
+  // Signals are handled from the start, in order: stop accepting and finish in-flight requests,
+  // seal the audit chain and close the pool (app.close), then stop the embedded database.
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  const started: { database?: Database } = {}
+  const warmup = new AbortController()
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    warmup.abort()
+    if (err !== undefined) {
+      if (app !== undefined) app.log.error({ err }, 'shutting down after an error')
+      else console.error(err)
+    } else app?.log.info({ signal }, 'shutting down')
+    await app?.close()
+    await started.database?.embedded?.stop()
+  })
+  const database = await resolveDatabase(config, say, { ownSignals: true })
+  started.database = database
   try {
     await prepareDatabase(config, database.url, say)
-    const app = await buildApp({ config, connectionString: database.url })
-    const warmup = new AbortController()
-    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-      warmup.abort()
-      if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
-      else app.log.info({ signal }, 'shutting down')
-      await app.close()
-      await database.embedded?.stop()
-    })
+    app = await buildApp({ config, connectionString: database.url })
     const address = await app.listen({ host: config.HOST, port: config.PORT })
     const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
     say(`Gestion Emballages API listening on ${base} — API docs: ${base}/docs`)
     // Ready first, then compile the remaining validators/serializers without blocking requests.
     const t0 = performance.now()
+    const ready = app
     compilePending({ signal: warmup.signal })
-      .then(n => { app.log.debug({ schemas: n, ms: Math.round(performance.now() - t0) }, 'schemas compiled in the background') })
-      .catch((err: unknown) => { app.log.error({ err }, 'a route schema failed to compile') })
+      .then(n => { ready.log.debug({ schemas: n, ms: Math.round(performance.now() - t0) }, 'schemas compiled in the background') })
+      .catch((err: unknown) => { ready.log.error({ err }, 'a route schema failed to compile') })
   } catch (err) {
     await database.embedded?.stop()
     throw err

