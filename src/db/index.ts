@@ -72,28 +72,45 @@ export function literal (v: string | number | boolean | null | undefined): strin
 
 /**
  * A compiled statement with its parameters written into the text as literals (pg's own value
- * conversion: arrays as array literals, objects as JSON, Dates as timestamps), for a write that
- * travels with the COMMIT. `$n` inside quoted strings or identifiers is left alone.
+ * conversion: arrays as array literals, objects as JSON, Dates as timestamps), for a statement
+ * that travels with BEGIN or COMMIT. `$n` is replaced only in SQL proper: never inside quoted
+ * strings or identifiers, dollar-quoted bodies or comments.
  */
 export function inlineParameters (compiled: { sql: string, parameters: readonly unknown[] }): string {
   const text = compiled.sql
+  if (compiled.parameters.length === 0) return text
   let out = ''
-  let quote: string | null = null
-  for (let i = 0; i < text.length; i++) {
+  let i = 0
+  const copyUntil = (end: number): void => { out += text.slice(i, end); i = end }
+  while (i < text.length) {
     const c = text[i] as string
-    if (quote !== null) {
-      if (c === quote) quote = null
-      out += c
-    } else if (c === "'" || c === '"') {
-      quote = c
-      out += c
-    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+    const next = text[i + 1] ?? ''
+    if (c === "'" || c === '"') {
+      // '' and "" inside are two adjacent quoted runs: the same result
+      const close = text.indexOf(c, i + 1)
+      copyUntil(close < 0 ? text.length : close + 1)
+    } else if (c === '-' && next === '-') {
+      const eol = text.indexOf('\n', i)
+      copyUntil(eol < 0 ? text.length : eol)
+    } else if (c === '/' && next === '*') {
+      const close = text.indexOf('*/', i + 2)
+      copyUntil(close < 0 ? text.length : close + 2)
+    } else if (c === '$' && /[A-Za-z0-9_]/.test(text[i - 1] ?? '')) {
+      copyUntil(i + 1) // part of an identifier (a$1): neither a placeholder nor a dollar quote
+    } else if (c === '$' && /[0-9]/.test(next)) {
       let j = i + 1
       while (j < text.length && /[0-9]/.test(text[j] as string)) j++
       const value = prepareValue(compiled.parameters[Number(text.slice(i + 1, j)) - 1])
       out += value === null || value === undefined ? 'NULL' : literal(String(value))
-      i = j - 1
-    } else out += c
+      i = j
+    } else if (c === '$') {
+      const tag = /^\$[A-Za-z_][A-Za-z0-9_]*\$|^\$\$/.exec(text.slice(i, i + 64))?.[0]
+      if (tag === undefined) copyUntil(i + 1)
+      else {
+        const close = text.indexOf(tag, i + tag.length)
+        copyUntil(close < 0 ? text.length : close + tag.length)
+      }
+    } else copyUntil(i + 1)
   }
   return out
 }

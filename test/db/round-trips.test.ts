@@ -114,6 +114,14 @@ describe('round trips', () => {
     expect((await notes()).at(-1)).toEqual({ id: 9, note: 'alone' })
   })
 
+  it('leaves placeholders alone in comments, quoted identifiers and dollar-quoted bodies, and texts without parameters as they are', () => {
+    const text = "SELECT $1 -- it's $1\n, /* don't $1 */ $$ $1 $$, $fn$ body's $1 $fn$, a$1, $2"
+    expect(inlineParameters({ sql: text, parameters: ['x', 7] }))
+      .toBe("SELECT 'x' -- it's $1\n, /* don't $1 */ $$ $1 $$, $fn$ body's $1 $fn$, a$1, '7'")
+    expect(inlineParameters({ sql: 'CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 $$', parameters: [] }))
+      .toBe('CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 $$')
+  })
+
   it('inlines only placeholders outside quotes, with pg\'s conversions', () => {
     expect(inlineParameters({ sql: "SELECT $1::text, '$1', \"$2\", $2::jsonb, $3::int[], $4", parameters: ['a', { k: "v'" }, [1, 2], null] }))
       .toBe("SELECT 'a'::text, '$1', \"$2\", '{\"k\":\"v''\"}'::jsonb, '{\"1\",\"2\"}'::int[], NULL")
