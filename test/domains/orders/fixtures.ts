@@ -123,3 +123,22 @@ export const PATH_TO: Record<string, string[]> = {
   CANCELLED: ['cancel'],
   DECLINED: ['decline']
 }
+
+export interface MultiSupplierOrder {
+  st: Party
+  sups: Party[]
+  mo: { id: string, purchaseOrders: Array<{ id: string, supplierId: string, lines: Array<{ id: string }> }> }
+}
+
+/** A station's master order over `suppliers` new suppliers, one 1-pack line each. */
+export async function multiSupplierOrder (app: App, suppliers = 2): Promise<MultiSupplierOrder> {
+  const st = await station(app)
+  const sups: Party[] = []
+  for (let i = 0; i < suppliers; i++) {
+    const sup = await supplier(app)
+    sups.push(sup)
+    const { articleId } = await offeredArticle(app, sup.id)
+    await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: 1 })
+  }
+  return { st, sups, mo: (await checkout(app, st.token, st.id)).json() }
+}

@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'
-import { PATH_TO, act, addLine, advance, bodyFor, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
+import { PATH_TO, act, addLine, advance, multiSupplierOrder, bodyFor, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
 
 let app: App
 let h: Party
@@ -142,15 +142,9 @@ describe('If-Match and ETag', () => {
   })
 
   it('changes the master order\'s ETag on a child transition that leaves the master status as it is', async () => {
-    const st = await station(app)
-    const [s1, s2] = [await supplier(app), await supplier(app)]
-    for (const sup of [s1, s2]) {
-      const { articleId } = await offeredArticle(app, sup.id)
-      await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: 1 })
-    }
-    const mo = (await checkout(app, st.token, st.id)).json()
-    const [p1, p2] = mo.purchaseOrders as Array<{ id: string, lines: Array<{ id: string }> }>
-    await advance(app, h.token, { st, sup: s1, moId: mo.id, poId: p1!.id, lineIds: p1!.lines.map(l => l.id), articleIds: [] }, ['confirm', 'ship'])
+    const { st, sups: [s1], mo } = await multiSupplierOrder(app, 2)
+    const [p1, p2] = mo.purchaseOrders
+    await advance(app, h.token, { st, sup: s1!, moId: mo.id, poId: p1!.id, lineIds: p1!.lines.map(l => l.id), articleIds: [] }, ['confirm', 'ship'])
     const before = await get(app, st.token, `/v1/master-orders/${String(mo.id)}`)
     expect(before.json().status).toBe('PARTIALLY_SHIPPED')
     await act(app, h.token, p2!.id, 'confirm', bodyFor('confirm', p2!.lines.map(l => l.id)))
@@ -158,6 +152,19 @@ describe('If-Match and ETag', () => {
     expect(after.statusCode).toBe(200)
     expect(after.json().status).toBe('PARTIALLY_SHIPPED')
     expect(after.headers.etag).not.toBe(before.headers.etag)
+  })
+})
+
+describe('concurrency across the purchase orders of one master order', () => {
+  it('parallel confirmations of every sibling leave the master order CONFIRMED, its version bumped once per child', async () => {
+    const { st, mo } = await multiSupplierOrder(app, 4)
+    const before = (await get(app, st.token, `/v1/master-orders/${mo.id}`)).json()
+    const results = await Promise.all(mo.purchaseOrders.map(async p => await act(app, h.token, p.id, 'confirm', bodyFor('confirm', p.lines.map(l => l.id)))))
+    expect(results.map(r => r.statusCode)).toEqual([200, 200, 200, 200])
+    const after = (await get(app, st.token, `/v1/master-orders/${mo.id}`)).json()
+    expect(after.status).toBe('CONFIRMED')
+    expect(after.version).toBe(before.version + 4)
+    expect(after.purchaseOrders.map((p: { status: string }) => p.status)).toEqual(['CONFIRMED', 'CONFIRMED', 'CONFIRMED', 'CONFIRMED'])
   })
 })
 
@@ -243,14 +250,8 @@ describe('contract caps after checkout', () => {
 
 describe('cancel and decline touch one PO only', () => {
   it('re-derives the master status from the remaining siblings', async () => {
-    const st = await station(app)
-    const [s1, s2] = [await supplier(app), await supplier(app)]
-    for (const sup of [s1, s2]) {
-      const { articleId } = await offeredArticle(app, sup.id)
-      await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: 1 })
-    }
-    const mo = (await checkout(app, st.token, st.id)).json()
-    const [p1, p2] = mo.purchaseOrders as Array<{ id: string, supplierId: string, lines: Array<{ id: string }> }>
+    const { st, mo } = await multiSupplierOrder(app, 2)
+    const [p1, p2] = mo.purchaseOrders
     const moStatus = async () => (await get(app, h.token, `/v1/master-orders/${String(mo.id)}`)).json()
     await act(app, h.token, p1!.id, 'confirm', bodyFor('confirm', p1!.lines.map(l => l.id)))
     expect((await moStatus()).status).toBe('PARTIALLY_CONFIRMED')
