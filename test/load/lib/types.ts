@@ -92,20 +92,26 @@ export interface LoadResult {
 export type Status = 'pass' | 'fail' | 'info' | 'skipped' | 'error'
 export interface Check { what: string, ok: boolean, informational: boolean }
 
-/** One round of a scenario (--rounds n > 1): its own setup, run and checks. */
-export interface RoundResult {
-  /** 1-based */
-  round: number
+/** What a measured run of a scenario produces: one round's, or the scenario's over its rounds. */
+interface RunOutcome {
   status: Status
   reason?: string
+  /** for a scenario over several rounds: the median round (by req/s); its baseline/background go with it */
   main?: LoadResult
   baseline?: LoadResult
   background?: LoadResult
-  /** this round's ratio to the reference scenario's run of the same round */
+  /** the ratio to the reference scenario (the same round's run; over rounds: the median of them) */
   ratio?: number
+  /** derived values (over rounds: medians of the per-round values) */
   derived: Record<string, number>
   checks: Check[]
   notes: string[]
+}
+
+/** One round of a scenario (--rounds n > 1): its own setup, run and checks. */
+export interface RoundResult extends RunOutcome {
+  /** 1-based */
+  round: number
 }
 
 /** The dedicated cold starts of the service (the `cold-start` row). */
@@ -120,22 +126,10 @@ export interface ColdStart {
   pollMs: number
 }
 
-export interface ScenarioResult {
+export interface ScenarioResult extends RunOutcome {
   name: string
   description: string
-  status: Status
-  reason?: string
-  /** with --rounds n > 1: the median round (by req/s); its baseline/background go with it */
-  main?: LoadResult
-  baseline?: LoadResult
-  background?: LoadResult
-  /** with --rounds n > 1: the median of the per-round ratios */
-  ratio?: number
-  /** with --rounds n > 1: medians of the per-round values */
-  derived: Record<string, number>
-  checks: Check[]
   target: Target
-  notes: string[]
   /** every round, when --rounds n > 1 (absent with one round) */
   rounds?: RoundResult[]
   /** 1-based number of the round that `main` comes from (--rounds n > 1) */
