@@ -129,6 +129,7 @@ export async function writeWithCommit (db: Db, statement: RawBuilder<unknown>): 
 
 const inlinable = (v: unknown): boolean => !(v instanceof Uint8Array) && !ArrayBuffer.isView(v)
 
+const noop = (): void => {}
 const emptyResult = (): Promise<unknown> => Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [], fields: [] })
 const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] : r
 
@@ -143,6 +144,17 @@ class NamingClient extends pg.Client {
   #named = 0
   #beginPending = false
   #deferred: string[] = []
+
+  constructor (config?: string | pg.ClientConfig) {
+    super(config)
+    // pg-pool listens for 'error' only while a client is idle in the pool. A checked-out client
+    // whose connection dies between two statements (a transaction waiting on the handler, a
+    // FATAL 57P01 from pg_terminate_backend, PostgreSQL stopping) emits 'error' with no listener,
+    // which Node turns into an uncaught exception that ends the process. The client is already
+    // marked unusable by then (pg-pool discards it on release) and the next statement fails with
+    // a connection error that maps to 503: nothing more is needed than not letting it throw.
+    this.on('error', noop)
+  }
 
   override query (...args: unknown[]): any {
     const [text, values] = args
