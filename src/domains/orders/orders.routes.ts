@@ -53,7 +53,7 @@ interface ActionSpec {
 }
 
 const ACTIONS: ActionSpec[] = [
-  { verb: 'confirm', permission: 'purchase_orders:confirm', body: ConfirmBody, summary: 'Confirm a purchase order', description: 'PLACED → CONFIRMED. The supplier of the PO (or platform staff on its behalf) gives a confirmed delivery date for every line, each exactly once.' },
+  { verb: 'confirm', permission: 'purchase_orders:confirm', body: ConfirmBody, summary: 'Confirm a purchase order', description: 'PLACED → CONFIRMED. The supplier of the PO (or platform staff on its behalf) gives a confirmed delivery date for every line, each exactly once; a date before today (France) is refused with 422 DELIVERY_DATE_TOO_EARLY.' },
   { verb: 'decline', permission: 'purchase_orders:decline', body: ReasonBody, summary: 'Decline a purchase order', description: 'PLACED → DECLINED (final). The supplier of the PO or platform staff, with a reason. Releases the contract quantities the PO had reserved; sibling POs are untouched.' },
   { verb: 'ship', permission: 'purchase_orders:ship', body: ShipBody, summary: 'Ship a purchase order', description: 'CONFIRMED → SHIPPED. The supplier of the PO or platform staff, with carrier, tracking number and the delivery-note document.' },
   { verb: 'receive', permission: 'purchase_orders:receive', body: ReceiveBody, summary: 'Receive a purchase order', description: 'SHIPPED → RECEIVED. The ordering station or platform staff: packs received for every line, the signed delivery note, optional discrepancy per line. Adds packs received × units per pack to the station\'s stock with one stock movement per line. More than ordered is refused beyond the receiving tolerance in settings (422 RECEIVED_EXCEEDS_ORDERED).' },

@@ -184,7 +184,7 @@ export const ConfirmBody = Type.Object({
     lineId: Uuid(),
     confirmedDeliveryDate: DateString()
   }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'Every line of the order, exactly once' })
-}, { additionalProperties: false, examples: [{ lines: [{ lineId: '0193a5f0-0000-7000-8000-000000000001', confirmedDeliveryDate: '2026-12-14' }] }] })
+}, { additionalProperties: false, examples: [{ lines: [{ lineId: '0193a5f0-0000-7000-8000-000000000001', confirmedDeliveryDate: '2099-12-14' }] }] })
 export type ConfirmInput = Static<typeof ConfirmBody>
 
 export const ReasonBody = Type.Object({

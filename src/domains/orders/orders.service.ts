@@ -15,7 +15,7 @@ import { invalidTransition, notFound, problem, type ProblemItem } from '../../li
 import { decodeCursor, encodeCursor, page } from '../../lib/cursor.js'
 import { documentTotals, lineNet, fromScaled, toScaled } from '../../lib/money.js'
 import { emitEvents } from '../../lib/outbox.js'
-import { releaseContractPacks } from '../contracts/pricing.service.js'
+import { businessDate, releaseContractPacks } from '../contracts/pricing.service.js'
 import { addStock } from '../stock/stock.service.js'
 import { deriveMasterStatus } from './master-status.js'
 import { assertDocumentReference } from './documents-ref.js'
@@ -703,6 +703,19 @@ const LOCKED_LINES_JSON = `(SELECT coalesce(json_agg(json_build_object('purchase
   FROM purchase_order_lines l WHERE l.purchase_order_id = po.id)`
 
 /** Checks that `lines` names every PO line exactly once; returns their index by line id. */
+/**
+ * A supplier commits to deliver: a date before today (France's business date, as everywhere
+ * else) is a typo or a back-dated promise, never a delivery that can still happen.
+ */
+function assertDeliveryDatesAhead (given: ReadonlyArray<{ confirmedDeliveryDate: string }>): void {
+  const today = businessDate()
+  const errors: ProblemItem[] = []
+  given.forEach((g, i) => {
+    if (g.confirmedDeliveryDate < today && errors.length < 50) errors.push({ pointer: `/lines/${i}/confirmedDeliveryDate`, code: 'DELIVERY_DATE_TOO_EARLY', detail: `${g.confirmedDeliveryDate} is in the past; the earliest delivery date is today, ${today}` })
+  })
+  if (errors.length > 0) throw problem('DELIVERY_DATE_TOO_EARLY', `A confirmed delivery date cannot be in the past (today is ${today})`, { errors })
+}
+
 function matchLines (poLines: readonly LineRow[], given: ReadonlyArray<{ lineId: string }>): Map<string, number> {
   const known = new Set(poLines.map(l => l.id))
   const seen = new Map<string, number>()
@@ -763,6 +776,7 @@ export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string,
   switch (input.verb) {
     case 'confirm':
       matchLines(lines, input.body.lines)
+      assertDeliveryDatesAhead(input.body.lines)
       break
     case 'decline':
     case 'cancel':
