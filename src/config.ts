@@ -1,8 +1,20 @@
 // The only reader of process.env. Every setting is declared here with its type and default,
 // validated at startup, and the result is frozen: a typo in a variable fails the boot with a
 // message naming it instead of surfacing later as a strange runtime error.
+//
+// Rules that keep a careless deployment from being an open one:
+// - The built-in development JWT secret is public (it is in this file). It is used only in
+//   development, on the embedded database, listening on a loopback address; anywhere else a missing
+//   JWT_SECRET (or the built-in one) refuses to start. NODE_ENV=test without JWT_SECRET gets a random
+//   per-process secret (never the published one).
+// - Production requires DATABASE_URL (the embedded database is for development) and never seeds
+//   the demo accounts, whose password is public.
+// - /metrics is public by default outside production only; production serves it to METRICS_TOKEN
+//   (a scraper's bearer token) or to an access token with audit:read.
+import { randomBytes } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { resolveChainKeys, type ChainKeys } from './domains/audit/chain-keys.js'
 
 const Bool = Type.Boolean()
 const Int = (min: number, max: number, def: number) => Type.Integer({ minimum: min, maximum: max, default: def })
@@ -14,6 +26,8 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   LOG_REQUESTS: Type.Boolean({ default: true }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // the schema owner's connection, for migrations; DATABASE_URL is then the service's restricted role
+  DATABASE_OWNER_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_POOL_SIZE: Int(1, 200, 10),
   DATABASE_STATEMENT_TIMEOUT_MS: Int(100, 600_000, 5000),
   DATABASE_CONNECT_TIMEOUT_MS: Int(100, 60_000, 2000),
@@ -33,15 +47,49 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   TRUST_PROXY: Type.Boolean({ default: false }),
   BODY_LIMIT_BYTES: Int(1024, 50 * 1024 * 1024, 1024 * 1024),
-  METRICS_PUBLIC: Type.Boolean({ default: true }),
+  METRICS_PUBLIC: Type.Optional(Bool),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   AUDIT_SEAL_INTERVAL_MS: Int(50, 60_000, 300),
+  AUDIT_CHAIN_KEY: Type.Optional(Type.String()),
+  AUDIT_CHAIN_KEY_ID: Type.Optional(Type.String()),
+  AUDIT_CHAIN_PREVIOUS_KEYS: Type.Optional(Type.String()),
   MAX_EVENT_LOOP_DELAY_MS: Int(0, 60_000, 1000),
   PUBLIC_URL: Type.Optional(Type.String())
 })
 
-export type Config = Readonly<Static<typeof ConfigSchema> & { jwtSecret: string }>
+type Raw = Static<typeof ConfigSchema>
+export type Config = Readonly<Omit<Raw, 'METRICS_PUBLIC'> & { METRICS_PUBLIC: boolean, jwtSecret: string, auditChainKeys: ChainKeys }>
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
+/** NODE_ENV=test without JWT_SECRET: one random secret per process (every app of a test run agrees). */
+const TEST_SECRET = randomBytes(32).toString('base64url')
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost (host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+}
+
+const invalid = (lines: string[]): ConfigError => new ConfigError(`Invalid configuration:\n${lines.map(l => `  ${l}`).join('\n')}`)
+
+function resolveJwtSecret (cfg: Raw): string {
+  const secret = cfg.JWT_SECRET
+  // the built-in secret is acceptable only where nobody else can reach the service or its data
+  const devOnly = cfg.NODE_ENV === 'development' && cfg.DATABASE_URL === undefined && isLoopbackHost(cfg.HOST)
+  if (cfg.NODE_ENV === 'production' && (secret === undefined || secret.length < 32 || secret === DEV_SECRET)) {
+    throw invalid(['JWT_SECRET: must be set to at least 32 characters in production'])
+  }
+  if (secret === undefined || secret === '') {
+    if (cfg.NODE_ENV === 'test') return TEST_SECRET
+    if (devOnly) return DEV_SECRET
+    throw invalid(['JWT_SECRET: required (at least 32 characters) when DATABASE_URL is set or HOST is not a loopback address; the built-in development secret is public'])
+  }
+  if (secret.length < 32) throw invalid(['JWT_SECRET: must be at least 32 characters'])
+  if (secret === DEV_SECRET && !devOnly) {
+    throw invalid(['JWT_SECRET: the built-in development secret is public; it is allowed only in development on the embedded database and a loopback HOST'])
+  }
+  return secret
+}
 
 export class ConfigError extends Error {}
 
@@ -59,16 +107,18 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     const lines = errors.map(e => `  ${e.path.slice(1) || '(root)'}: ${e.message}`)
     throw new ConfigError(`Invalid configuration:\n${[...new Set(lines)].join('\n')}`)
   }
-  const cfg = withDefaults as Static<typeof ConfigSchema>
-  let jwtSecret = cfg.JWT_SECRET
+  const cfg = withDefaults as Raw
+  const jwtSecret = resolveJwtSecret(cfg)
+  // the development chain key where the development JWT secret is allowed, and in tests (one key
+  // for every process of a run: they share a database)
+  const auditChainKeys = resolveChainKeys(cfg, jwtSecret === DEV_SECRET || cfg.NODE_ENV === 'test')
+  if ('errors' in auditChainKeys) throw invalid(auditChainKeys.errors)
   if (cfg.NODE_ENV === 'production') {
-    if (jwtSecret === undefined || jwtSecret.length < 32 || jwtSecret === DEV_SECRET) {
-      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to at least 32 characters in production')
-    }
-  } else if (jwtSecret === undefined || jwtSecret === '') {
-    jwtSecret = DEV_SECRET
-  } else if (jwtSecret.length < 32) {
-    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be at least 32 characters')
+    const problems: string[] = []
+    if (cfg.DATABASE_URL === undefined) problems.push('DATABASE_URL: required in production (the embedded database is for development)')
+    if (cfg.SEED_DEMO === true) problems.push('SEED_DEMO: the demo dataset (public passwords) is never loaded in production')
+    if (cfg.METRICS_PUBLIC === true) problems.push('METRICS_PUBLIC: /metrics is never public in production; give the scraper METRICS_TOKEN')
+    if (problems.length > 0) throw invalid(problems)
   }
-  return Object.freeze({ ...cfg, jwtSecret })
+  return Object.freeze({ ...cfg, METRICS_PUBLIC: cfg.METRICS_PUBLIC ?? cfg.NODE_ENV !== 'production', jwtSecret, auditChainKeys })
 }

@@ -1,5 +1,8 @@
 // Resolves the database to use (configured or embedded), migrates it, creates the bootstrap
 // admin and, on request, the demo dataset. Shared by the server and the CLI commands.
+// Production never runs the embedded database nor seeds the demo accounts (their password is
+// public); loadConfig already refuses such a configuration, and these functions refuse it again
+// for a Config built some other way.
 import pg from 'pg'
 import type { Config } from './config.js'
 import { createDb } from './db/index.js'
@@ -17,6 +20,7 @@ const EMBEDDED_DB_NAME = 'gestion_emballages'
 /** `ownSignals`: the caller stops an embedded database itself on SIGTERM/SIGINT (see embedded.ts). */
 export async function resolveDatabase (config: Config, log: (msg: string) => void, opts: { ownSignals?: boolean } = {}): Promise<Database> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL }
+  if (config.NODE_ENV === 'production') throw new Error('DATABASE_URL is required in production: the embedded database is for development')
   log(`No DATABASE_URL: starting embedded PostgreSQL in ${config.EMBEDDED_PG_DIR}`)
   // loaded only when needed: production runs against DATABASE_URL and saves its memory
   const { startEmbeddedPostgres } = await import('./db/embedded.js')
@@ -30,6 +34,12 @@ export async function resolveDatabase (config: Config, log: (msg: string) => voi
   return { url, embedded }
 }
 
+/** The demo dataset: on request, or by default on the embedded database; never in production. */
+export function shouldSeedDemo (config: Config): boolean {
+  if (config.NODE_ENV === 'production') return false
+  return config.SEED_DEMO ?? config.DATABASE_URL === undefined
+}
+
 export async function prepareDatabase (config: Config, url: string, log: (msg: string) => void): Promise<void> {
   const handle = createDb({ connectionString: url, poolSize: 2, statementTimeoutMs: 600_000, connectTimeoutMs: 10_000, applicationName: 'gestion-emballages-api:migrate' })
   try {
@@ -37,7 +47,7 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
     if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
     const admin = await ensureBootstrapAdmin(handle.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)
     if (admin === 'created') log(`Created bootstrap admin ${config.BOOTSTRAP_ADMIN_EMAIL ?? ''}`)
-    if (config.SEED_DEMO === true || (config.SEED_DEMO === undefined && config.DATABASE_URL === undefined)) {
+    if (shouldSeedDemo(config)) {
       const { seedDemo } = await import('../db/seed/demo.js')
       const seeded = await seedDemo(handle.db)
       if (seeded) log('Seeded the demo dataset (accounts in README.md)')
