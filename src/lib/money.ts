@@ -1,6 +1,12 @@
 // Exact decimal money arithmetic on scaled BigInts — never JavaScript floats. Pack prices carry 4
 // decimals, amounts 2, percentages 2. Rounding is half-up (away from zero for negatives), as
 // PRODUCT.md §4.4 prescribes. Values cross the API and the database as decimal strings.
+//
+// The one rounding rule (§4.4), applied by every caller through these functions and never
+// re-implemented elsewhere (no SQL rounds money): a line net is rounded to the cent once; a
+// document (a purchase order: one supplier's lines) rounds its VAT once per VAT-rate bucket; an
+// order split over several suppliers (a master order, and the cart quote that previews it) totals
+// the sum of its per-supplier documents — it is never re-rounded as one document (`splitTotals`).
 
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/
 
@@ -75,6 +81,25 @@ export function documentTotals (lines: readonly TaxedLine[]): Totals {
   let vat = 0n
   for (const [rate, bucketNet] of buckets) vat += roundDiv(bucketNet * toScaled(rate, 2), 4)
   return { net: fromScaled(net, 2), vat: fromScaled(vat, 2), gross: fromScaled(net + vat, 2) }
+}
+
+export interface SupplierTaxedLine extends TaxedLine { supplierId: string }
+
+/**
+ * Totals of an order split into one document per supplier: each supplier's lines are rounded as
+ * one document (`documentTotals`), in first-seen order, and the order's totals are the sums of the
+ * documents' totals. The cart quote and checkout both call this, so the quote shows to the cent
+ * what checkout writes.
+ */
+export function splitTotals (lines: readonly SupplierTaxedLine[]): { bySupplier: Map<string, Totals>, total: Totals } {
+  const groups = new Map<string, TaxedLine[]>()
+  for (const l of lines) {
+    const g = groups.get(l.supplierId)
+    if (g === undefined) groups.set(l.supplierId, [l])
+    else g.push(l)
+  }
+  const bySupplier = new Map([...groups].map(([supplierId, g]) => [supplierId, documentTotals(g)] as const))
+  return { bySupplier, total: addTotals([...bySupplier.values()]) }
 }
 
 /** Σ of amounts (2 decimals). */

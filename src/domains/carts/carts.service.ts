@@ -6,7 +6,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
-import { documentTotals, lineNet } from '../../lib/money.js'
+import { lineNet, splitTotals } from '../../lib/money.js'
 import { notFound, problem } from '../../lib/problems.js'
 import { businessDate, cartLinesWithPrices, type CartLineRow } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
@@ -161,9 +161,11 @@ export function quoteLines (lines: readonly CartLineRow[], prices: ReadonlyMap<s
       problems: problems[i] ?? []
     }
   })
+  // The quote previews the master order: one purchase order per supplier, each rounded as its own
+  // document, summed (money.ts splitTotals) — exactly what checkout writes.
   const priced = quoted.filter(q => q.lineNet !== null && q.vatRate !== null)
-  const station = documentTotals(priced.map(q => ({ net: q.lineNet as string, vatRate: q.vatRate as string })))
-  const supplier = documentTotals(priced.map(q => ({ net: q.supplierLineNet as string, vatRate: q.vatRate as string })))
+  const station = splitTotals(priced.map(q => ({ supplierId: q.supplierId, net: q.lineNet as string, vatRate: q.vatRate as string }))).total
+  const supplier = splitTotals(priced.map(q => ({ supplierId: q.supplierId, net: q.supplierLineNet as string, vatRate: q.vatRate as string }))).total
   return { lines: quoted, totals: { ...station, currency: 'EUR' }, supplierTotals: { ...supplier, currency: 'EUR' } }
 }
 

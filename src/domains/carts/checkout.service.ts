@@ -10,7 +10,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
-import { addTotals, documentTotals, lineNet } from '../../lib/money.js'
+import { lineNet, splitTotals, type Totals } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { businessDate, capsCte, cartLinesWithPrices, refusedCaps } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
@@ -62,7 +62,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     if (group === undefined) bySupplier.set(p.line.supplierId, [p])
     else group.push(p)
   }
-  const pos = [...bySupplier.entries()].map(([supplierId, group]) => {
+  const drafts = [...bySupplier.entries()].map(([supplierId, group]) => {
     const id = uuidv7()
     const frozen: FrozenLine[] = group.map(({ line, price }, i) => ({
       id: uuidv7(),
@@ -89,13 +89,19 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
       stationPackPrice: price.stationPackPrice as string,
       lineNet: lineNet(price.stationPackPrice as string, line.packs)
     }))
-    const supplierTotals = documentTotals(frozen.map(l => ({ net: l.supplierLineNet, vatRate: l.vatRate })))
-    const stationTotals = documentTotals(frozen.map(l => ({ net: l.lineNet, vatRate: l.vatRate })))
-    return { id, supplierId, lines: frozen, supplierTotals, stationTotals }
+    return { id, supplierId, lines: frozen }
   })
-  const moSupplier = addTotals(pos.map(p => p.supplierTotals))
-  const moStation = addTotals(pos.map(p => p.stationTotals))
-  const allLines = pos.flatMap(p => p.lines)
+  const allLines = drafts.flatMap(p => p.lines)
+  // One document per supplier, the master order their sum (money.ts splitTotals, as the quote)
+  const supplierSide = splitTotals(allLines.map(l => ({ supplierId: l.supplierId, net: l.supplierLineNet, vatRate: l.vatRate })))
+  const stationSide = splitTotals(allLines.map(l => ({ supplierId: l.supplierId, net: l.lineNet, vatRate: l.vatRate })))
+  const moSupplier = supplierSide.total
+  const moStation = stationSide.total
+  const pos = drafts.map(p => ({
+    ...p,
+    supplierTotals: supplierSide.bySupplier.get(p.supplierId) as Totals,
+    stationTotals: stationSide.bySupplier.get(p.supplierId) as Totals
+  }))
 
   // 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
   // status history, the cart closed and linked, the outbox events, and the contract caps consumed
