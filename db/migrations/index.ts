@@ -5,10 +5,14 @@ import * as m0001 from './0001-foundation.js'
 import * as m0002 from './0002-organizations.js'
 import * as m0003 from './0003-catalog-contracts.js'
 import * as m0004 from './0004-ordering-stock.js'
+import * as m0005 from './0005-audit-integrity.js'
+import * as m0007 from './0007-idempotency-claim.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-organizations': m0002,
   '0003-catalog-contracts': m0003,
-  '0004-ordering-stock': m0004
+  '0004-ordering-stock': m0004,
+  '0005-audit-integrity': m0005,
+  '0007-idempotency-claim': m0007
 }

@@ -6,7 +6,7 @@
 // must be claimed and recorded in that same transaction.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { AppError } from '../lib/problems.js'
 import { redactChanges } from '../domains/audit/audit.service.js'
@@ -15,7 +15,7 @@ import type { AuditSpec } from '../lib/fastify-types.js'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-interface StoredResponse { fingerprint: string, status: number, body: string | null }
+interface StoredResponse { fingerprint: string, status: number, body: string | null, headers: Record<string, string> }
 type Outcome = { kind: 'result', value: unknown } | { kind: 'serialized', body: string | null } | { kind: 'replay', stored: StoredResponse }
 
 function canonicalJson (v: unknown): string {
@@ -37,6 +37,31 @@ function idempotencyKeyOf (request: FastifyRequest): string | undefined {
     throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters', { errors: [{ pointer: '/headers/idempotency-key', code: 'INVALID_FORMAT', detail: 'must be 1–255 visible ASCII characters' }] })
   }
   return key
+}
+
+export interface ClaimRow { locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null, responseHeaders: Record<string, string> | null }
+
+/**
+ * Claims an Idempotency-Key for this transaction: takes the key's advisory lock (held until
+ * commit) and reads its stored response. The read must happen in a snapshot taken after the lock:
+ * `idempotency_claim` is a VOLATILE function, so its read sees a first request that committed
+ * while this statement was starting (a plain SELECT would read the statement's older snapshot,
+ * see no record and run the request a second time).
+ */
+export function idempotencyClaim (userId: string, key: string): RawBuilder<ClaimRow> {
+  return sql<ClaimRow>`SELECT locked, fingerprint, response_status, response_body, response_headers FROM idempotency_claim(${userId}::uuid, ${key})`
+}
+
+/** Headers of a response that describe it and must come back identical on a replay. */
+const REPLAYED_HEADERS = ['etag', 'location', 'content-location', 'last-modified'] as const
+
+function replayedHeaders (reply: FastifyReply): Record<string, string> | null {
+  let out: Record<string, string> | null = null
+  for (const name of REPLAYED_HEADERS) {
+    const v = reply.getHeader(name)
+    if (v !== undefined) (out ??= {})[name] = String(v)
+  }
+  return out
 }
 
 const identity = (payload: unknown): string => payload as string
@@ -74,17 +99,13 @@ export default fp(async function auditPlugin (app) {
         try {
           if (key !== undefined && actor !== undefined) {
             // (sent together with BEGIN by the database client: one round trip)
-            const claim = await sql<{ locked: boolean, fingerprint: string | null, responseStatus: number | null, responseBody: string | null }>`
-              SELECT pg_try_advisory_xact_lock(hashtextextended(${actor.userId + ':' + key}, 7310)) AS locked,
-                     k.request_fingerprint AS fingerprint, k.response_status, k.response_body
-              FROM (SELECT 1) AS one
-              LEFT JOIN idempotency_keys k ON k.user_id = ${actor.userId}::uuid AND k.key = ${key} AND k.expires_at > now()`.execute(trx)
+            const claim = await idempotencyClaim(actor.userId, key).execute(trx)
             const row = claim.rows[0]
-            if (row?.fingerprint !== null && row?.fingerprint !== undefined) {
-              if (row.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request')
-              return { kind: 'replay', stored: { fingerprint: row.fingerprint, status: row.responseStatus ?? 200, body: row.responseBody } }
-            }
             if (row?.locked !== true) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 })
+            if (row.fingerprint !== null) {
+              if (row.fingerprint !== fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request')
+              return { kind: 'replay', stored: { fingerprint: row.fingerprint, status: row.responseStatus ?? 200, body: row.responseBody, headers: row.responseHeaders ?? {} } }
+            }
           }
           const value = await handler.call(this as never, request, reply)
           const ctx = request.audit
@@ -99,15 +120,15 @@ export default fp(async function auditPlugin (app) {
           if (key !== undefined && actor !== undefined) {
             // Store the bytes the client receives: serialized now with the route's schema or the
             // audience serializer the handler chose, so a replay shows exactly this response.
-            // No conflict is possible with a live record: the claim above holds this key's
-            // advisory lock until commit and saw none; an expired one is replaced.
+            // The claim holds this key's advisory lock until commit, saw no live record and removed
+            // an expired one: a conflict here means the protocol is broken, and the plain INSERT
+            // makes it fail the transaction loudly instead of silently storing nothing.
             const serialized = value === undefined || value === null ? null : String(reply.serialize(value))
+            const headers = replayedHeaders(reply)
             await sql.raw(`${DEFERRED_TO_COMMIT}${event};
-              INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body)
-              VALUES (${literal(actor.userId)}::uuid, ${literal(key)}, ${literal(fingerprint)}, ${literal(request.method)}, ${literal(request.url.slice(0, 1000))}, 'DONE', ${literal(reply.statusCode)}, ${literal(serialized)})
-              ON CONFLICT (user_id, key) DO UPDATE SET request_fingerprint = EXCLUDED.request_fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
-                response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, created_at = now(), expires_at = now() + interval '24 hours'
-                WHERE idempotency_keys.expires_at <= now()`).execute(trx)
+              INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body, response_headers)
+              VALUES (${literal(actor.userId)}::uuid, ${literal(key)}, ${literal(fingerprint)}, ${literal(request.method)}, ${literal(request.url.slice(0, 1000))}, 'DONE', ${literal(reply.statusCode)}, ${literal(serialized)},
+                ${literal(headers === null ? null : JSON.stringify(headers))}::jsonb)`).execute(trx)
             return { kind: 'serialized', body: serialized }
           }
           await sql.raw(DEFERRED_TO_COMMIT + event).execute(trx)
@@ -117,7 +138,7 @@ export default fp(async function auditPlugin (app) {
         }
       })
       if (outcome.kind === 'replay') {
-        void reply.code(outcome.stored.status).header('idempotent-replayed', 'true')
+        void reply.code(outcome.stored.status).headers(outcome.stored.headers).header('idempotent-replayed', 'true')
         return sendSerialized(reply, outcome.stored.body)
       }
       if (outcome.kind === 'serialized') return sendSerialized(reply, outcome.body)

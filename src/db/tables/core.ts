@@ -69,12 +69,25 @@ export interface AuditEventsTable {
 export interface AuditSealsTable {
   seq: number
   eventId: number
+  /** the chain key that made this link (0005) */
+  keyId: string
   prevHash: string
   hash: string
   sealedAt: Timestamp
 }
 
 export interface AuditUnsealedTable { eventId: number }
+
+/** 0005: where an incremental verify resumes (a single row, MAC'd under the chain key) */
+export interface AuditVerifyCheckpointTable {
+  id: Generated<boolean>
+  seq: number
+  hash: string
+  eventHorizon: number
+  keyId: string
+  mac: string
+  verifiedAt: Timestamp
+}
 
 export interface IdempotencyKeysTable {
   userId: string
@@ -85,6 +98,8 @@ export interface IdempotencyKeysTable {
   status: Generated<'IN_PROGRESS' | 'DONE'>
   responseStatus: number
   responseBody: string | null
+  /** the response headers a replay repeats (etag, location) */
+  responseHeaders: Record<string, string> | null
   createdAt: Timestamp
   expiresAt: Timestamp
 }
@@ -105,6 +120,7 @@ export interface CoreTables {
   auditEvents: AuditEventsTable
   auditSeals: AuditSealsTable
   auditUnsealed: AuditUnsealedTable
+  auditVerifyCheckpoint: AuditVerifyCheckpointTable
   idempotencyKeys: IdempotencyKeysTable
   outboxEvents: OutboxEventsTable
 }
