@@ -3,11 +3,13 @@
 // Production never runs the embedded database nor seeds the demo accounts (their password is
 // public); loadConfig already refuses such a configuration, and these functions refuse it again
 // for a Config built some other way.
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Config } from './config.js'
 import { createDb } from './db/index.js'
 import type { EmbeddedDb } from './db/embedded.js'
 import { migrateToLatest } from './db/migrate.js'
+import { ensureLoginRole, grantServiceRole } from './db/roles.js'
 import { ensureBootstrapAdmin } from './domains/auth/bootstrap.js'
 
 export interface Database {
@@ -16,6 +18,10 @@ export interface Database {
 }
 
 const EMBEDDED_DB_NAME = 'gestion_emballages'
+/** the embedded database's restricted role for the service (the superuser runs the migrations) */
+const EMBEDDED_SERVICE_ROLE = 'gestion_emballages_app'
+/** service URL → owner URL of the embedded databases this process started (for prepareDatabase) */
+const embeddedOwners = new Map<string, string>()
 
 /** `ownSignals`: the caller stops an embedded database itself on SIGTERM/SIGINT (see embedded.ts). */
 export async function resolveDatabase (config: Config, log: (msg: string) => void, opts: { ownSignals?: boolean } = {}): Promise<Database> {
@@ -30,7 +36,17 @@ export async function resolveDatabase (config: Config, log: (msg: string) => voi
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME])
   if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DB_NAME}`)
   await admin.end()
-  const url = embedded.url.replace(/\/postgres$/, `/${EMBEDDED_DB_NAME}`)
+  const ownerUrl = embedded.url.replace(/\/postgres$/, `/${EMBEDDED_DB_NAME}`)
+  // The service itself runs as a restricted role (a new password at every start), so that it
+  // cannot switch the audit log's triggers off; migrations run as the superuser.
+  const password = randomBytes(24).toString('base64url')
+  const roleDb = createDb({ connectionString: ownerUrl, poolSize: 1, statementTimeoutMs: 30_000, connectTimeoutMs: 10_000 })
+  try { await ensureLoginRole(roleDb.db, EMBEDDED_SERVICE_ROLE, password) } finally { await roleDb.destroy() }
+  const service = new URL(ownerUrl)
+  service.username = EMBEDDED_SERVICE_ROLE
+  service.password = password
+  const url = service.toString()
+  embeddedOwners.set(url, ownerUrl)
   return { url, embedded }
 }
 
@@ -40,11 +56,17 @@ export function shouldSeedDemo (config: Config): boolean {
   return config.SEED_DEMO ?? config.DATABASE_URL === undefined
 }
 
+/**
+ * Migrates as the schema owner (DATABASE_OWNER_URL, the embedded superuser, or else `url` itself)
+ * and, when the service connects as another role, grants that role its privileges.
+ */
 export async function prepareDatabase (config: Config, url: string, log: (msg: string) => void): Promise<void> {
-  const handle = createDb({ connectionString: url, poolSize: 2, statementTimeoutMs: 600_000, connectTimeoutMs: 10_000, applicationName: 'gestion-emballages-api:migrate' })
+  const ownerUrl = config.DATABASE_OWNER_URL ?? embeddedOwners.get(url) ?? url
+  const handle = createDb({ connectionString: ownerUrl, poolSize: 2, statementTimeoutMs: 600_000, connectTimeoutMs: 10_000, applicationName: 'gestion-emballages-api:migrate' })
   try {
     const applied = await migrateToLatest(handle.db)
     if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
+    if (ownerUrl !== url) await grantServiceRole(handle.db, await currentRole(url))
     const admin = await ensureBootstrapAdmin(handle.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)
     if (admin === 'created') log(`Created bootstrap admin ${config.BOOTSTRAP_ADMIN_EMAIL ?? ''}`)
     if (shouldSeedDemo(config)) {
@@ -54,5 +76,17 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
     }
   } finally {
     await handle.destroy()
+  }
+}
+
+/** The role a connection string logs in as (connecting also checks its credentials early). */
+async function currentRole (url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  await client.connect()
+  try {
+    const r = await client.query<{ role: string }>('SELECT current_user AS role')
+    return (r.rows[0] as { role: string }).role
+  } finally {
+    await client.end()
   }
 }

@@ -10,6 +10,7 @@ import type { Pool } from 'pg'
 import { migrationsCurrent } from '../db/migrate.js'
 import { AppError } from '../lib/problems.js'
 import { ProblemRef } from '../lib/schemas.js'
+import { unsealedBacklog } from '../domains/audit/audit.service.js'
 
 export interface HealthOptions { pool: Pool }
 
@@ -67,6 +68,27 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   const common = { tags: ['operations'], response: { 200: HealthBody, '4xx': ProblemRef, '5xx': ProblemRef } }
   app.get('/health/live', { config: { access: 'public' }, schema: { ...common, operationId: 'healthLive', summary: 'Liveness', description: 'The process is up. Public.' } },
     async () => ({ status: 'ok' }))
+
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'audit_unsealed_backlog',
+    help: 'Audit events committed but not yet linked into the hash chain (sealing lags commits by about a second)',
+    registers: [registry],
+    async collect () {
+      const r = await unsealedBacklog(app.db).catch(() => undefined)
+      if (r !== undefined) this.set(r.unsealedEvents)
+    }
+  })
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'audit_unsealed_oldest_seconds',
+    help: 'How long the oldest audit event not yet linked into the hash chain has waited (verify fails above 60 s)',
+    registers: [registry],
+    async collect () {
+      const r = await unsealedBacklog(app.db).catch(() => undefined)
+      if (r !== undefined) this.set(r.oldestUnsealedSeconds)
+    }
+  })
 
   let migrated = false
   app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable and every migration is applied; 503 otherwise. Public.' } },

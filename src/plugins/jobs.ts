@@ -66,7 +66,7 @@ export default fp(async function jobsPlugin (app) {
     runOnClose: true,
     run: async () => {
       // drain in batches so a burst is sealed within about one interval
-      for (let i = 0; i < 20; i++) if (await sealPending(app.db) < 2000) break
+      for (let i = 0; i < 20; i++) if (await sealPending(app.db, app.conf.auditChainKeys) < 2000) break
     }
   })
   app.jobs.add({

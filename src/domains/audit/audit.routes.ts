@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox'
 import type { App } from '../../lib/route.js'
 import { DateTime, Page, PageQuery, ProblemRef, Uuid } from '../../lib/schemas.js'
-import { listAuditEvents, verifyChain } from './audit.service.js'
+import { AppError } from '../../lib/problems.js'
+import { actorOf } from '../../lib/route.js'
+import { listAuditEvents, MAX_UNSEALED_SECONDS, roleCanBypassAuditTriggers, verifyChain } from './audit.service.js'
 
 const AuditEvent = Type.Object({
   id: Type.Integer(),
@@ -19,13 +21,21 @@ const AuditEvent = Type.Object({
   changes: Type.Unknown({ description: 'Changed fields (secrets omitted, personal values recorded only as "[changed]")' })
 }, { $id: 'AuditEvent' })
 
+const NullableInt = Type.Union([Type.Integer(), Type.Null()])
 const ChainReport = Type.Object({
-  ok: Type.Boolean(),
-  sealedEvents: Type.Integer(),
+  ok: Type.Boolean({ description: 'Every link verifies, every event is sealed or queued, and none has waited too long' }),
+  mode: Type.Union([Type.Literal('incremental'), Type.Literal('full')], { description: 'incremental: from the last verified seal (the default); full: from the first seal and the first event' }),
+  sealedEvents: Type.Integer({ description: 'Seals in the verified chain (1 … lastSeq)' }),
   unsealedEvents: Type.Integer({ description: 'Events committed but not yet linked (sealing lags commits by about a second)' }),
+  oldestUnsealedSeconds: Type.Number({ description: `How long the oldest unsealed event has waited; above ${MAX_UNSEALED_SECONDS} s the report is not ok` }),
   lastSeq: Type.Integer(),
   lastHash: Type.String(),
-  firstBroken: Type.Union([Type.Object({ seq: Type.Integer(), eventId: Type.Integer(), reason: Type.String() }), Type.Null()])
+  lastKeyId: Type.Union([Type.String(), Type.Null()], { description: 'The chain key id of the last verified seal' }),
+  verifiedFromSeq: Type.Integer({ description: 'Seals after this one were read (0 in a full verify)' }),
+  examinedSeals: Type.Integer(),
+  checkedFromEventId: Type.Integer({ description: 'Events with a larger id were checked for being sealed or queued' }),
+  examinedEvents: Type.Integer(),
+  firstBroken: Type.Union([Type.Object({ seq: NullableInt, eventId: NullableInt, reason: Type.String() }), Type.Null()])
 }, { $id: 'AuditChainReport' })
 
 export default async function auditRoutes (app: App): Promise<void> {
@@ -57,8 +67,24 @@ export default async function auditRoutes (app: App): Promise<void> {
       tags: ['audit'],
       operationId: 'verifyAuditChain',
       summary: 'Verify the audit hash chain',
-      description: 'Recomputes the SHA-256 chain over every sealed event in order and reports the first broken link, if any. ADMIN and MANAGER only.',
+      description: 'Recomputes the keyed (HMAC-SHA256) chain from the last verified seal and reports the first broken link, if any; ' +
+        'proves every event is sealed or queued for sealing, and reports the unsealed backlog (an event unsealed for more than ' +
+        `${MAX_UNSEALED_SECONDS} s is not ok). \`full=true\` (ADMIN only) re-verifies everything from the first seal. ADMIN and MANAGER only.`,
+      querystring: Type.Object({ full: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
       response: { 200: Type.Ref(ChainReport), '4xx': ProblemRef, '5xx': ProblemRef }
     }
-  }, async () => await verifyChain(app.db))
+  }, async (request) => {
+    const full = request.query.full === true
+    if (full && actorOf(request).role !== 'ADMIN') throw new AppError('FORBIDDEN', 'A full verification is reserved to ADMIN')
+    return await verifyChain(app.db, app.conf.auditChainKeys, { full })
+  })
+
+  // The service's role should not be able to switch the log's triggers off: say so at startup.
+  app.addHook('onReady', async () => {
+    const privileged = await roleCanBypassAuditTriggers(app.db).catch(() => false)
+    if (privileged) {
+      app.log.warn('the service connects to the database as a superuser or as the owner of the audit tables: it could disable their triggers. ' +
+        'Set DATABASE_OWNER_URL (migrations) and make DATABASE_URL a restricted role (see README, operations)')
+    }
+  })
 }

@@ -1,11 +1,12 @@
 // The audit trail: events are appended in the transaction of the change they describe, and linked
-// into a SHA-256 hash chain after commit by a single sealer, so mutations never wait on a global
-// chain head. Verification recomputes the chain over the seals in order.
-import { createHash } from 'node:crypto'
+// into a keyed (HMAC-SHA256) hash chain after commit by a single sealer, so mutations never wait on
+// a global chain head. Verification recomputes the chain from the last verified seal and proves
+// every event is sealed or queued.
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
+import { hmacHex, keyRank, keySecret, type ChainKey, type ChainKeys } from './chain-keys.js'
 
 export interface AuditEventInput {
   actor?: Actor | null
@@ -51,9 +52,26 @@ export async function appendAuditEvent (db: Db, e: AuditEventInput): Promise<num
 }
 
 // ---- hash chain ------------------------------------------------------------------------------
+//
+// Link n = HMAC-SHA256(key, version, key id, n, hash of link n-1, canonical event). The key lives
+// in the service's configuration only: the database owner can disable triggers and rewrite rows,
+// but cannot produce links that verify. Verify proves three things: every seal from 1 to the
+// head is present, in order, keyed by a known key (never going back to a retired one) and matches
+// its event; every event is either sealed or waiting in the queue (an event removed from the
+// queue is reported); and nothing waits in the queue longer than MAX_UNSEALED_SECONDS.
 
 export const GENESIS_HASH = '0'.repeat(64)
 const SEALER_LOCK = 7_310_001
+const LINK_VERSION = 'ge-audit-chain-v2'
+const CHECKPOINT_VERSION = 'ge-audit-checkpoint-v2'
+/** an event unsealed for longer than this means the sealer is stuck or the queue was tampered with */
+export const MAX_UNSEALED_SECONDS = 60
+/**
+ * Events newer than this may still be followed by a late commit with a smaller id (ids are taken
+ * at insert, commits land in any order), so the completeness horizon stays this far behind.
+ */
+const LATE_COMMIT_MARGIN_SECONDS = 300
+const COMPLETENESS_ID_SPAN = 50_000
 
 interface ChainRow {
   id: number
@@ -78,25 +96,40 @@ function canonical (v: unknown): string {
   return '{' + keys.map(k => JSON.stringify(k) + ':' + canonical((v as Record<string, unknown>)[k])).join(',') + '}'
 }
 
-export function linkHash (prevHash: string, e: ChainRow): string {
-  const content = canonical([e.id, e.occurredAt, e.actorUserId, e.actorRole, e.actorOrgId, e.action, e.entityType, e.entityId, e.requestId, e.idempotencyKey, e.ip, e.userAgent, e.changes ?? null])
-  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex')
+function eventContent (e: ChainRow): string {
+  return canonical([e.id, e.occurredAt, e.actorUserId, e.actorRole, e.actorOrgId, e.action, e.entityType, e.entityId, e.requestId, e.idempotencyKey, e.ip, e.userAgent, e.changes ?? null])
+}
+
+/** The link of event `e` at position `seq` after `prevHash`, keyed by `key`. */
+export function linkMac (key: ChainKey, seq: number, prevHash: string, e: ChainRow): string {
+  return hmacHex(key.secret, LINK_VERSION, key.id, String(seq), prevHash, eventContent(e))
+}
+
+function checkpointMac (key: ChainKey, seq: number, hash: string, horizon: number): string {
+  return hmacHex(key.secret, CHECKPOINT_VERSION, key.id, String(seq), hash, String(horizon))
 }
 
 const chainColumns = sql`e.id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
   e.actor_user_id, e.actor_role, e.actor_org_id, e.action, e.entity_type, e.entity_id, e.request_id, e.idempotency_key, e.ip, e.user_agent, e.changes`
 
 /**
- * Links not-yet-sealed events into the chain. Only one sealer runs at a time across all instances
- * (advisory lock); returns how many events it sealed.
+ * Links not-yet-sealed events into the chain with the current key. Only one sealer runs at a time
+ * across all instances (advisory lock). Sealing removes the events from the queue (a trigger on
+ * the seals). Returns how many events it sealed. An instance that does not know the head's key
+ * (a newer instance rotated it) refuses to seal: the chain never goes back to an older key.
  */
-export async function sealPending (db: Db, batch = 2000): Promise<number> {
+export async function sealPending (db: Db, keys: ChainKeys, batch = 2000): Promise<number> {
   return await db.transaction().execute(async trx => {
     const lock = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SEALER_LOCK}) AS ok`.execute(trx)
     if (lock.rows[0]?.ok !== true) return 0
     const pending = await sql<ChainRow>`SELECT ${chainColumns} FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id ORDER BY u.event_id LIMIT ${batch}`.execute(trx)
     if (pending.rows.length === 0) return 0
-    const head = await sql<{ seq: number, hash: string }>`SELECT seq, hash FROM audit_seals ORDER BY seq DESC LIMIT 1`.execute(trx)
+    const head = await sql<{ seq: number, hash: string, keyId: string }>`SELECT seq, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`.execute(trx)
+    const headKey = head.rows[0]?.keyId
+    if (headKey !== undefined && keyRank(keys, headKey) === undefined) {
+      throw new Error(`audit sealer: the chain head is keyed by "${headKey}", which this instance does not know (a newer key is in use elsewhere); not sealing`)
+    }
+    const key = keys.current
     let seq = head.rows[0]?.seq ?? 0
     let prev = head.rows[0]?.hash ?? GENESIS_HASH
     const seqs: number[] = []
@@ -104,57 +137,185 @@ export async function sealPending (db: Db, batch = 2000): Promise<number> {
     const prevs: string[] = []
     const hashes: string[] = []
     for (const row of pending.rows) {
-      const hash = linkHash(prev, row)
       seq += 1
+      const hash = linkMac(key, seq, prev, row)
       seqs.push(seq); ids.push(row.id); prevs.push(prev); hashes.push(hash)
       prev = hash
     }
-    await sql`INSERT INTO audit_seals (seq, event_id, prev_hash, hash)
-      SELECT * FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[])`.execute(trx)
-    await sql`DELETE FROM audit_unsealed WHERE event_id = ANY(${ids}::bigint[])`.execute(trx)
+    await sql`INSERT INTO audit_seals (seq, event_id, key_id, prev_hash, hash)
+      SELECT s, e, ${key.id}, p, h FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[]) AS t(s, e, p, h)`.execute(trx)
     return ids.length
   })
 }
 
+export interface ChainBreak { seq: number | null, eventId: number | null, reason: string }
+
 export interface ChainReport {
   ok: boolean
+  /** incremental: from the last verified seal; full: from the first seal */
+  mode: 'incremental' | 'full'
   sealedEvents: number
   unsealedEvents: number
+  oldestUnsealedSeconds: number
   lastSeq: number
   lastHash: string
-  firstBroken: { seq: number, eventId: number, reason: string } | null
+  lastKeyId: string | null
+  /** the seals read are those after this one */
+  verifiedFromSeq: number
+  examinedSeals: number
+  /** events checked for being sealed or queued: ids above `checkedFromEventId` */
+  checkedFromEventId: number
+  examinedEvents: number
+  firstBroken: ChainBreak | null
 }
 
-export async function verifyChain (db: Db, batch = 5000): Promise<ChainReport> {
-  let prev = GENESIS_HASH
-  let expectedSeq = 1
-  let count = 0
-  for (;;) {
-    const rows = await sql<ChainRow & { seq: number, prevHash: string, hash: string }>`
-      SELECT s.seq, s.prev_hash, s.hash, ${chainColumns}
-      FROM audit_seals s JOIN audit_events e ON e.id = s.event_id
-      WHERE s.seq >= ${expectedSeq} ORDER BY s.seq LIMIT ${batch}`.execute(db)
-    for (const r of rows.rows) {
-      let reason: string | null = null
-      if (r.seq !== expectedSeq) reason = `seal ${expectedSeq} is missing`
-      else if (r.prevHash !== prev) reason = 'previous-hash link does not match'
-      else if (linkHash(prev, r) !== r.hash) reason = 'event content does not match its hash'
-      if (reason !== null) {
-        const unsealed = await countUnsealed(db)
-        return { ok: false, sealedEvents: count, unsealedEvents: unsealed, lastSeq: expectedSeq - 1, lastHash: prev, firstBroken: { seq: r.seq, eventId: r.id, reason } }
+export interface VerifyOptions {
+  /** ignore the stored checkpoint and verify from the first seal and the first event */
+  full?: boolean
+  batch?: number
+  maxUnsealedSeconds?: number
+  lateCommitMarginSeconds?: number
+}
+
+interface Start { seq: number, hash: string, rank: number, horizon: number, keyId: string | null }
+
+interface SealRow extends Omit<ChainRow, 'id'> { id: number | null, seq: number, sealEventId: number, keyId: string, prevHash: string, hash: string }
+
+/**
+ * Verifies the chain from the last verified seal (or from the start with `full`) in one
+ * consistent snapshot, then stores the new checkpoint when everything is in order.
+ */
+export async function verifyChain (db: Db, keys: ChainKeys, opts: VerifyOptions = {}): Promise<ChainReport> {
+  const batch = opts.batch ?? 5000
+  const maxUnsealed = opts.maxUnsealedSeconds ?? MAX_UNSEALED_SECONDS
+  const margin = opts.lateCommitMarginSeconds ?? LATE_COMMIT_MARGIN_SECONDS
+  const outcome = await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async trx => {
+    const genesis: Start = { seq: 0, hash: GENESIS_HASH, rank: Infinity, horizon: 0, keyId: null }
+    let start = genesis
+    let mode: ChainReport['mode'] = 'full'
+    if (opts.full !== true) {
+      const loaded = await loadCheckpoint(trx, keys)
+      if ('broken' in loaded) {
+        const { oldestUnsealedId: _, ...queued } = await unsealedBacklog(trx)
+        return { report: { ...brokenReport('incremental', loaded.broken, genesis), ...queued }, checkpoint: undefined }
       }
-      prev = r.hash
-      expectedSeq += 1
-      count += 1
+      if (loaded.start !== undefined) { start = loaded.start; mode = 'incremental' }
     }
-    if (rows.rows.length < batch) break
-  }
-  return { ok: true, sealedEvents: count, unsealedEvents: await countUnsealed(db), lastSeq: expectedSeq - 1, lastHash: prev, firstBroken: null }
+    let prev = start.hash
+    let prevRank = start.rank
+    let lastKeyId = start.keyId
+    let expected = start.seq + 1
+    let examinedSeals = 0
+    let broken: ChainBreak | null = null
+    walk: for (;;) {
+      const rows = await sql<SealRow>`
+        SELECT s.seq, s.event_id AS seal_event_id, s.key_id, s.prev_hash, s.hash, ${chainColumns}
+        FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
+        WHERE s.seq >= ${expected} ORDER BY s.seq LIMIT ${batch}`.execute(trx)
+      for (const r of rows.rows) {
+        examinedSeals += 1
+        const rank = keyRank(keys, r.keyId)
+        let reason: string | null = null
+        if (r.seq !== expected) reason = `seal ${expected} is missing`
+        else if (r.id === null) reason = 'the sealed event is missing'
+        else if (rank === undefined) reason = `sealed with an unknown key "${r.keyId}"`
+        else if (rank > prevRank) reason = `sealed with the retired key "${r.keyId}" after a newer key`
+        else if (r.prevHash !== prev) reason = 'previous-hash link does not match'
+        else if (linkMac({ id: r.keyId, secret: keySecret(keys, r.keyId) as string }, r.seq, prev, r as ChainRow) !== r.hash) reason = 'event content does not match its hash (or the link was not made with the chain key)'
+        if (reason !== null) { broken = { seq: r.seq, eventId: r.sealEventId, reason }; break walk }
+        prev = r.hash
+        prevRank = rank as number
+        lastKeyId = r.keyId
+        expected += 1
+      }
+      if (rows.rows.length < batch) break
+    }
+    const { oldestUnsealedId, ...queued } = await unsealedBacklog(trx)
+    const head = { seq: expected - 1, hash: prev, keyId: lastKeyId }
+    const base = { mode, verifiedFromSeq: start.seq, examinedSeals, checkedFromEventId: start.horizon, ...queued }
+    if (broken !== null) return { report: { ...brokenReport(mode, broken, head), ...base }, checkpoint: undefined }
+
+    // every event above the horizon is sealed (in the snapshot, all seals were just walked) or queued
+    const maxId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM audit_events`.execute(trx)).rows[0]?.id ?? 0
+    let examinedEvents = 0
+    for (let lo = start.horizon; lo < maxId && broken === null; lo += COMPLETENESS_ID_SPAN) {
+      const r = (await sql<{ n: number, hidden: number | null }>`
+        SELECT count(*)::int AS n, min(e.id) FILTER (WHERE s.event_id IS NULL AND u.event_id IS NULL) AS hidden
+        FROM audit_events e
+        LEFT JOIN audit_seals s ON s.event_id = e.id
+        LEFT JOIN audit_unsealed u ON u.event_id = e.id
+        WHERE e.id > ${lo} AND e.id <= ${lo + COMPLETENESS_ID_SPAN}`.execute(trx)).rows[0]
+      examinedEvents += r?.n ?? 0
+      if (r?.hidden !== null && r?.hidden !== undefined) broken = { seq: null, eventId: r.hidden, reason: 'the event is neither sealed nor queued for sealing (removed from the queue)' }
+    }
+    if (broken === null && queued.oldestUnsealedSeconds > maxUnsealed) {
+      broken = { seq: null, eventId: oldestUnsealedId, reason: `the event has waited more than ${maxUnsealed} s to be sealed (is the sealer running?)` }
+    }
+    const report: ChainReport = { ok: broken === null, ...base, examinedEvents, sealedEvents: head.seq, lastSeq: head.seq, lastHash: head.hash, lastKeyId: head.keyId, firstBroken: broken }
+    if (broken !== null || head.seq === 0) return { report, checkpoint: undefined }
+    // the next run re-checks the events of the last few minutes (a late commit may take a smaller
+    // id) and everything from the oldest queued event on (it must still be there when sealed)
+    const old = await sql<{ id: number }>`SELECT id FROM audit_events WHERE occurred_at <= now() - make_interval(secs => ${margin}) ORDER BY occurred_at DESC LIMIT 1`.execute(trx)
+    let horizon = Math.min(old.rows[0]?.id ?? 0, maxId)
+    if (oldestUnsealedId !== null) horizon = Math.min(horizon, oldestUnsealedId - 1)
+    return { report, checkpoint: { seq: head.seq, hash: head.hash, horizon: Math.max(horizon, start.horizon) } }
+  })
+  if (outcome.checkpoint !== undefined) await storeCheckpoint(db, keys, outcome.checkpoint)
+  return outcome.report
 }
 
-async function countUnsealed (db: Db): Promise<number> {
-  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_unsealed`.execute(db)
-  return r.rows[0]?.n ?? 0
+function brokenReport (mode: ChainReport['mode'], broken: ChainBreak, head: { seq: number, hash: string, keyId: string | null }): ChainReport {
+  return {
+    ok: false, mode, sealedEvents: head.seq, unsealedEvents: 0, oldestUnsealedSeconds: 0, lastSeq: head.seq, lastHash: head.hash, lastKeyId: head.keyId,
+    verifiedFromSeq: 0, examinedSeals: 0, checkedFromEventId: 0, examinedEvents: 0, firstBroken: broken
+  }
+}
+
+async function loadCheckpoint (db: Db, keys: ChainKeys): Promise<{ start?: Start } | { broken: ChainBreak }> {
+  const cp = await db.selectFrom('auditVerifyCheckpoint').select(['seq', 'hash', 'eventHorizon', 'keyId', 'mac']).executeTakeFirst()
+  if (cp === undefined) return {}
+  const secret = keySecret(keys, cp.keyId)
+  // a checkpoint this instance cannot authenticate (forged, or its key retired): verify in full
+  if (secret === undefined || checkpointMac({ id: cp.keyId, secret }, cp.seq, cp.hash, cp.eventHorizon) !== cp.mac) return {}
+  const seal = await sql<{ hash: string, keyId: string }>`SELECT hash, key_id FROM audit_seals WHERE seq = ${cp.seq}`.execute(db)
+  const row = seal.rows[0]
+  if (row === undefined || row.hash !== cp.hash) return { broken: { seq: cp.seq, eventId: null, reason: 'the last verified seal was changed or removed' } }
+  const rank = keyRank(keys, row.keyId)
+  if (rank === undefined) return {}
+  return { start: { seq: cp.seq, hash: cp.hash, rank, horizon: cp.eventHorizon, keyId: row.keyId } }
+}
+
+async function storeCheckpoint (db: Db, keys: ChainKeys, cp: { seq: number, hash: string, horizon: number }): Promise<void> {
+  const key = keys.current
+  const mac = checkpointMac(key, cp.seq, cp.hash, cp.horizon)
+  // never moves back (two verifies at once); a row this instance cannot authenticate is replaced
+  const existing = await db.selectFrom('auditVerifyCheckpoint').select(['seq', 'hash', 'eventHorizon', 'keyId', 'mac']).executeTakeFirst()
+  const secret = existing === undefined ? undefined : keySecret(keys, existing.keyId)
+  const trusted = existing !== undefined && secret !== undefined && checkpointMac({ id: existing.keyId, secret }, existing.seq, existing.hash, existing.eventHorizon) === existing.mac
+  await sql`INSERT INTO audit_verify_checkpoint (id, seq, hash, event_horizon, key_id, mac, verified_at)
+    VALUES (true, ${cp.seq}, ${cp.hash}, ${cp.horizon}, ${key.id}, ${mac}, now())
+    ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, event_horizon = EXCLUDED.event_horizon,
+      key_id = EXCLUDED.key_id, mac = EXCLUDED.mac, verified_at = EXCLUDED.verified_at
+    WHERE ${!trusted} OR audit_verify_checkpoint.seq <= EXCLUDED.seq`.execute(db)
+}
+
+export interface UnsealedBacklog { unsealedEvents: number, oldestUnsealedSeconds: number, oldestUnsealedId: number | null }
+
+/** Events committed but not linked yet, and how long the oldest has waited (also in /metrics). */
+export async function unsealedBacklog (db: Db): Promise<UnsealedBacklog> {
+  const r = await sql<{ n: number, age: number | null, oldest: number | null }>`
+    SELECT count(*)::int AS n, extract(epoch FROM clock_timestamp() - min(e.occurred_at))::float8 AS age, min(u.event_id) AS oldest
+    FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id`.execute(db)
+  const row = r.rows[0]
+  return { unsealedEvents: row?.n ?? 0, oldestUnsealedSeconds: Math.max(0, row?.age ?? 0), oldestUnsealedId: row?.oldest ?? null }
+}
+
+/** True when the service's database role could switch the log's triggers off (superuser or owner). */
+export async function roleCanBypassAuditTriggers (db: Db): Promise<boolean> {
+  const r = await sql<{ privileged: boolean }>`
+    SELECT r.rolsuper OR pg_has_role(current_user, c.relowner, 'USAGE') AS privileged
+    FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = 'public.audit_events'::regclass`.execute(db)
+  return r.rows[0]?.privileged ?? true
 }
 
 // ---- reading ---------------------------------------------------------------------------------
