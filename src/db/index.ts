@@ -1,12 +1,11 @@
 // Kysely over a pg Pool configured explicitly: bounded size and waits, server-side timeouts so a
 // stuck statement or an abandoned transaction cannot hold a connection forever, type parsers so
-// int8 arrives as a number and numeric/date arrive as exact strings, and statement naming so
-// PostgreSQL plans each distinct query once per connection instead of on every call.
+// int8 arrives as an exact number (or the read fails) and numeric/date arrive as exact strings,
+// and statement naming so PostgreSQL plans each distinct query once per connection instead of on
+// every call.
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
-// pg's conversion of a query value to its text form (what it sends for a parameter)
-import pgUtils from 'pg/lib/utils.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -15,10 +14,20 @@ const PG_INT8 = 20
 const PG_NUMERIC = 1700
 const PG_DATE = 1082
 
-const prepareValue = pgUtils.prepareValue
+/**
+ * int8 as a JavaScript number when it is one exactly. The int8 columns are identities and
+ * sequence numbers (audit events and seals, outbox, PO events, stock movements) and counts, typed
+ * `number`: none reaches 2^53 (9·10^15 rows), and if one ever did the read fails here instead of
+ * handing out a neighbouring id. A value that can legitimately exceed 2^53 is selected as text.
+ */
+export function parseInt8 (v: string): number {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${v} is beyond 2^53 and cannot be a number exactly: select it as text`)
+  return n
+}
 
 const parsers = new Map<number, (v: string) => unknown>([
-  [PG_INT8, (v: string) => Number(v)],
+  [PG_INT8, parseInt8],
   [PG_NUMERIC, (v: string) => v],
   [PG_DATE, (v: string) => v]
 ])
@@ -42,111 +51,87 @@ function statementName (text: string): string {
 }
 
 /**
- * Marks a statement, written with inline literals only (see `literal`), that may travel with the
- * transaction's COMMIT instead of on its own: `sql.raw(DEFERRED_TO_COMMIT + text)` inside a
- * transaction returns at once with no rows, and the client sends `text; commit` as one simple
- * query — one round trip instead of two. If the statement fails, the COMMIT in the same message
- * never runs and the transaction rolls back (Kysely sends ROLLBACK after a failed commit). Any
- * other statement issued before the commit sends the deferred one first, so order is kept.
+ * Marks a write whose result nobody reads, so that it may travel with the transaction's COMMIT
+ * instead of on its own round trip: `sql.raw(DEFERRED_TO_COMMIT + text)` (a text written with
+ * `literal` values only, one or more statements) or `writeWithCommit` (a parameterised statement,
+ * sent with its real parameters). Inside a transaction the client answers at once with no rows and
+ * sends the write, pipelined, just before the next statement or the COMMIT; if it fails, the
+ * transaction fails with its error. Outside a transaction the client refuses it: there is no
+ * COMMIT to wait for, and a write left pending on a pooled connection would run with whatever the
+ * next borrower sends.
  */
 export const DEFERRED_TO_COMMIT = '/*deferred-to-commit*/'
 
 const QUOTES = /'/g
 const BACKSLASHES = /\\/g
+// in a /u pattern a surrogate pair is one code point, so only unpaired halves match
+const LONE_SURROGATE = /\p{Cs}/u
 
-/** A SQL literal for a value written into a statement's text (statements sent with BEGIN or COMMIT). */
-export function literal (v: string | number | boolean | null | undefined): string {
+/**
+ * A SQL literal for a value written into a statement's text (a DEFERRED_TO_COMMIT text): exactly
+ * the text pg would send for the same value as a parameter, or an error — never an altered value.
+ */
+export function literal (v: string | number | bigint | boolean | null | undefined): string {
   if (v === null || v === undefined) return 'NULL'
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError('literal: not a finite number')
-    return String(v)
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError('literal: not a finite number')
+    // parenthesised when negative: `1-${literal(-1)}` must not become the comment `1--1`
+    return v < 0 ? `(${String(v)})` : String(v)
   }
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
-  // Quotes doubled and, when there are backslashes, those doubled in an E'' string (as pg's
-  // escapeLiteral, which walks the string a character at a time) — correct whatever
-  // standard_conforming_strings says; NUL cannot occur in a PostgreSQL text.
+  if (typeof v !== 'string') throw new TypeError(`literal: cannot inline a ${typeof v}`)
+  // NUL cannot occur in a PostgreSQL text; a lone surrogate would be sent as U+FFFD.
   if (v.includes('\0')) throw new TypeError('literal: NUL byte')
+  if (LONE_SURROGATE.test(v)) throw new TypeError('literal: lone UTF-16 surrogate')
+  // Quotes doubled and, when there are backslashes, those doubled in an E'' string (as pg's
+  // escapeLiteral) — correct whatever standard_conforming_strings says.
   const quoted = v.includes("'") ? v.replace(QUOTES, "''") : v
   return v.includes('\\') ? ` E'${quoted.replace(BACKSLASHES, '\\\\')}'` : `'${quoted}'`
 }
 
 /**
- * A compiled statement with its parameters written into the text as literals (pg's own value
- * conversion: arrays as array literals, objects as JSON, Dates as timestamps), for a statement
- * that travels with BEGIN or COMMIT. `$n` is replaced only in SQL proper: never inside quoted
- * strings or identifiers, dollar-quoted bodies or comments.
- */
-export function inlineParameters (compiled: { sql: string, parameters: readonly unknown[] }): string {
-  const text = compiled.sql
-  if (compiled.parameters.length === 0) return text
-  let out = ''
-  let i = 0
-  const copyUntil = (end: number): void => { out += text.slice(i, end); i = end }
-  while (i < text.length) {
-    const c = text[i] as string
-    const next = text[i + 1] ?? ''
-    if (c === "'" || c === '"') {
-      // '' and "" inside are two adjacent quoted runs: the same result
-      const close = text.indexOf(c, i + 1)
-      copyUntil(close < 0 ? text.length : close + 1)
-    } else if (c === '-' && next === '-') {
-      const eol = text.indexOf('\n', i)
-      copyUntil(eol < 0 ? text.length : eol)
-    } else if (c === '/' && next === '*') {
-      const close = text.indexOf('*/', i + 2)
-      copyUntil(close < 0 ? text.length : close + 2)
-    } else if (c === '$' && /[A-Za-z0-9_]/.test(text[i - 1] ?? '')) {
-      copyUntil(i + 1) // part of an identifier (a$1): neither a placeholder nor a dollar quote
-    } else if (c === '$' && /[0-9]/.test(next)) {
-      let j = i + 1
-      while (j < text.length && /[0-9]/.test(text[j] as string)) j++
-      const value = prepareValue(compiled.parameters[Number(text.slice(i + 1, j)) - 1])
-      out += value === null || value === undefined ? 'NULL' : literal(String(value))
-      i = j
-    } else if (c === '$') {
-      const tag = /^\$[A-Za-z_][A-Za-z0-9_]*\$|^\$\$/.exec(text.slice(i, i + 64))?.[0]
-      if (tag === undefined) copyUntil(i + 1)
-      else {
-        const close = text.indexOf(tag, i + tag.length)
-        copyUntil(close < 0 ? text.length : close + tag.length)
-      }
-    } else copyUntil(i + 1)
-  }
-  return out
-}
-
-/**
  * Runs a write whose result the caller does not need with the transaction's COMMIT (one round
- * trip fewer); outside a transaction it simply runs.
+ * trip fewer), with its real parameters; outside a transaction it simply runs. Either way the
+ * server sees the same statement and the same parameters.
  */
 export async function writeWithCommit (db: Db, statement: RawBuilder<unknown>): Promise<void> {
   if (!db.isTransaction) {
     await statement.execute(db)
     return
   }
-  await sql.raw(DEFERRED_TO_COMMIT + inlineParameters(statement.compile(db))).execute(db)
+  await sql`${sql.raw(DEFERRED_TO_COMMIT)}${statement}`.execute(db)
 }
 
-const inlinable = (v: unknown): boolean => !(v instanceof Uint8Array) && !ArrayBuffer.isView(v)
+interface Statement { text: string, values: unknown[] }
 
 const noop = (): void => {}
-const emptyResult = (): Promise<unknown> => Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [], fields: [] })
-const lastResult = (r: unknown): unknown => Array.isArray(r) ? r[r.length - 1] : r
+const emptyResult = (command: string): Promise<unknown> => Promise.resolve({ command, rowCount: 0, rows: [], fields: [] })
+const BEGIN: Statement = { text: 'begin', values: [] }
+/** Texts that open or end a transaction without the client deferring anything (savepoints excluded). */
+const OPENS = /^\s*(?:begin|start\s+transaction)\b/i
+const ENDS = /^\s*(?:commit|end|rollback|abort)(?:\s+(?:work|transaction))?\s*;?\s*$/i
 
 /**
  * A pg Client that names parameterised statements by a hash of their text, so `pg` prepares them
- * once per connection (Kysely never names its queries). Statement-less texts (BEGIN, COMMIT…) and
- * connections that already hold many prepared statements fall back to unnamed queries. It also
- * saves two round trips per transaction: BEGIN travels with the first statement, and statements
- * marked DEFERRED_TO_COMMIT travel with the COMMIT.
+ * once per connection (Kysely never names its queries); statement-less texts and connections that
+ * already hold many prepared statements fall back to unnamed queries.
+ *
+ * It also saves two round trips per transaction without changing what any statement means: the
+ * BEGIN is held back and pipelined with the transaction's first statement, and DEFERRED_TO_COMMIT
+ * writes are pipelined with the COMMIT (or with the next statement, so order is kept). Pipelined
+ * means written together and answered together (pg's pipeline mode: each message keeps its own
+ * Sync, its own parameters and its own prepared statement), so a statement is parsed, typed and
+ * executed exactly as it would be on its own. The client tracks whether a transaction is open and
+ * refuses a deferred write outside one.
  */
 class NamingClient extends pg.Client {
   #named = 0
-  #beginPending = false
-  #deferred: string[] = []
+  /** none: no transaction; pending: BEGIN held back; open: BEGIN sent */
+  #tx: 'none' | 'pending' | 'open' = 'none'
+  #deferred: Statement[] = []
 
   constructor (config?: string | pg.ClientConfig) {
-    super(config)
+    super(typeof config === 'string' ? { connectionString: config, pipeline: true } : { ...config, pipeline: true })
     // pg-pool listens for 'error' only while a client is idle in the pool. A checked-out client
     // whose connection dies between two statements (a transaction waiting on the handler, a
     // FATAL 57P01 from pg_terminate_backend, PostgreSQL stopping) emits 'error' with no listener,
@@ -158,60 +143,78 @@ class NamingClient extends pg.Client {
 
   override query (...args: unknown[]): any {
     const [text, values] = args
-    if (typeof text === 'string' && typeof args[2] !== 'function' && (values === undefined || Array.isArray(values))) {
-      const params = (values ?? []) as unknown[]
-      if (params.length === 0) {
-        if (text === 'begin' && this.#deferred.length > 0) {
-          // cannot happen with Kysely (a transaction ends with commit or rollback); never lose a write
-          const tail = this.#deferred.join(';\n')
-          this.#deferred = []
-          return (super.query(tail) as Promise<unknown>).then(() => this.query(...args))
-        }
-        if (text === 'begin' && !this.#beginPending) {
-          // sent with the transaction's first statement
-          this.#beginPending = true
-          return emptyResult()
-        }
-        if (text.startsWith(DEFERRED_TO_COMMIT)) {
-          if (this.#beginPending) return this.#flushBegin().then(() => this.query(...args))
-          this.#deferred.push(text.slice(DEFERRED_TO_COMMIT.length))
-          return emptyResult()
-        }
-        if (text === 'commit' && this.#deferred.length > 0) {
-          const tail = this.#deferred.join(';\n')
-          this.#deferred = []
-          return (super.query(`${tail};\ncommit`) as Promise<unknown>).then(lastResult)
-        }
-        if (text === 'rollback') {
-          this.#deferred = []
-          if (this.#beginPending) { this.#beginPending = false; return emptyResult() }
-        }
-      }
-      if (this.#beginPending) {
-        // BEGIN and the transaction's first statement in one round trip: the statement's
-        // parameters written as literals (not for binary values), sent as one simple query.
-        if (params.every(inlinable)) {
-          this.#beginPending = false
-          return (super.query(`begin;\n${inlineParameters({ sql: text, parameters: params })}`) as Promise<unknown>).then(lastResult)
-        }
-        return this.#flushBegin().then(() => this.query(...args))
-      }
-      if (this.#deferred.length > 0) {
-        const tail = this.#deferred.join(';\n')
-        this.#deferred = []
-        return (super.query(tail) as Promise<unknown>).then(() => this.query(...args))
-      }
-      return this.#send(text, params)
+    if (typeof text !== 'string' || typeof args[2] === 'function' || !(values === undefined || Array.isArray(values))) {
+      return (super.query as (...a: unknown[]) => unknown)(...args)
     }
-    return (super.query as (...a: unknown[]) => unknown)(...args)
+    const statement: Statement = { text, values: (values ?? []) as unknown[] }
+    if (text.startsWith(DEFERRED_TO_COMMIT)) {
+      if (this.#tx === 'none') {
+        return Promise.reject(new Error('A DEFERRED_TO_COMMIT write needs an open transaction: outside one it would wait on the connection for a COMMIT that never comes'))
+      }
+      this.#deferred.push({ text: text.slice(DEFERRED_TO_COMMIT.length), values: statement.values })
+      return emptyResult('SELECT')
+    }
+    if (statement.values.length === 0) {
+      if (text === 'begin' && this.#tx === 'none') {
+        this.#tx = 'pending'
+        return emptyResult('BEGIN')
+      }
+      if (ENDS.test(text)) return this.#end(statement, /^\s*(?:commit|end)/i.test(text))
+      if (OPENS.test(text) && this.#tx === 'none') this.#tx = 'open'
+    }
+    return this.#sendWithPending(statement)
   }
 
-  #flushBegin (): Promise<unknown> {
-    this.#beginPending = false
-    return super.query('begin') as Promise<unknown>
+  /** COMMIT or ROLLBACK: the deferred writes go with a COMMIT and are dropped by a ROLLBACK. */
+  #end (statement: Statement, commit: boolean): Promise<unknown> {
+    const wasPending = this.#tx === 'pending'
+    const deferred = this.#deferred
+    this.#tx = 'none'
+    this.#deferred = []
+    // nothing reached the server: there is nothing to commit or roll back
+    if (wasPending && (!commit || deferred.length === 0)) return emptyResult(commit ? 'COMMIT' : 'ROLLBACK')
+    if (!commit) return this.#batch([statement])
+    return this.#batch([...(wasPending ? [BEGIN] : []), ...deferred, statement]).then(result => {
+      // PostgreSQL answers COMMIT in a failed transaction with ROLLBACK and no error: a caller
+      // that caught a statement's error and carried on must not believe its writes were kept.
+      if ((result as { command?: string }).command === 'ROLLBACK') {
+        throw Object.assign(new Error('The transaction had failed: COMMIT rolled it back'), { code: '25P02' })
+      }
+      return result
+    })
   }
 
-  #send (text: string, values: unknown[]): unknown {
+  /** A statement, preceded by the held-back BEGIN and the deferred writes, in one round trip. */
+  #sendWithPending (statement: Statement): Promise<unknown> {
+    if (this.#tx !== 'pending' && this.#deferred.length === 0) return this.#send(statement)
+    const batch = [...(this.#tx === 'pending' ? [BEGIN] : []), ...this.#deferred, statement]
+    if (this.#tx === 'pending') this.#tx = 'open'
+    this.#deferred = []
+    return this.#batch(batch)
+  }
+
+  /**
+   * Writes the statements together (pipeline mode: one round trip) and answers with the last
+   * one's result, or with the first error in order: a later statement of a failed transaction
+   * only reports 25P02, the first error says why.
+   */
+  #batch (statements: Statement[]): Promise<unknown> {
+    if (statements.length === 1) return this.#send(statements[0] as Statement)
+    const stream = (this as unknown as { connection: { stream: { cork?: () => void, uncork?: () => void } } }).connection.stream
+    stream.cork?.()
+    let sent: Array<Promise<unknown>>
+    try {
+      sent = statements.map(s => this.#send(s))
+    } finally {
+      stream.uncork?.()
+    }
+    return Promise.allSettled(sent).then(settled => {
+      for (const s of settled) if (s.status === 'rejected') throw s.reason
+      return (settled[settled.length - 1] as PromiseFulfilledResult<unknown>).value
+    })
+  }
+
+  #send ({ text, values }: Statement): Promise<unknown> {
     if (values.length > 0) {
       const name = statementName(text)
       const parsed = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements
@@ -226,9 +229,9 @@ class NamingClient extends pg.Client {
           super.query(query as never)
         })
       }
-      return super.query(text, values)
+      return super.query(text, values) as Promise<unknown>
     }
-    return super.query(text)
+    return super.query(text) as Promise<unknown>
   }
 }
 

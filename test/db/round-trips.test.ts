@@ -1,9 +1,10 @@
 // The client's two round-trip savings: BEGIN travels with a transaction's first statement, and
 // statements marked DEFERRED_TO_COMMIT travel with COMMIT — with the transaction's semantics intact.
+// Each statement keeps its own text and parameters: they are pipelined, not merged.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import pg from 'pg'
 import { sql } from 'kysely'
-import { createDb, DEFERRED_TO_COMMIT, inlineParameters, literal, writeWithCommit, type DbHandle } from '../../src/db/index.js'
+import { createDb, DEFERRED_TO_COMMIT, literal, writeWithCommit, type DbHandle } from '../../src/db/index.js'
 import { testDatabaseUrl } from '../helpers/db.js'
 
 let h: DbHandle
@@ -17,16 +18,26 @@ afterAll(async () => {
 })
 afterEach(() => { vi.restoreAllMocks() })
 
-/** The texts the client puts on the wire, one per round trip. */
-function wire (): string[] {
-  const sent: string[] = []
+/**
+ * The texts the client puts on the wire, grouped by round trip: the statements written in one
+ * synchronous run, before any answer can arrive, share a round trip.
+ */
+function wire (): string[][] {
+  const trips: string[][] = []
+  let open: string[] | undefined
   const original = pg.Client.prototype.query
   vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     const first = args[0]
-    sent.push(typeof first === 'string' ? first : (first as { text: string }).text)
+    if (open === undefined) {
+      const trip: string[] = []
+      open = trip
+      trips.push(trip)
+      queueMicrotask(() => { open = undefined })
+    }
+    open.push(typeof first === 'string' ? first : (first as { text: string }).text)
     return (original as (...a: unknown[]) => unknown).apply(this, args) as never
   })
-  return sent
+  return trips
 }
 
 const notes = async (): Promise<Array<{ id: number, note: string }>> =>
@@ -45,8 +56,12 @@ describe('round trips', () => {
     })
     expect(got).toBe(42)
     expect(sent).toHaveLength(3)
-    expect(sent[0]).toBe("begin;\nSELECT '41'::int + 1 AS n")
-    expect(sent[2]).toMatch(/INSERT INTO rt_probe .* VALUES \(2, .*\);\ncommit$/s)
+    // the first statement keeps its parameter: pipelined behind BEGIN, not inlined into it
+    expect(sent[0]).toEqual(['begin', 'SELECT $1::int + 1 AS n'])
+    expect(sent[1]).toEqual(['INSERT INTO rt_probe (id, note) VALUES ($1, $2)'])
+    expect(sent[2]).toHaveLength(2)
+    expect(sent[2]?.[0]).toMatch(/^INSERT INTO rt_probe .* VALUES \(2, .*\)$/s)
+    expect(sent[2]?.[1]).toBe('commit')
     expect(await notes()).toEqual([{ id: 1, note: 'parameterised' }, { id: 2, note: "it's \\ deferred" }])
   })
 
@@ -96,7 +111,7 @@ describe('round trips', () => {
     expect(() => literal('a\0b')).toThrow()
   })
 
-  it('writes a parameterised statement with the commit, its parameters inlined as literals', async () => {
+  it('writes a parameterised statement with the commit, with its real parameters', async () => {
     await sql`TRUNCATE rt_probe`.execute(h.db)
     const sent = wire()
     const notesIn = ["o'clock", 'back\\slash', '$1 stays']
@@ -104,26 +119,14 @@ describe('round trips', () => {
       await sql`INSERT INTO rt_probe (id, note) VALUES (${1}, ${'first'})`.execute(trx)
       await writeWithCommit(trx, sql`INSERT INTO rt_probe (id, note) SELECT * FROM unnest(${[2, 3, 4]}::int[], ${notesIn}::text[])`)
     })
-    // BEGIN travels with the first (parameterised, here inlined) statement, the deferred one with COMMIT
-    expect(sent).toHaveLength(2)
-    expect(sent[0]).toBe("begin;\nINSERT INTO rt_probe (id, note) VALUES ('1', 'first')")
-    expect(sent[1]).toMatch(/;\ncommit$/)
+    // BEGIN travels with the first statement, the deferred one with COMMIT, each with its parameters
+    expect(sent).toEqual([
+      ['begin', 'INSERT INTO rt_probe (id, note) VALUES ($1, $2)'],
+      ['INSERT INTO rt_probe (id, note) SELECT * FROM unnest($1::int[], $2::text[])', 'commit']
+    ])
     expect(await notes()).toEqual([{ id: 1, note: 'first' }, ...notesIn.map((note, i) => ({ id: i + 2, note }))])
     // outside a transaction it simply runs
     await writeWithCommit(h.db, sql`INSERT INTO rt_probe (id, note) VALUES (${9}, ${'alone'})`)
     expect((await notes()).at(-1)).toEqual({ id: 9, note: 'alone' })
-  })
-
-  it('leaves placeholders alone in comments, quoted identifiers and dollar-quoted bodies, and texts without parameters as they are', () => {
-    const text = "SELECT $1 -- it's $1\n, /* don't $1 */ $$ $1 $$, $fn$ body's $1 $fn$, a$1, $2"
-    expect(inlineParameters({ sql: text, parameters: ['x', 7] }))
-      .toBe("SELECT 'x' -- it's $1\n, /* don't $1 */ $$ $1 $$, $fn$ body's $1 $fn$, a$1, '7'")
-    expect(inlineParameters({ sql: 'CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 $$', parameters: [] }))
-      .toBe('CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 $$')
-  })
-
-  it('inlines only placeholders outside quotes, with pg\'s conversions', () => {
-    expect(inlineParameters({ sql: "SELECT $1::text, '$1', \"$2\", $2::jsonb, $3::int[], $4", parameters: ['a', { k: "v'" }, [1, 2], null] }))
-      .toBe("SELECT 'a'::text, '$1', \"$2\", '{\"k\":\"v''\"}'::jsonb, '{\"1\",\"2\"}'::int[], NULL")
   })
 })
