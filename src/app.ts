@@ -107,11 +107,12 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   app.addHook('onClose', async () => { await handle.destroy() })
   app.addSchema(ProblemSchema)
 
+  // rbac first: its onRoute check (default deny) sees only routes registered after it
+  await app.register(rbacPlugin)
   await app.register(errorsPlugin)
   await app.register(httpPlugin)
   await app.register(openapiPlugin)
   await app.register(authPlugin, { connectionString: opts.connectionString })
-  await app.register(rbacPlugin)
   await app.register(auditPlugin)
   await app.register(rateLimitPlugin)
   await app.register(jobsPlugin)

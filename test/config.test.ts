@@ -3,11 +3,13 @@ import { ConfigError, isLoopbackHost, loadConfig } from '../src/config.js'
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef'
 const SECRET = 'x'.repeat(40)
-const PROD = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://db.internal/app' }
+// outside the development setup the audit chain needs its own key (src/domains/audit/chain-keys.ts)
+const CHAIN = { AUDIT_CHAIN_KEY: 'c'.repeat(40) }
+const PROD = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://db.internal/app', ...CHAIN }
 
 describe('configuration', () => {
   it('applies defaults and converts types', () => {
-    const c = loadConfig({ PORT: '8080', RATE_LIMIT_ENABLED: 'false', DATABASE_URL: 'postgres://x', JWT_SECRET: SECRET })
+    const c = loadConfig({ PORT: '8080', RATE_LIMIT_ENABLED: 'false', DATABASE_URL: 'postgres://x', JWT_SECRET: SECRET, ...CHAIN })
     expect(c.PORT).toBe(8080)
     expect(c.RATE_LIMIT_ENABLED).toBe(false)
     expect(c.ACCESS_TOKEN_TTL_SECONDS).toBe(900)
@@ -49,7 +51,7 @@ describe('the built-in development JWT secret (public: it is in the source)', ()
     for (const HOST of ['0.0.0.0', '::', '192.168.1.10', 'api.example.com']) {
       expect(() => loadConfig({ HOST }), HOST).toThrow(/JWT_SECRET/)
       expect(() => loadConfig({ HOST, JWT_SECRET: DEV_SECRET }), HOST).toThrow(/JWT_SECRET/)
-      expect(loadConfig({ HOST, JWT_SECRET: SECRET }).jwtSecret).toBe(SECRET)
+      expect(loadConfig({ HOST, JWT_SECRET: SECRET, ...CHAIN }).jwtSecret).toBe(SECRET)
     }
   })
 
@@ -69,7 +71,7 @@ describe('the built-in development JWT secret (public: it is in the source)', ()
 
 describe('production', () => {
   it('refuses to start without DATABASE_URL (no embedded database)', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toThrow(/DATABASE_URL: required in production/)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...CHAIN })).toThrow(/DATABASE_URL: required in production/)
   })
 
   it('refuses to load the demo dataset', () => {

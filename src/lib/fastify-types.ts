@@ -35,6 +35,8 @@ export interface RouteEntry {
 }
 
 export interface TokenGuard {
+  /** false until the revocation map was loaded once: protected routes and readiness answer 503 */
+  readonly loaded: boolean
   /** epoch ms before which the user's access tokens are no longer valid; Infinity when inactive */
   validAfter: (userId: string) => number
 }

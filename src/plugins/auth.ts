@@ -5,7 +5,9 @@
 // Revocation without a database read per request: every instance keeps, per user, the instant
 // before which tokens are no longer valid (password change, logout everywhere) or Infinity for a
 // deactivated user. PostgreSQL tells every instance at once through LISTEN/NOTIFY (a trigger on
-// users), and the map is reloaded after every reconnect so nothing is missed while disconnected.
+// users), and the map is reloaded after every reconnect so nothing is missed while disconnected
+// (notices received during a reload win over its snapshot). Until the first load has completed the
+// guard reports `loaded: false`: protected routes and readiness answer 503.
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import pg from 'pg'
@@ -26,15 +28,44 @@ export interface AccessClaims {
 
 export class MemoryTokenGuard implements TokenGuard {
   readonly #after = new Map<string, number>()
+  /** notices received while a load runs, per load: they are newer than (or equal to) its snapshot */
+  readonly #recorders = new Set<Map<string, number>>()
+  #loaded = false
+
+  /** false until the first complete load: until then no token can be checked for revocation */
+  get loaded (): boolean { return this.#loaded }
+
   validAfter (userId: string): number { return this.#after.get(userId) ?? -Infinity }
+
+  /** Applies a revocation notice (LISTEN/NOTIFY): the newest value for the user. */
   set (userId: string, value: number): void {
-    if (value === -Infinity) this.#after.delete(userId)
-    else this.#after.set(userId, value)
+    for (const r of this.#recorders) r.set(userId, value)
+    this.#put(userId, value)
   }
 
-  replaceAll (entries: Array<[string, number]>): void {
-    this.#after.clear()
-    for (const [k, v] of entries) this.set(k, v)
+  /**
+   * Replaces the map with a fresh snapshot from the database. Notices that arrive while the
+   * snapshot is read are kept over it: PostgreSQL delivers notices in commit order on the listening
+   * connection, which LISTENs before the load starts, so the last notice received for a user during
+   * the load is at least as new as the snapshot's row (a revocation is never undone by a reload).
+   */
+  async reload (read: () => Promise<Array<[string, number]>>): Promise<void> {
+    const notices = new Map<string, number>()
+    this.#recorders.add(notices)
+    try {
+      const entries = await read()
+      this.#after.clear()
+      for (const [k, v] of entries) this.#put(k, v)
+      for (const [k, v] of notices) this.#put(k, v)
+      this.#loaded = true
+    } finally {
+      this.#recorders.delete(notices)
+    }
+  }
+
+  #put (userId: string, value: number): void {
+    if (value === -Infinity) this.#after.delete(userId)
+    else this.#after.set(userId, value)
   }
 }
 
@@ -48,14 +79,14 @@ export function parseTokenNotice (payload: string): [string, number] | undefined
   return Number.isFinite(n) ? [id, n] : (v === '-Infinity' || v.startsWith('-') ? [id, -Infinity] : undefined)
 }
 
-async function loadGuard (app: FastifyInstance, guard: MemoryTokenGuard): Promise<void> {
+async function readRevocations (app: FastifyInstance): Promise<Array<[string, number]>> {
   const windowSeconds = app.conf.ACCESS_TOKEN_TTL_SECONDS + 60
   const rows = await sql<{ id: string, isActive: boolean, afterMs: number | null }>`
     SELECT id, is_active, CASE WHEN tokens_valid_after = '-infinity' THEN NULL
       ELSE floor(extract(epoch FROM tokens_valid_after) * 1000)::bigint END AS after_ms
     FROM users
     WHERE NOT is_active OR tokens_valid_after > now() - make_interval(secs => ${windowSeconds})`.execute(app.db)
-  guard.replaceAll(rows.rows.map(r => [r.id, r.isActive ? (r.afterMs ?? -Infinity) : Infinity]))
+  return rows.rows.map(r => [r.id, r.isActive ? (r.afterMs ?? -Infinity) : Infinity])
 }
 
 function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectionString: string): { stop: () => Promise<void>, loaded: Promise<void> } {
@@ -81,7 +112,7 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
       await c.query('LISTEN user_tokens')
       client = c
       if (stopped) { await c.end(); return }
-      await loadGuard(app, guard)
+      await guard.reload(async () => await readRevocations(app))
       markLoaded()
     } catch (err) {
       app.log.warn({ err }, 'token listener could not connect; retrying')
@@ -116,12 +147,14 @@ export default fp<AuthOptions>(async function authPlugin (app, opts) {
   app.addHook('onReady', async () => {
     // The listener loads the map once connected and after every reconnect. Boot waits for the
     // first load, but only briefly: a database that is down at boot must not keep the service
-    // from starting (every route needing data answers 503 until it is back).
+    // from starting. Until the first load completes, /health/ready answers 503 and protected
+    // routes answer 503 (rbac checks guard.loaded): an empty map would accept revoked tokens.
     const listener = startListener(app, guard, opts.connectionString)
     stop = listener.stop
     let timer: NodeJS.Timeout | undefined
     await Promise.race([listener.loaded, new Promise<void>(resolve => { timer = setTimeout(resolve, app.conf.DATABASE_CONNECT_TIMEOUT_MS) })])
     clearTimeout(timer)
+    if (!guard.loaded) app.log.warn('token revocation map not loaded yet: protected routes answer 503 until it is')
   })
   app.addHook('onClose', async () => { await stop?.() })
 }, { name: 'auth', dependencies: ['errors'] })

@@ -1,7 +1,9 @@
 // Liveness, readiness (database reachable and every migration applied; 503 otherwise) and
 // Prometheus metrics: request counts and latency per route and status, pool usage, event-loop
 // lag (default process metrics), outbox backlog.
+import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import type { onRequestHookHandler } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import client from 'prom-client'
@@ -13,6 +15,16 @@ import { ProblemRef } from '../lib/schemas.js'
 import { unsealedBacklog } from '../domains/audit/audit.service.js'
 
 export interface HealthOptions { pool: Pool }
+
+/** Accepts exactly `Authorization: Bearer <token>` (compared in constant time), else 401. */
+function requireBearer (token: string): onRequestHookHandler {
+  const expected = createHash('sha256').update(token).digest()
+  return function metricsToken (request, _reply, done) {
+    const header = request.headers.authorization ?? ''
+    const given = createHash('sha256').update(header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7) : '').digest()
+    done(timingSafeEqual(given, expected) ? undefined : new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <METRICS_TOKEN>'))
+  }
+}
 
 const HealthBody = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
 
@@ -91,7 +103,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   })
 
   let migrated = false
-  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable and every migration is applied; 503 otherwise. Public.' } },
+  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied and the token revocation list is loaded; 503 otherwise. Public.' } },
     async () => {
       try {
         await sql`SELECT 1`.execute(app.db)
@@ -100,10 +112,21 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
         throw new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable', { retryAfterSeconds: 2 })
       }
       if (!migrated) throw new AppError('SERVICE_UNAVAILABLE', 'Database migrations are not all applied', { retryAfterSeconds: 5 })
+      // protected routes answer 503 until then (src/plugins/auth.ts)
+      if (!app.tokenGuard.loaded) throw new AppError('SERVICE_UNAVAILABLE', 'The token revocation list is not loaded yet', { retryAfterSeconds: 2 })
       return { status: 'ready', checks: { database: 'ok', migrations: 'ok' } }
     })
 
-  app.get('/metrics', { config: { access: app.conf.METRICS_PUBLIC ? 'public' : 'audit:read' }, schema: { hide: true } }, async (_req, reply) => {
+  // /metrics: public outside production by default (METRICS_PUBLIC); otherwise the scraper's
+  // METRICS_TOKEN when configured (its own check below, so rbac sees it as public), else an access
+  // token with audit:read.
+  const scraperToken = app.conf.METRICS_PUBLIC ? undefined : app.conf.METRICS_TOKEN
+  const metricsAccess = app.conf.METRICS_PUBLIC || scraperToken !== undefined ? 'public' : 'audit:read'
+  app.get('/metrics', {
+    config: { access: metricsAccess },
+    schema: { hide: true },
+    onRequest: scraperToken === undefined ? [] : [requireBearer(scraperToken)]
+  }, async (_req, reply) => {
     void reply.type(registry.contentType)
     return await registry.metrics()
   })

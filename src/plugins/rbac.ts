@@ -3,14 +3,30 @@
 // onRequest hook that verifies the bearer token (401) and the role's permission (403) before the
 // body is even parsed. Row scope is not decided here: services filter by organization and answer
 // 404 outside the caller's scope.
+//
+// Fastify runs an onRoute hook only for routes registered after it, so buildApp registers this
+// plugin before any other, and at onReady the router's route count must equal what the hook saw:
+// a route that escaped the check (registered before this plugin) makes the app refuse to start.
+// Only Swagger UI's own routes (/docs and /docs/…) may omit `access`: they serve static assets.
+// Until the token revocation map is loaded (src/plugins/auth.ts), protected routes answer 503.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import { can, type Permission } from '../lib/permissions.js'
 import { AppError } from '../lib/problems.js'
 import type { AccessClaims } from './auth.js'
-import type { RouteEntry } from '../lib/fastify-types.js'
+import type { RouteEntry, TokenGuard } from '../lib/fastify-types.js'
 
-const EXEMPT_PREFIXES = ['/docs']
+/** Swagger UI's routes (registered by @fastify/swagger-ui under /docs) need no access declaration. */
+export function isDocsRoute (url: string): boolean {
+  return url === '/docs' || url.startsWith('/docs/')
+}
+
+/** How many method × path entries the router holds, from its own listing (HEAD included). */
+function countRouterEntries (listing: string): number {
+  let n = 0
+  for (const m of listing.matchAll(/\(([A-Z]+(?:, [A-Z]+)*)\)$/gm)) n += (m[1] ?? '').split(', ').length
+  return n
+}
 
 export default fp(async function rbacPlugin (app) {
   // Verified tokens by their exact text, until min(exp, 60 s) — a Map lookup instead of fast-jwt's
@@ -27,7 +43,8 @@ export default fp(async function rbacPlugin (app) {
     verified.set(token, { claims, until: Math.min(Number((claims as { exp?: number }).exp) * 1000, now + 60_000) })
     return claims
   }
-  const guard = app.tokenGuard
+  // read at onReady: this plugin is registered before the auth plugin that provides them
+  let guard: TokenGuard | undefined
 
   function makeHook (permission: Permission): onRequestHookHandler {
     return function authorize (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
@@ -45,6 +62,10 @@ export default fp(async function rbacPlugin (app) {
       }
       // fast-jwt checks exp and nbf but not an iat in the future; allow one minute of clock skew
       const notBefore = Date.now() + 60_000
+      if (guard?.loaded !== true) {
+        done(new AppError('SERVICE_UNAVAILABLE', 'The token revocation list is not loaded yet', { retryAfterSeconds: 2 }))
+        return
+      }
       if (claims.typ !== 'access' || typeof claims.ms !== 'number' || claims.ms > notBefore || Number((claims as { iat?: number }).iat) * 1000 > notBefore || guard.validAfter(claims.sub) > claims.ms) {
         done(new AppError('INVALID_TOKEN', 'The access token is invalid or has been revoked'))
         return
@@ -61,13 +82,15 @@ export default fp(async function rbacPlugin (app) {
   const table: RouteEntry[] = []
   app.decorate('routeTable', table)
 
+  let checked = 0
   app.addHook('onRoute', route => {
     const access = route.config?.access
     for (const method of ([] as string[]).concat(route.method)) {
+      checked++
       if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, hidden: route.schema?.hide === true, hasBody: route.schema?.body !== undefined })
     }
     if (access === undefined) {
-      if (EXEMPT_PREFIXES.some(p => route.url.startsWith(p))) return
+      if (isDocsRoute(route.url)) return
       throw new Error(`Route ${String(route.method)} ${route.url} declares no config.access (default deny)`)
     }
     if (access === 'public') return
@@ -75,4 +98,13 @@ export default fp(async function rbacPlugin (app) {
     const existing = route.onRequest
     route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
   })
-}, { name: 'rbac', dependencies: ['auth'] })
+
+  app.addHook('onReady', async () => {
+    if (!app.hasDecorator('tokenGuard') || !app.hasDecorator('jwt')) throw new Error('rbac needs the auth plugin (tokenGuard, jwt)')
+    guard = app.tokenGuard
+    const inRouter = countRouterEntries(app.printRoutes({ commonPrefix: false }))
+    if (inRouter !== checked) {
+      throw new Error(`${inRouter - checked} route(s) were registered before the rbac plugin and escaped the access check (default deny); register rbac first\n${app.printRoutes({ commonPrefix: false })}`)
+    }
+  })
+}, { name: 'rbac' })

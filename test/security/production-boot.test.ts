@@ -11,13 +11,13 @@ const SECRET = 'p'.repeat(40)
 
 describe('production boot', () => {
   it('resolveDatabase refuses to start an embedded database', async () => {
-    const config = { ...loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://unused' }), DATABASE_URL: undefined }
+    const config = { ...loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, AUDIT_CHAIN_KEY: SECRET, DATABASE_URL: 'postgres://unused' }), DATABASE_URL: undefined }
     await expect(resolveDatabase(config, () => {})).rejects.toThrow(/DATABASE_URL is required in production/)
   })
 
   it('prepareDatabase never seeds the demo accounts in production', async () => {
     const url = await createDatabaseFromTemplate(`${inject('dbPrefix')}_prodboot`)
-    const config = { ...loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: url }), SEED_DEMO: true }
+    const config = { ...loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, AUDIT_CHAIN_KEY: SECRET, DATABASE_URL: url }), SEED_DEMO: true }
     await prepareDatabase(config, url, () => {})
     const client = new pg.Client(url)
     await client.connect()

@@ -7,7 +7,9 @@
 //   treated as theft: the whole family is revoked, the user's access tokens too, and it is audited.
 //   Every row of a family carries the family's absolute expiry (sign-in + REFRESH_TOKEN_TTL_DAYS).
 // - Access-token revocation goes through users.tokens_valid_after / is_active: a trigger tells
-//   every instance (src/plugins/auth.ts), so nothing here reads the database per request.
+//   every instance (src/plugins/auth.ts), so nothing here reads the database per request. It is
+//   always set to clock_timestamp(): now() is the transaction's start, and a token issued while the
+//   transaction ran would survive the revocation.
 // - Lockout: settings.lockout_threshold failures within settings.lockout_minutes lock the account
 //   for lockout_minutes. There is no dedicated "first failure" column, so while the account is not
 //   locked and failed_logins > 0, users.locked_until holds the instant the current run of failures
@@ -246,7 +248,7 @@ export async function logout (db: Db, refreshToken: string, ctx: RequestContext)
 /** Revokes every session of the caller and every access token issued so far (runs in the audit plugin's transaction). */
 export async function logoutEverywhere (db: Db, actor: Actor): Promise<{ revokedSessions: number }> {
   const r = await sql`UPDATE sessions SET revoked_at = now() WHERE user_id = ${actor.userId} AND revoked_at IS NULL`.execute(db)
-  await sql`UPDATE users SET tokens_valid_after = now() WHERE id = ${actor.userId}`.execute(db)
+  await sql`UPDATE users SET tokens_valid_after = clock_timestamp() WHERE id = ${actor.userId}`.execute(db)
   return { revokedSessions: Number(r.numAffectedRows ?? 0) }
 }
 
@@ -256,7 +258,7 @@ export async function logoutEverywhere (db: Db, actor: Actor): Promise<{ revoked
  * reset tokens.
  */
 async function applyNewPassword (db: Db, userId: string, hash: string, keepRefreshToken?: string): Promise<void> {
-  await sql`UPDATE users SET password_hash = ${hash}, password_changed_at = now(), tokens_valid_after = now(),
+  await sql`UPDATE users SET password_hash = ${hash}, password_changed_at = now(), tokens_valid_after = clock_timestamp(),
       failed_logins = 0, locked_until = NULL, version = version + 1, updated_at = now()
     WHERE id = ${userId}`.execute(db)
   const keep = keepRefreshToken === undefined ? null : sha256(keepRefreshToken)

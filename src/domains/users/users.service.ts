@@ -5,9 +5,10 @@
 // organization's kind; the database enforces it too (composite FK + CHECK), this module answers
 // first with a clear 422. Rows outside the caller's read scope are 404, never 403.
 //
-// Revocation: a role change, a deactivation and an erasure move tokens_valid_after to now(), so
-// tokens carrying the old role (or issued before a deactivation, should the user be reactivated)
-// stop working on every instance within a second (see src/plugins/auth.ts).
+// Revocation: a role change, a deactivation and an erasure move tokens_valid_after to
+// clock_timestamp() — not now(), the transaction's start, which would spare a token issued while
+// the transaction ran — so tokens carrying the old role (or issued before a deactivation, should
+// the user be reactivated) stop working on every instance within a second (see src/plugins/auth.ts).
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
@@ -188,7 +189,7 @@ export async function updateUser (db: Db, actor: Actor, id: string, input: Updat
       ...(input.fullName !== undefined ? { fullName: input.fullName } : {}),
       ...(input.phone !== undefined ? { phone: input.phone } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
-      ...(roleChange ? { role: input.role, tokensValidAfter: sql`now()` as never } : {}),
+      ...(roleChange ? { role: input.role, tokensValidAfter: sql`clock_timestamp()` as never } : {}),
       version: sql`version + 1` as never,
       updatedAt: sql`now()` as never
     })
@@ -211,7 +212,7 @@ export async function setUserActive (db: Db, actor: Actor, id: string, active: b
       // Moved on both transitions: on deactivation so that reactivating never revives tokens issued
       // before it; on activation because an inactive user holds no valid token anyway, and the
       // users_notify_tokens trigger cannot cast a '-infinity' tokens_valid_after to bigint.
-      tokensValidAfter: sql`now()` as never,
+      tokensValidAfter: sql`clock_timestamp()` as never,
       version: sql`version + 1` as never,
       updatedAt: sql`now()` as never
     })
@@ -235,7 +236,7 @@ export async function eraseUser (db: Db, actor: Actor, id: string): Promise<User
   const user = await sql<User>`
     UPDATE users SET full_name = 'Erased user', email = 'erased-' || id::text || ${ERASED_DOMAIN}, phone = NULL,
       password_hash = '!erased', is_active = false, failed_logins = 0, locked_until = NULL,
-      tokens_valid_after = now(), version = version + 1, updated_at = now()
+      tokens_valid_after = clock_timestamp(), version = version + 1, updated_at = now()
     WHERE id = ${id}
     RETURNING id, email, full_name, phone, role, organization_id, organization_kind, is_active, last_login_at, created_at, updated_at, version`.execute(db)
   await sql`UPDATE sessions SET revoked_at = coalesce(revoked_at, now()), ip = NULL, user_agent = NULL WHERE user_id = ${id}`.execute(db)

@@ -167,7 +167,7 @@ describe('password reset', () => {
   it('logs the token in development only, so a person can finish the flow without a mailer', async () => {
     const lines: string[] = []
     const url = await testDatabaseUrl()
-    const config = loadConfig({}, { NODE_ENV: 'development', JWT_SECRET: 'd'.repeat(40), LOG_LEVEL: 'info', LOG_REQUESTS: false, RATE_LIMIT_ENABLED: false, DATABASE_URL: url, MAX_EVENT_LOOP_DELAY_MS: 0 })
+    const config = loadConfig({}, { NODE_ENV: 'development', JWT_SECRET: 'd'.repeat(40), AUDIT_CHAIN_KEY: 'c'.repeat(40), LOG_LEVEL: 'info', LOG_REQUESTS: false, RATE_LIMIT_ENABLED: false, DATABASE_URL: url, MAX_EVENT_LOOP_DELAY_MS: 0 })
     const dev = await buildApp({ config, connectionString: url, logger: { level: 'info', stream: { write: (l: string) => { lines.push(l) } } } })
     try {
       await dev.ready()
