@@ -2,8 +2,7 @@
 // triggers switched off). Each attack runs on its own database (they leave it forged) through the
 // real app and GET /v1/audit-events/verify?full=true as ADMIN.
 import { createHash, createHmac } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
-import { inject } from 'vitest'
+import { afterAll, describe, expect, it, inject } from 'vitest'
 import { sql } from 'kysely'
 import type { App } from '../../src/lib/route.js'
 import { appendAuditEvent } from '../../src/domains/audit/audit.service.js'

@@ -207,7 +207,7 @@ export async function verifyChain (db: Db, keys: ChainKeys, opts: VerifyOptions 
     let expected = start.seq + 1
     let examinedSeals = 0
     let broken: ChainBreak | null = null
-    walk: for (;;) {
+    while (broken === null) {
       const rows = await sql<SealRow>`
         SELECT s.seq, s.event_id AS seal_event_id, s.key_id, s.prev_hash, s.hash, ${chainColumns}
         FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
@@ -222,7 +222,7 @@ export async function verifyChain (db: Db, keys: ChainKeys, opts: VerifyOptions 
         else if (rank > prevRank) reason = `sealed with the retired key "${r.keyId}" after a newer key`
         else if (r.prevHash !== prev) reason = 'previous-hash link does not match'
         else if (linkMac({ id: r.keyId, secret: keySecret(keys, r.keyId) as string }, r.seq, prev, r as ChainRow) !== r.hash) reason = 'event content does not match its hash (or the link was not made with the chain key)'
-        if (reason !== null) { broken = { seq: r.seq, eventId: r.sealEventId, reason }; break walk }
+        if (reason !== null) { broken = { seq: r.seq, eventId: r.sealEventId, reason }; break }
         prev = r.hash
         prevRank = rank as number
         lastKeyId = r.keyId
@@ -266,8 +266,19 @@ export async function verifyChain (db: Db, keys: ChainKeys, opts: VerifyOptions 
 
 function brokenReport (mode: ChainReport['mode'], broken: ChainBreak, head: { seq: number, hash: string, keyId: string | null }): ChainReport {
   return {
-    ok: false, mode, sealedEvents: head.seq, unsealedEvents: 0, oldestUnsealedSeconds: 0, lastSeq: head.seq, lastHash: head.hash, lastKeyId: head.keyId,
-    verifiedFromSeq: 0, examinedSeals: 0, checkedFromEventId: 0, examinedEvents: 0, firstBroken: broken
+    ok: false,
+    mode,
+    sealedEvents: head.seq,
+    unsealedEvents: 0,
+    oldestUnsealedSeconds: 0,
+    lastSeq: head.seq,
+    lastHash: head.hash,
+    lastKeyId: head.keyId,
+    verifiedFromSeq: 0,
+    examinedSeals: 0,
+    checkedFromEventId: 0,
+    examinedEvents: 0,
+    firstBroken: broken
   }
 }
 
