@@ -45,8 +45,9 @@ export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []):
   return {
     schema: unique.length === 1 ? unique[0] as TSchema : Type.Union(unique),
     use (reply, actor) {
-      const fn = compiled[audienceOf(actor)]
-      void reply.serializer(fn)
+      // Fastify sets no Content-Type when a reply has its own serializer (it only defaults the
+      // header on its schema serializer's path), so the one place that installs ours sets it.
+      void reply.type('application/json; charset=utf-8').serializer(compiled[audienceOf(actor)])
     },
     serialize (audience, value) { return compiled[audience](value) }
   }

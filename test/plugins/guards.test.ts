@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Type } from '@sinclair/typebox'
 import type { App } from '../../src/lib/route.js'
+import { can, ROLES, type Permission, type Role } from '../../src/lib/permissions.js'
 import { bearer, buildTestApp, countAudit, createTestApp, expectProblem, tokenFor } from '../helpers/app.js'
+import { hasRecipe, requestFor, routeKey, Scene } from '../helpers/route-requests.js'
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
@@ -75,6 +77,43 @@ describe('every route', () => {
       expect(await countAudit(app), `${r.method} ${r.url} wrote an audit event on failure`).toBe(before)
     }
   })
+})
+
+describe('Content-Type of every answer', () => {
+  // Swagger UI (and any client that looks at the header) cannot read a body without it: 16 routes
+  // answered JSON without a Content-Type when their handler chose a per-audience serializer.
+  const isJson = (ct: unknown): boolean => /^application\/json; charset=utf-8$/i.test(String(ct))
+
+  it('every route, called successfully, answers application/json; its errors application/problem+json', async () => {
+    const failures: string[] = []
+    for (const r of apiRoutes()) {
+      const role: Role | undefined = r.access === 'public' ? undefined : ROLES.find(x => can(x, r.access as Permission))
+      const scene = await Scene.create(app)
+      // public routes get no token; their bodies (login, refresh…) are the station user's
+      const req = await requestFor(app, r, scene, role === undefined ? scene.callers.STATION : scene.callers[role])
+      if (role === undefined) delete (req.headers as Record<string, unknown>).authorization
+      const res = await app.inject(req)
+      const what = `${role ?? 'anonymous'} ${routeKey(r)} → ${res.statusCode} ${String(res.headers['content-type'])}`
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (res.body.length > 0 && !isJson(res.headers['content-type'])) failures.push(`${what}: 2xx without application/json`)
+        if (res.body.length > 0) expect(() => JSON.parse(res.body), what).not.toThrow()
+      } else {
+        // a route with a known request must succeed: the check above must have run for it
+        if (hasRecipe(r) || r.method === 'GET') failures.push(`${what}: expected a 2xx: ${res.body.slice(0, 300)}`)
+        if (res.statusCode >= 400 && !String(res.headers['content-type']).startsWith('application/problem+json')) failures.push(`${what}: error without application/problem+json`)
+      }
+      // and one refusal of the same route: an unknown id (404), else a role without the permission (403)
+      const denied = r.access === 'public' ? undefined : ROLES.find(x => !can(x, r.access as Permission))
+      if (/:[A-Za-z]+/.test(r.url) && role !== undefined) {
+        const miss = await app.inject(await requestFor(app, r, scene, scene.callers[role], { realIds: false }))
+        if (miss.statusCode < 400 || !String(miss.headers['content-type']).startsWith('application/problem+json')) failures.push(`${role} ${routeKey(r)} unknown id → ${miss.statusCode} ${String(miss.headers['content-type'])}`)
+      } else if (denied !== undefined) {
+        const refused = await app.inject(await requestFor(app, r, scene, scene.callers[denied], { realIds: false }))
+        if (refused.statusCode !== 403 || !String(refused.headers['content-type']).startsWith('application/problem+json')) failures.push(`${denied} ${routeKey(r)} → ${refused.statusCode} ${String(refused.headers['content-type'])}`)
+      }
+    }
+    expect(failures).toEqual([])
+  }, 120_000)
 })
 
 describe('boot guards', () => {
