@@ -6,6 +6,7 @@ import * as m0002 from './0002-organizations.js'
 import * as m0003 from './0003-catalog-contracts.js'
 import * as m0004 from './0004-ordering-stock.js'
 import * as m0005 from './0005-audit-integrity.js'
+import * as m0006 from './0006-login-throttles-reset-delivery.js'
 import * as m0007 from './0007-idempotency-claim.js'
 
 export const migrations: Record<string, Migration> = {
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   '0003-catalog-contracts': m0003,
   '0004-ordering-stock': m0004,
   '0005-audit-integrity': m0005,
+  '0006-login-throttles-reset-delivery': m0006,
   '0007-idempotency-claim': m0007
 }

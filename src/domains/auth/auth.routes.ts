@@ -12,9 +12,10 @@ import {
   Accepted, ChangePasswordBody, EmptyBody, missingBodyAsEmpty, LoginBody, MeSchema, RefreshBody, ResetConfirmBody, ResetRequestBody, SessionUserSchema, TokenResponse
 } from './auth.schemas.js'
 import {
-  changePassword, confirmPasswordReset, getDummyHash, getMe, login, logout, logoutEverywhere, refreshSession, requestPasswordReset,
+  changePassword, confirmPasswordReset, getDummyHash, getMe, login, logout, logoutEverywhere, refreshSession, requestPasswordReset, sweepLoginThrottles,
   type IssuedSession, type RequestContext
 } from './auth.service.js'
+import { purgeResetSecrets, resetDeliveryKey } from './reset-delivery.js'
 
 /** Per-IP budgets (per minute) of the credential-guessing endpoints; applied when RATE_LIMIT_ENABLED. */
 export const LOGIN_PER_IP_PER_MINUTE = 20
@@ -35,6 +36,17 @@ export default async function authRoutes (app: App): Promise<void> {
   app.addSchema(Accepted)
   // compute the dummy hash before the first unknown-email sign-in, so that one is not slower
   app.addHook('onReady', async () => { await getDummyHash() })
+  const sealKey = resetDeliveryKey(app.conf.jwtSecret)
+  // reset tokens leave the outbox once used or expired (at dispatch a trigger strips them);
+  // lockout rows whose window and lock are over no longer count for anything
+  app.jobs.add({
+    name: 'auth-sweep',
+    intervalMs: 60_000,
+    run: async () => {
+      await purgeResetSecrets(app.db)
+      await sweepLoginThrottles(app.db)
+    }
+  })
 
   const tokens = (s: IssuedSession) => ({
     accessToken: signAccessToken(app, s.actor),
@@ -50,7 +62,7 @@ export default async function authRoutes (app: App): Promise<void> {
       tags: ['auth'],
       operationId: 'login',
       summary: 'Sign in with email and password',
-      description: `Public. Returns a short-lived access token (JWT) and an opaque refresh token (single use, rotated by POST /v1/auth/refresh, valid at most ${app.conf.REFRESH_TOKEN_TTL_DAYS} days from sign-in). Creates a session; a user keeps at most 5 live sessions (the oldest is revoked). Wrong password, unknown email and inactive account all answer 401 INVALID_CREDENTIALS. Failed attempts count towards the account lockout (settings: 5 within 15 min lock 15 min → 429 ACCOUNT_LOCKED with Retry-After); sign-ins are also rate-limited per client IP (${LOGIN_PER_IP_PER_MINUTE}/min). Every attempt is audited.`,
+      description: `Public. Returns a short-lived access token (JWT) and an opaque refresh token (single use, rotated by POST /v1/auth/refresh, valid at most ${app.conf.REFRESH_TOKEN_TTL_DAYS} days from sign-in). Creates a session; a user keeps at most 5 live sessions (the oldest is revoked). Wrong password, unknown email and inactive account all answer 401 INVALID_CREDENTIALS. Failed attempts count towards the lockout of the address, whether or not an account has it (settings: 5 within 15 min lock 15 min → 429 ACCOUNT_LOCKED with Retry-After; a password reset lifts it); sign-ins are also rate-limited per client IP (${LOGIN_PER_IP_PER_MINUTE}/min). Every attempt is audited.`,
       body: LoginBody,
       response: { 200: Type.Ref(TokenResponse), ...problems }
     }
@@ -136,12 +148,12 @@ export default async function authRoutes (app: App): Promise<void> {
       tags: ['auth'],
       operationId: 'requestPasswordReset',
       summary: 'Request a password reset',
-      description: `Public. Always 202, whether or not the email belongs to an active account. For an active account, a single-use reset token valid 30 minutes is issued and handed to the mailer through the outbox event user.password_reset_requested (addressed to no organization, so no webhook ever receives it); in development the token is also logged. Rate-limited per client IP (${RESET_PER_IP_PER_MINUTE}/min).`,
+      description: `Public. Always 202, whether or not the email belongs to an active account. For an active account, a single-use reset token valid 30 minutes is issued and handed to the mailer through the outbox event user.password_reset_requested (addressed to no organization, so no webhook ever receives it; the event holds the token sealed, only until it is delivered, used or expired); in development the token is also logged. Rate-limited per client IP (${RESET_PER_IP_PER_MINUTE}/min).`,
       body: ResetRequestBody,
       response: { 202: Type.Ref(Accepted), ...problems }
     }
   }, async (request, reply) => {
-    const issued = await requestPasswordReset(app.db, request.body.email, contextOf(request))
+    const issued = await requestPasswordReset(app.db, request.body.email, contextOf(request), sealKey)
     if (issued !== null && app.conf.NODE_ENV === 'development') {
       // development only: lets a person finish the flow without a mailer (the message text, not a
       // field, because the logger redacts fields named token)
@@ -157,7 +169,7 @@ export default async function authRoutes (app: App): Promise<void> {
       tags: ['auth'],
       operationId: 'confirmPasswordReset',
       summary: 'Set a new password with a reset token',
-      description: 'Public (the reset token is the credential). Sets the password (policy: 422 WEAK_PASSWORD, which leaves the token usable), consumes the token, revokes every session and every access token of the user. 401 PASSWORD_RESET_TOKEN_INVALID for unknown, used or expired tokens. Audited.',
+      description: 'Public (the reset token is the credential). Sets the password (policy: 422 WEAK_PASSWORD, which leaves the token usable), consumes the token, revokes every session and every access token of the user, and lifts a sign-in lockout. 401 PASSWORD_RESET_TOKEN_INVALID for unknown, used or expired tokens. Audited.',
       body: ResetConfirmBody,
       response: { 204: NoContent, ...problems }
     }

@@ -10,24 +10,28 @@
 //   every instance (src/plugins/auth.ts), so nothing here reads the database per request. It is
 //   always set to clock_timestamp(): now() is the transaction's start, and a token issued while the
 //   transaction ran would survive the revocation.
-// - Lockout: settings.lockout_threshold failures within settings.lockout_minutes lock the account
-//   for lockout_minutes. There is no dedicated "first failure" column, so while the account is not
-//   locked and failed_logins > 0, users.locked_until holds the instant the current run of failures
-//   started (a past instant, so `locked_until > now()` — "locked" — stays false). One UPDATE does
-//   the counting under the row lock, so parallel guesses cannot slip past the threshold.
-// - Unknown emails run one argon2 verification against a dummy hash, so their status, body and
-//   cost match a wrong password.
+// - Lockout, per email string: settings.lockout_threshold failures within settings.lockout_minutes
+//   lock the address for lockout_minutes, whether or not an account has it (login_throttles, keyed
+//   by the SHA-256 of the lower-cased address). An unknown address therefore gets exactly what a
+//   known one gets — 401, then 429 ACCOUNT_LOCKED with Retry-After — through the same statements
+//   and one argon2 verification (against a dummy hash), so neither the answers nor their timing tell
+//   whether an account exists. One upsert does the counting under the row lock, so parallel guesses
+//   cannot slip past the threshold. Trade-off: anyone can still lock an address for lockout_minutes
+//   by failing on purpose (the price of a per-account lockout); the owner always gets back in
+//   through a password reset, which is never blocked by the lock and lifts it, and the per-IP
+//   limit of the sign-in route bounds how many addresses one client can lock.
 // - Failed attempts are security events whose audit rows must commit although the answer is an
 //   error; that is why these functions open their own transactions (their routes are not wrapped
 //   by the audit plugin).
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor, OrganizationKind, Role } from '../../lib/permissions.js'
 import { AppError } from '../../lib/problems.js'
 import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from '../../lib/password.js'
 import { emitEvents } from '../../lib/outbox.js'
 import { appendAuditEvent } from '../audit/audit.service.js'
+import { RESET_EVENT, sealResetToken, type ResetDelivery } from './reset-delivery.js'
 
 export const MAX_LIVE_SESSIONS = 5
 export const RESET_TOKEN_TTL_MINUTES = 30
@@ -109,12 +113,36 @@ interface LoginRow {
   lockedForSeconds: number | null
 }
 
-async function findLoginRow (db: Db, where: { email: string } | { id: string }): Promise<LoginRow | undefined> {
-  let q = db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
+/** The lockout key of an address (login_throttles.email_key): computed by PostgreSQL everywhere. */
+const emailKey = (email: string | RawBuilder<unknown>): RawBuilder<string> =>
+  sql<string>`encode(sha256(convert_to(lower(${typeof email === 'string' ? sql`${email}::text` : email}), 'UTF8')), 'hex')`
+
+const lockedFor = (t: string): RawBuilder<number | null> =>
+  sql<number | null>`CASE WHEN ${sql.ref(`${t}.locked_until`)} > now() THEN ceil(extract(epoch FROM ${sql.ref(`${t}.locked_until`)} - now()))::int END`
+
+async function findLoginRow (db: Db, where: { id: string }): Promise<LoginRow | undefined> {
+  return await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
     .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind', 'users.passwordHash', 'users.isActive', 'o.isActive as orgActive',
-      sql<number | null>`CASE WHEN users.locked_until > now() THEN ceil(extract(epoch FROM users.locked_until - now()))::int END`.as('lockedForSeconds')])
-  q = 'email' in where ? q.where('users.email', '=', where.email) : q.where('users.id', '=', where.id)
-  return await q.executeTakeFirst() as LoginRow | undefined
+      sql<number | null>`(SELECT ${lockedFor('t')} FROM login_throttles t WHERE t.email_key = ${emailKey(sql`users.email::text`)})`.as('lockedForSeconds')])
+    .where('users.id', '=', where.id)
+    .executeTakeFirst() as LoginRow | undefined
+}
+
+/**
+ * The sign-in read: always one row, with the address's lock whether or not an account has it, and
+ * the account when there is one (one statement either way).
+ */
+async function findSignIn (db: Db, email: string): Promise<{ lockedForSeconds: number | null, user: LoginRow | undefined }> {
+  const r = await sql<Omit<LoginRow, 'lockedForSeconds'> & { id: string | null, lockedForSeconds: number | null }>`
+    SELECT u.id, u.email, u.full_name, u.role, u.organization_id, u.organization_kind, u.password_hash, u.is_active, o.is_active AS org_active,
+      ${lockedFor('t')} AS locked_for_seconds
+    FROM (SELECT ${emailKey(email)} AS k) q
+    LEFT JOIN login_throttles t ON t.email_key = q.k
+    LEFT JOIN users u ON u.email = ${email}
+    LEFT JOIN organizations o ON o.id = u.organization_id`.execute(db)
+  const row = r.rows[0]
+  const lockedForSeconds = row?.lockedForSeconds ?? null
+  return { lockedForSeconds, user: row?.id == null ? undefined : { ...row, id: row.id, lockedForSeconds } }
 }
 
 function lockedError (seconds: number): AppError {
@@ -122,32 +150,38 @@ function lockedError (seconds: number): AppError {
 }
 
 /**
- * Counts one failed password proof for an existing user and locks the account when the threshold
- * is reached within the window. Returns the remaining lock in seconds when the account is (now) locked.
+ * Counts one failed password proof for an address (with or without an account) and locks it when
+ * the threshold is reached within the window. Returns the remaining lock in seconds when the
+ * address is (now) locked. Known and unknown addresses run the same statements.
  */
-async function registerFailure (db: Db, user: LoginRow, ctx: RequestContext, action: string, reason: string): Promise<number | null> {
+async function registerFailure (db: Db, email: string, user: LoginRow | undefined, ctx: RequestContext, action: string, reason: string): Promise<number | null> {
   return await db.transaction().execute(async trx => {
-    // one plain UPDATE: under concurrent attempts PostgreSQL re-evaluates it on the newest row version
-    const fresh = sql`(u.failed_logins = 0 OR u.locked_until IS NULL OR u.locked_until <= now() - s.span)`
-    const count = sql`(CASE WHEN ${fresh} THEN 1 ELSE u.failed_logins + 1 END)`
+    // one upsert: under concurrent attempts PostgreSQL re-evaluates the update on the newest row
+    // version; a row already locked is left alone (no row returned)
+    const span = sql`(SELECT make_interval(mins => lockout_minutes) FROM settings LIMIT 1)`
+    const threshold = sql`(SELECT lockout_threshold FROM settings LIMIT 1)`
+    const fresh = sql`(t.failed_logins = 0 OR t.window_started_at <= now() - ${span})`
+    const count = sql`(CASE WHEN ${fresh} THEN 1 ELSE t.failed_logins + 1 END)`
     const r = await sql<{ failedLogins: number, lockedForSeconds: number | null, justLocked: boolean }>`
-      UPDATE users u SET
-        failed_logins = CASE WHEN ${count} >= s.threshold THEN 0 ELSE ${count} END,
-        locked_until = CASE WHEN ${count} >= s.threshold THEN now() + s.span WHEN ${fresh} THEN now() ELSE u.locked_until END
-      FROM (SELECT lockout_threshold AS threshold, make_interval(mins => lockout_minutes) AS span FROM settings LIMIT 1) s
-      WHERE u.id = ${user.id} AND (u.locked_until IS NULL OR u.locked_until <= now())
-      RETURNING u.failed_logins, CASE WHEN u.locked_until > now() THEN ceil(extract(epoch FROM u.locked_until - now()))::int END AS locked_for_seconds,
-        u.locked_until > now() AS just_locked`.execute(trx)
+      INSERT INTO login_throttles AS t (email_key, failed_logins, window_started_at, locked_until)
+      SELECT ${emailKey(email)}, CASE WHEN ${threshold} <= 1 THEN 0 ELSE 1 END, now(), CASE WHEN ${threshold} <= 1 THEN now() + ${span} END
+      ON CONFLICT (email_key) DO UPDATE SET
+        failed_logins = CASE WHEN ${count} >= ${threshold} THEN 0 ELSE ${count} END,
+        window_started_at = CASE WHEN ${fresh} THEN now() ELSE t.window_started_at END,
+        locked_until = CASE WHEN ${count} >= ${threshold} THEN now() + ${span} END
+      WHERE t.locked_until IS NULL OR t.locked_until <= now()
+      RETURNING t.failed_logins, ${lockedFor('t')} AS locked_for_seconds, coalesce(t.locked_until > now(), false) AS just_locked`.execute(trx)
     const row = r.rows[0]
-    const actor = actorOfRow(user)
-    await audit(trx, ctx, { actor, action, entityType: 'user', entityId: user.id, changes: { reason, failedLogins: row?.failedLogins ?? null, locked: row === undefined || row.justLocked } })
+    const actor = user === undefined ? null : actorOfRow(user)
+    const entityId = user?.id ?? null
+    await audit(trx, ctx, { actor, action, entityType: 'user', entityId, changes: { reason, failedLogins: row?.failedLogins ?? null, locked: row === undefined || row.justLocked } })
     if (row === undefined) {
-      // locked by a concurrent attempt between our read and this update
-      const again = await findLoginRow(trx, { id: user.id })
-      return again?.lockedForSeconds ?? 1
+      // locked by a concurrent attempt between our read and this upsert
+      const again = await sql<{ lockedForSeconds: number | null }>`SELECT ${lockedFor('t')} AS locked_for_seconds FROM login_throttles t WHERE t.email_key = ${emailKey(email)}`.execute(trx)
+      return again.rows[0]?.lockedForSeconds ?? 1
     }
     if (row.justLocked) {
-      await audit(trx, ctx, { actor, action: 'auth.lockout', entityType: 'user', entityId: user.id, changes: { lockedForSeconds: row.lockedForSeconds } })
+      await audit(trx, ctx, { actor, action: 'auth.lockout', entityType: 'user', entityId, changes: { lockedForSeconds: row.lockedForSeconds } })
     }
     return row.lockedForSeconds
   })
@@ -156,21 +190,17 @@ async function registerFailure (db: Db, user: LoginRow, ctx: RequestContext, act
 const invalidCredentials = (): AppError => new AppError('INVALID_CREDENTIALS', 'The email or password is incorrect')
 
 export async function login (db: Db, input: { email: string, password: string }, ctx: RequestContext, refreshTtlDays: number): Promise<IssuedSession> {
-  const user = await findLoginRow(db, { email: input.email })
-  if (user === undefined) {
-    await verifyPassword(await getDummyHash(), input.password)
-    await audit(db, ctx, { action: 'auth.login_failed', entityType: 'user', entityId: null, changes: { reason: 'UNKNOWN_EMAIL' } })
-    throw invalidCredentials()
+  const { lockedForSeconds, user } = await findSignIn(db, input.email)
+  if (lockedForSeconds !== null) {
+    await audit(db, ctx, { actor: user === undefined ? null : actorOfRow(user), action: 'auth.login_failed', entityType: 'user', entityId: user?.id ?? null, changes: { reason: 'LOCKED' } })
+    throw lockedError(lockedForSeconds)
   }
-  if (user.lockedForSeconds !== null) {
-    await audit(db, ctx, { actor: actorOfRow(user), action: 'auth.login_failed', entityType: 'user', entityId: user.id, changes: { reason: 'LOCKED' } })
-    throw lockedError(user.lockedForSeconds)
-  }
-  // an erased account's unusable marker would fail instantly: verify the dummy hash instead, so it costs the same
-  const ok = await verifyPassword(user.passwordHash.startsWith('$argon2') ? user.passwordHash : await getDummyHash(), input.password) && user.passwordHash.startsWith('$argon2')
-  if (!ok) {
-    const lockedFor = await registerFailure(db, user, ctx, 'auth.login_failed', 'WRONG_PASSWORD')
-    if (lockedFor !== null) throw lockedError(lockedFor)
+  // unknown addresses and an erased account's unusable marker verify the dummy hash, so they cost the same
+  const usable = user !== undefined && user.passwordHash.startsWith('$argon2')
+  const ok = await verifyPassword(usable ? user.passwordHash : await getDummyHash(), input.password) && usable
+  if (!ok || user === undefined) {
+    const locked = await registerFailure(db, input.email, user, ctx, 'auth.login_failed', user === undefined ? 'UNKNOWN_EMAIL' : 'WRONG_PASSWORD')
+    if (locked !== null) throw lockedError(locked)
     throw invalidCredentials()
   }
   if (!user.isActive || !user.orgActive) {
@@ -183,10 +213,11 @@ export async function login (db: Db, input: { email: string, password: string },
   const session = await db.transaction().execute(async trx => {
     // the row lock also serializes concurrent sign-ins of one user, which keeps the session cap exact
     const updated = await trx.updateTable('users')
-      .set({ failedLogins: 0, lockedUntil: null, lastLoginAt: sql`now()` as never, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
+      .set({ lastLoginAt: sql`now()` as never, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
       .where('id', '=', user.id).where('isActive', '=', true)
       .returning('id').executeTakeFirst()
     if (updated === undefined) return undefined
+    await sql`DELETE FROM login_throttles WHERE email_key = ${emailKey(input.email)}`.execute(trx)
     const s = await insertSession(trx, user.id, randomUUID(), sql`now() + make_interval(days => ${refreshTtlDays})`, ctx)
     await enforceSessionCap(trx, user.id)
     await audit(trx, ctx, { actor, action: 'auth.login', entityType: 'user', entityId: user.id, changes: rehash !== undefined ? { passwordRehashed: true } : null })
@@ -259,8 +290,10 @@ export async function logoutEverywhere (db: Db, actor: Actor): Promise<{ revoked
  */
 async function applyNewPassword (db: Db, userId: string, hash: string, keepRefreshToken?: string): Promise<void> {
   await sql`UPDATE users SET password_hash = ${hash}, password_changed_at = now(), tokens_valid_after = clock_timestamp(),
-      failed_logins = 0, locked_until = NULL, version = version + 1, updated_at = now()
+      version = version + 1, updated_at = now()
     WHERE id = ${userId}`.execute(db)
+  // a new password lifts the lockout of the address (the way back in for a locked-out owner)
+  await sql`DELETE FROM login_throttles WHERE email_key = (SELECT ${emailKey(sql`email::text`)} FROM users WHERE id = ${userId})`.execute(db)
   const keep = keepRefreshToken === undefined ? null : sha256(keepRefreshToken)
   await sql`UPDATE sessions SET revoked_at = now()
     WHERE user_id = ${userId} AND revoked_at IS NULL
@@ -277,8 +310,8 @@ export async function changePassword (db: Db, actor: Actor, input: ChangePasswor
   if (user.lockedForSeconds !== null) throw lockedError(user.lockedForSeconds)
   // a stolen access token must not become a way around the sign-in lockout: failures count the same
   if (!await verifyPassword(user.passwordHash, input.currentPassword)) {
-    const lockedFor = await registerFailure(db, user, ctx, 'user.password_change_failed', 'WRONG_PASSWORD')
-    if (lockedFor !== null) throw lockedError(lockedFor)
+    const locked = await registerFailure(db, user.email, user, ctx, 'user.password_change_failed', 'WRONG_PASSWORD')
+    if (locked !== null) throw lockedError(locked)
     throw new AppError('CURRENT_PASSWORD_INCORRECT', 'The current password is incorrect', { errors: [{ pointer: '/currentPassword', code: 'CURRENT_PASSWORD_INCORRECT', detail: 'does not match' }] })
   }
   const hash = await hashPassword(input.newPassword)
@@ -292,9 +325,10 @@ export async function changePassword (db: Db, actor: Actor, input: ChangePasswor
  * Starts a reset. Always succeeds from the caller's point of view; returns the raw token (for the
  * development log) only when one was issued. The token reaches the user through the outbox event
  * `user.password_reset_requested`, addressed to no organization: only the platform's mailer reads
- * it, never a station's or supplier's webhook.
+ * it, never a station's or supplier's webhook. The event holds the user id, the expiry and the
+ * token sealed with `sealKey` (reset-delivery.ts), never the token in clear nor the address.
  */
-export async function requestPasswordReset (db: Db, email: string, ctx: RequestContext): Promise<{ userId: string, token: string } | null> {
+export async function requestPasswordReset (db: Db, email: string, ctx: RequestContext, sealKey: Buffer): Promise<{ userId: string, token: string } | null> {
   const user = await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
     .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind'])
     .where('users.email', '=', email).where('users.isActive', '=', true).where('o.isActive', '=', true)
@@ -305,15 +339,12 @@ export async function requestPasswordReset (db: Db, email: string, ctx: RequestC
   }
   const token = newOpaqueToken()
   await db.transaction().execute(async trx => {
-    const row = await sql<{ expiresAt: Date }>`
+    const row = await sql<{ id: string, expiresAt: Date }>`
       INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
       VALUES (${user.id}, ${sha256(token)}, now() + make_interval(mins => ${RESET_TOKEN_TTL_MINUTES}))
-      RETURNING expires_at`.execute(trx)
-    await emitEvents(trx, [{
-      type: 'user.password_reset_requested',
-      organizationIds: [],
-      payload: { userId: user.id, email: user.email, fullName: user.fullName, token, expiresAt: row.rows[0]?.expiresAt ?? null }
-    }])
+      RETURNING id, expires_at`.execute(trx)
+    const delivery: ResetDelivery = { userId: user.id, resetId: row.rows[0]?.id ?? '', expiresAt: row.rows[0]?.expiresAt ?? null, sealedToken: sealResetToken(token, sealKey) }
+    await emitEvents(trx, [{ type: RESET_EVENT, organizationIds: [], payload: { ...delivery } }])
     await audit(trx, ctx, { actor: actorOfRow(user), action: 'user.password_reset_request', entityType: 'user', entityId: user.id, changes: { issued: true } })
   })
   return { userId: user.id, token }
@@ -370,4 +401,13 @@ export async function getMe (db: Db, actor: Actor): Promise<Me> {
   if (row === undefined) throw new AppError('NOT_FOUND', 'The signed-in user no longer exists')
   const { orgKind, orgName, ...rest } = row
   return { ...rest, organization: { id: row.organizationId, kind: orgKind, name: orgName } }
+}
+
+/** Deletes lockout rows whose window and lock are both over (they no longer count for anything). */
+export async function sweepLoginThrottles (db: Db): Promise<number> {
+  const r = await sql`
+    DELETE FROM login_throttles t
+    USING (SELECT make_interval(mins => lockout_minutes) AS span FROM settings LIMIT 1) s
+    WHERE t.window_started_at < now() - s.span AND (t.locked_until IS NULL OR t.locked_until < now())`.execute(db)
+  return Number(r.numAffectedRows ?? 0)
 }

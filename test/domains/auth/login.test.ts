@@ -96,12 +96,20 @@ describe('POST /v1/auth/login', () => {
 })
 
 describe('lockout', () => {
-  const state = (id: string) => app.db.selectFrom('users').select(['failedLogins', 'lockedUntil']).where('id', '=', id).executeTakeFirstOrThrow()
+  // the lockout counts per address (login_throttles), whether or not an account has it
+  const key = (email: string) => sql`encode(sha256(convert_to(lower(${email}::text), 'UTF8')), 'hex')`
+  const state = async (email: string): Promise<{ failedLogins: number, lockedUntil: Date | null }> => {
+    const r = await sql<{ failedLogins: number, lockedUntil: Date | null }>`SELECT failed_logins, locked_until FROM login_throttles WHERE email_key = ${key(email)}`.execute(app.db)
+    return r.rows[0] ?? { failedLogins: 0, lockedUntil: null }
+  }
+  const setRun = (email: string, failures: number, startedAgo: string) => sql`
+    INSERT INTO login_throttles (email_key, failed_logins, window_started_at) VALUES (${key(email)}, ${failures}, now() - ${startedAgo}::interval)
+    ON CONFLICT (email_key) DO UPDATE SET failed_logins = excluded.failed_logins, window_started_at = excluded.window_started_at, locked_until = NULL`.execute(app.db)
 
   it('locks after 5 failures within the window: 429 with Retry-After, even for the right password, audited once', async () => {
     const u = await createUser(app.db, 'STATION', (await createStation(app.db)).id)
     for (let i = 1; i <= 4; i++) expectProblem(await login(app, u.email, `wrong password ${i}`), 401, 'INVALID_CREDENTIALS')
-    expect((await state(u.userId)).failedLogins).toBe(4)
+    expect((await state(u.email)).failedLogins).toBe(4)
     const fifth = await login(app, u.email, 'wrong password 5')
     expectProblem(fifth, 429, 'ACCOUNT_LOCKED')
     const retry = Number(fifth.headers['retry-after'])
@@ -118,23 +126,23 @@ describe('lockout', () => {
   it('lets the right password in once the lock has expired, and resets the counter', async () => {
     const u = await createUser(app.db, 'HANDLER')
     for (let i = 0; i < 5; i++) await login(app, u.email, 'wrong password')
-    expect((await state(u.userId)).lockedUntil?.getTime()).toBeGreaterThan(Date.now())
-    await sql`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = ${u.userId}`.execute(app.db)
+    expect((await state(u.email)).lockedUntil?.getTime()).toBeGreaterThan(Date.now())
+    await sql`UPDATE login_throttles SET locked_until = now() - interval '1 second' WHERE email_key = ${key(u.email)}`.execute(app.db)
     await loginAs(app, u.email)
-    expect(await state(u.userId)).toEqual({ failedLogins: 0, lockedUntil: null })
+    expect(await state(u.email)).toEqual({ failedLogins: 0, lockedUntil: null })
     // a fresh run of failures starts from one
     expectProblem(await login(app, u.email, 'wrong again'), 401, 'INVALID_CREDENTIALS')
-    expect((await state(u.userId)).failedLogins).toBe(1)
+    expect((await state(u.email)).failedLogins).toBe(1)
   })
 
   it('counts only failures within the window', async () => {
     const u = await createUser(app.db, 'HANDLER')
     // four failures whose run started 16 minutes ago: outside the 15-minute window
-    await sql`UPDATE users SET failed_logins = 4, locked_until = now() - interval '16 minutes' WHERE id = ${u.userId}`.execute(app.db)
+    await setRun(u.email, 4, '16 minutes')
     expectProblem(await login(app, u.email, 'wrong password'), 401, 'INVALID_CREDENTIALS')
-    expect((await state(u.userId)).failedLogins).toBe(1)
+    expect((await state(u.email)).failedLogins).toBe(1)
     // four failures whose run started 5 minutes ago: the fifth locks
-    await sql`UPDATE users SET failed_logins = 4, locked_until = now() - interval '5 minutes' WHERE id = ${u.userId}`.execute(app.db)
+    await setRun(u.email, 4, '5 minutes')
     expectProblem(await login(app, u.email, 'wrong password'), 429, 'ACCOUNT_LOCKED')
   })
 

@@ -8,6 +8,7 @@ import type { App } from '../../../src/lib/route.js'
 import { bearer, createTestApp, expectProblem } from '../../helpers/app.js'
 import { testDatabaseUrl } from '../../helpers/db.js'
 import { createStation, createUser, TEST_PASSWORD } from '../../helpers/factories.js'
+import { openResetToken, resetDeliveryKey } from '../../../src/domains/auth/reset-delivery.js'
 import { auditActions, liveSessions, login, loginAs, me, refresh, waitUntilRejected } from './auth-helpers.js'
 
 let app: App
@@ -63,8 +64,8 @@ describe('POST /v1/me/password', () => {
     const t = await loginAs(app, u.email)
     const wrong = expectProblem(await changePassword(t.accessToken, { currentPassword: 'not my password at all', newPassword: NEW_PASSWORD }), 422, 'CURRENT_PASSWORD_INCORRECT')
     expect(wrong.errors).toEqual([expect.objectContaining({ pointer: '/currentPassword' })])
-    const row = await app.db.selectFrom('users').select(['failedLogins']).where('id', '=', u.userId).executeTakeFirstOrThrow()
-    expect(row.failedLogins).toBe(1)
+    const row = await sql<{ failedLogins: number }>`SELECT failed_logins FROM login_throttles WHERE email_key = encode(sha256(convert_to(lower(${u.email}::text), 'UTF8')), 'hex')`.execute(app.db)
+    expect(row.rows[0]?.failedLogins).toBe(1)
     expect(await auditActions(app, u.userId)).toContain('user.password_change_failed')
     for (const weak of ['too short', 'password1234', 'iloveyou2024', `${u.email.split('@')[0] ?? ''}-is-long-enough`, 'x'.repeat(129)]) {
       const body = expectProblem(await changePassword(t.accessToken, { currentPassword: TEST_PASSWORD, newPassword: weak }), 422, 'WEAK_PASSWORD')
@@ -88,10 +89,14 @@ describe('POST /v1/me/password', () => {
 describe('password reset', () => {
   const requestReset = (email: string) => app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } })
   const confirm = (token: string, newPassword: string) => app.inject({ method: 'POST', url: '/v1/auth/password-reset/confirm', payload: { token, newPassword } })
-  const lastResetEvent = async (userId: string) => {
-    const r = await sql<{ payload: { userId: string, email: string, token: string, expiresAt: string }, organizationIds: string[] }>`
+  // the event holds the token sealed for the mailer (reset-delivery.ts); open it as the mailer would
+  const lastResetEvent = async (userId: string, jwtSecret = app.conf.jwtSecret) => {
+    const r = await sql<{ payload: { userId: string, sealedToken?: string, expiresAt: string }, organizationIds: string[] }>`
       SELECT payload, organization_ids FROM outbox_events WHERE type = 'user.password_reset_requested' AND payload->>'userId' = ${userId} ORDER BY id DESC LIMIT 1`.execute(app.db)
-    return r.rows[0]
+    const row = r.rows[0]
+    if (row === undefined) return undefined
+    const sealed = row.payload.sealedToken
+    return { ...row, payload: { ...row.payload, token: sealed === undefined ? '' : openResetToken(sealed, resetDeliveryKey(jwtSecret)) } }
   }
 
   it('answers 202 with the same body for known and unknown addresses; only known ones get a token', async () => {
@@ -173,7 +178,8 @@ describe('password reset', () => {
       await dev.ready()
       const u = await createUser(app.db, 'HANDLER')
       expect((await dev.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email: u.email } })).statusCode).toBe(202)
-      const token = (await lastResetEvent(u.userId))?.payload.token ?? ''
+      const token = (await lastResetEvent(u.userId, dev.conf.jwtSecret))?.payload.token ?? ''
+      expect(token).not.toBe('')
       expect(lines.some(l => l.includes(token))).toBe(true)
     } finally {
       await dev.close()
