@@ -122,10 +122,14 @@ describe('tokens_valid_after is the revoking statement\'s clock', () => {
     await waitUntilRejected(app, token)
   })
 
-  it('a deactivation revokes a token issued while its transaction ran', async () => {
+  it('a deactivation moves tokens_valid_after past a token issued while its transaction ran', async () => {
+    // (is_active already refuses the token; the instant matters should the user be reactivated)
     const u = await createUser(app.db, 'HANDLER')
     const token = await tokenIssuedDuring(u, async trx => await setUserActive(trx, admin, u.userId, false))
     await waitUntilRejected(app, token)
+    const issued = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { ms: number }).ms
+    const row = await app.db.selectFrom('users').select('tokensValidAfter').where('id', '=', u.userId).executeTakeFirstOrThrow()
+    expect(new Date(row.tokensValidAfter as Date).getTime()).toBeGreaterThan(issued)
   })
 
   it('a role change revokes a token issued while its transaction ran', async () => {
