@@ -23,16 +23,24 @@ export const PERMISSIONS = {
   // suppliers see active stations and their own supplier, never the station groups (§2.1)
   'station_groups:read': [A, M, H, S],
   'organizations:create': [A, M],
-  'organizations:update': [A, M, H, S, P],
   'organizations:activate': [A, M],
-  // creating / deleting sites and contacts: HANDLER may only update (§2.1 "update only");
-  // STATION and SUPPLIER are narrowed to their own organization by the service
+  // updates, one permission per kind of row, so a role the matrix never lets write a row is
+  // refused here (403) and not deeper in a service: HANDLER "update only" (§2.1), a station its
+  // own contacts, a supplier its own profile, sites and contacts (own: narrowed by the service)
+  'stations:update': STAFF,
+  'station_groups:update': STAFF,
+  'suppliers:update': [A, M, H, P],
+  'sites:update': [A, M, H, P],
+  'contacts:update': [A, M, H, S, P],
+  // creating / deleting sites and contacts: HANDLER may only update (§2.1 "update only")
   'sites:write': [A, M, P],
   'contacts:write': [A, M, S, P],
   'articles:read': EVERYONE,
   'articles:write': STAFF,
   'offers:read': EVERYONE,
-  'offers:write': [A, M, H, P],
+  // offers are created by platform staff; a supplier edits its own (§2.1, §4.3)
+  'offers:create': STAFF,
+  'offers:update': [A, M, H, P],
   'contracts:read': [A, M, H, P],
   'contracts:write': [A, M],
   'contracts:approve': [A],

@@ -264,6 +264,16 @@ export const hasRecipe = (r: RouteEntry): boolean => RECIPES[routeKey(r)] !== un
 
 type OpenApiDoc = { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { examples?: unknown[] } }> } }>> }
 
+const documents = new WeakMap<App, OpenApiDoc>()
+
+/** The OpenAPI example of the route's body (the document is built once per app: it is not cheap). */
+function exampleBody (app: App, route: RouteEntry): unknown {
+  let doc = documents.get(app)
+  if (doc === undefined) { doc = app.swagger() as OpenApiDoc; documents.set(app, doc) }
+  const op = doc.paths[route.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[route.method.toLowerCase()]
+  return op?.requestBody?.content?.['application/json']?.schema?.examples?.[0] ?? {}
+}
+
 /** The request for `route` on `scene` as `caller` would send it (token included). */
 export async function requestFor (app: App, route: RouteEntry, s: Scene, caller: Caller | undefined, opts: { realIds?: boolean } = {}): Promise<InjectOptions> {
   const real = opts.realIds ?? true
@@ -274,11 +284,7 @@ export async function requestFor (app: App, route: RouteEntry, s: Scene, caller:
     url = url.replace(`:${name}`, planned.params?.[name] ?? (real ? await idFor(s, route.url, name) : randomUUID()))
   }
   let body = planned.body
-  if (body === undefined && route.hasBody) {
-    const doc = app.swagger() as OpenApiDoc
-    const op = doc.paths[route.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[route.method.toLowerCase()]
-    body = op?.requestBody?.content?.['application/json']?.schema?.examples?.[0] ?? {}
-  }
+  if (body === undefined && route.hasBody) body = real ? exampleBody(app, route) : {}
   return {
     method: route.method as InjectOptions['method'],
     url: planned.query === undefined ? url : `${url}?${planned.query}`,

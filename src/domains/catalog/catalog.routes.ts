@@ -136,7 +136,7 @@ async function catalogRoutes (app: App): Promise<void> {
   })
 
   app.post('/v1/offers', {
-    config: { access: 'offers:write', audit: { action: 'offer.create', entity: 'offer' } },
+    config: { access: 'offers:create', audit: { action: 'offer.create', entity: 'offer' } },
     schema: {
       tags: ['catalog'],
       operationId: 'createOffer',
@@ -154,7 +154,7 @@ async function catalogRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/offers/:id', {
-    config: { access: 'offers:write', audit: { action: 'offer.update', entity: 'offer' } },
+    config: { access: 'offers:update', audit: { action: 'offer.update', entity: 'offer' } },
     schema: {
       tags: ['catalog'],
       operationId: 'updateOffer',

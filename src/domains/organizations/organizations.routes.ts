@@ -106,7 +106,7 @@ export default async function organizationsRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/stations/:id', {
-    config: { access: 'organizations:update', audit: { action: 'station.update', entity: 'station' } },
+    config: { access: 'stations:update', audit: { action: 'station.update', entity: 'station' } },
     schema: {
       tags: TAGS,
       operationId: 'updateStation',
@@ -212,7 +212,7 @@ export default async function organizationsRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/station-groups/:id', {
-    config: { access: 'organizations:update', audit: { action: 'station_group.update', entity: 'station_group' } },
+    config: { access: 'station_groups:update', audit: { action: 'station_group.update', entity: 'station_group' } },
     schema: {
       tags: TAGS,
       operationId: 'updateStationGroup',
@@ -318,7 +318,7 @@ export default async function organizationsRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/suppliers/:id', {
-    config: { access: 'organizations:update', audit: { action: 'supplier.update', entity: 'supplier' } },
+    config: { access: 'suppliers:update', audit: { action: 'supplier.update', entity: 'supplier' } },
     schema: {
       tags: TAGS,
       operationId: 'updateSupplier',
@@ -413,7 +413,7 @@ export default async function organizationsRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/suppliers/:id/sites/:siteId', {
-    config: { access: 'organizations:update', audit: { action: 'supplier_site.update', entity: 'supplier_site' } },
+    config: { access: 'sites:update', audit: { action: 'supplier_site.update', entity: 'supplier_site' } },
     schema: {
       tags: TAGS,
       operationId: 'updateSupplierSite',
@@ -487,7 +487,7 @@ export default async function organizationsRoutes (app: App): Promise<void> {
   })
 
   app.patch('/v1/organizations/:id/contacts/:contactId', {
-    config: { access: 'organizations:update', audit: { action: 'contact.update', entity: 'contact' } },
+    config: { access: 'contacts:update', audit: { action: 'contact.update', entity: 'contact' } },
     schema: {
       tags: TAGS,
       operationId: 'updateContact',

@@ -408,9 +408,10 @@ const SUPPLIER_SELF_FIELDS = ['email', 'phone', 'website', 'address'] as const
 export async function updateSupplier (db: Db, actor: Actor, id: string, input: UpdateSupplierInput, expected?: number): Promise<SupplierT> {
   if (actor.role === 'STATION') throw problem('FORBIDDEN', 'Role STATION may not update suppliers')
   if (actor.role === 'SUPPLIER') {
+    // scope first: another supplier's row is a 404 whatever the body says
+    if (actor.organizationId !== id) throw notFound('Supplier')
     const denied = Object.keys(input).filter(k => !(SUPPLIER_SELF_FIELDS as readonly string[]).includes(k))
     if (denied.length > 0) throw problem('FORBIDDEN', `A supplier may not change its ${denied.join(', ')}; ask the platform`)
-    if (actor.organizationId !== id) throw notFound('Supplier')
   }
   checkVersion((await lockRow(db, 'suppliers', id, 'Supplier')).version, expected)
   await db.updateTable('suppliers')
