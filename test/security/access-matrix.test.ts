@@ -5,7 +5,8 @@
 //   the map lets through must not be refused deeper down;
 // - every route with an id in its path × a station or supplier user of ANOTHER organization that
 //   holds the permission: 404 (a row out of scope is never revealed), no audit event, and the rows
-//   the path names unchanged.
+//   the path names unchanged (reads on the owner's inactive rows, since active stations, suppliers
+//   and offers are visible to everyone in their brief views).
 // Every mutation that can get past RBAC runs on a fresh scene (test/helpers/route-requests.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/lib/route.js'
@@ -60,7 +61,10 @@ describe('access matrix', () => {
         const foreign = await Scene.create(app)
         // the request the owner's own user would send, with the owner's rows in the path
         const req = await requestFor(app, r, owner, owner.callers[role])
-        await owner.hideFromOthers()
+        // Reads: §2.1 lets other organizations see active stations, suppliers, offers… (brief
+        // views), so a read is checked on inactive rows — someone else's inactive row is a 404.
+        // Mutations run on active rows: their 404 must come from the tenant scope alone.
+        if (r.method === 'GET') await owner.hideFromOthers()
         req.headers = { ...req.headers, authorization: `Bearer ${foreign.callers[role].token}` }
         const rowsBefore = await snapshotRows(app, String(req.url))
         const auditBefore = await countAudit(app)
