@@ -21,6 +21,7 @@ import rbacPlugin from './plugins/rbac.js'
 import auditPlugin from './plugins/audit.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import healthPlugin from './plugins/health.js'
+import drainPlugin from './plugins/drain.js'
 import jobsPlugin from './plugins/jobs.js'
 import auditRoutes from './domains/audit/audit.routes.js'
 import authRoutes from './domains/auth/auth.routes.js'
@@ -89,7 +90,8 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
-    return503OnClosing: true,
+    // closing: the drain plugin answers a 503 problem (Fastify's own body is not one)
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -116,6 +118,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(auditPlugin)
   await app.register(rateLimitPlugin)
   await app.register(jobsPlugin)
+  await app.register(drainPlugin)
   await app.register(healthPlugin, { pool: handle.pool })
 
   // Domains

@@ -50,6 +50,7 @@ export const ConfigSchema = Type.Object({
   METRICS_PUBLIC: Type.Optional(Bool),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   AUDIT_SEAL_INTERVAL_MS: Int(50, 60_000, 300),
+  SHUTDOWN_DRAIN_MS: Int(0, 120_000, 1000),
   AUDIT_CHAIN_KEY: Type.Optional(Type.String()),
   AUDIT_CHAIN_KEY_ID: Type.Optional(Type.String()),
   AUDIT_CHAIN_PREVIOUS_KEYS: Type.Optional(Type.String()),

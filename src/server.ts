@@ -1,6 +1,7 @@
 // config → (embedded PostgreSQL if no DATABASE_URL) → migrate → buildApp → listen, and a graceful
-// shutdown: stop accepting, finish in-flight requests (new ones get 503), seal the audit chain,
-// close the pool and the embedded database, exit.
+// shutdown: drain (readiness 503, every response closes its connection, at most
+// SHUTDOWN_DRAIN_MS), stop accepting, finish in-flight requests (new ones get 503), seal the audit
+// chain, close the pool and the embedded database, exit.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig } from './config.js'
 import { buildApp } from './app.js'
@@ -21,12 +22,17 @@ async function main (): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   const started: { database?: Database } = {}
   const warmup = new AbortController()
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  // The grace covers the drain window plus in-flight work, the final seal and the pool's close.
+  closeWithGrace({ delay: config.SHUTDOWN_DRAIN_MS + 10_000 }, async ({ signal, err }) => {
     warmup.abort()
     if (err !== undefined) {
       if (app !== undefined) app.log.error({ err }, 'shutting down after an error')
       else console.error(err)
     } else app?.log.info({ signal }, 'shutting down')
+    if (app !== undefined && err === undefined) {
+      const drained = await app.drain(config.SHUTDOWN_DRAIN_MS)
+      app.log.info(drained, 'connections drained')
+    }
     await app?.close()
     await started.database?.embedded?.stop()
   })

@@ -105,6 +105,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   let migrated = false
   app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied and the token revocation list is loaded; 503 otherwise. Public.' } },
     async () => {
+      if (app.draining()) throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down', { retryAfterSeconds: 1 })
       try {
         await sql`SELECT 1`.execute(app.db)
         if (!migrated) migrated = await migrationsCurrent(app.db)
@@ -130,4 +131,4 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
     void reply.type(registry.contentType)
     return await registry.metrics()
   })
-}, { name: 'health', dependencies: ['errors', 'rbac'] })
+}, { name: 'health', dependencies: ['errors', 'rbac', 'drain'] })

