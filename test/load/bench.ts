@@ -19,7 +19,7 @@ import { mulberry32, streamSeed } from './lib/prng.js'
 import { formatProfile, monotonicUs, summarizeProfile, type ProfileSummary, type Window } from './lib/profile.js'
 import { formatTable, writeReports, type RunReport } from './lib/report.js'
 import { runLoad } from './lib/runner.js'
-import { COLD_START_TARGET_MS, measureColdStarts, serviceEntry, startCeiling, startService, waitIdle, type RunningProcess } from './lib/service.js'
+import { BENCH_METRICS_TOKEN, COLD_START_TARGET_MS, measureColdStarts, serviceEntry, startCeiling, startService, waitIdle, type RunningProcess } from './lib/service.js'
 import { SkipScenario, type ApiResponse, type BenchContext, type Check, type ColdStart, type LoadResult, type LoadSpec, type RoundResult, type Scenario, type ScenarioResult, type Status, type Target } from './lib/types.js'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -380,7 +380,7 @@ async function main (): Promise<number> {
       // The service compiles its remaining route schemas in the background after it starts: let
       // that finish too, so the first scenario does not share the CPU with it.
       for (let i = 0; i < 240; i++) {
-        const metrics = await fetch(`${service.url}/metrics`).then(async r => await r.text()).catch(() => '')
+        const metrics = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then(async r => await r.text()).catch(() => '')
         const pending = /^schemas_pending_compilation (\d+)/m.exec(metrics)?.[1]
         if (pending === undefined || pending === '0') break
         if (i % 20 === 0) log(`waiting for the service's background schema compilation: ${pending} pending`)

@@ -142,8 +142,14 @@ export interface ServiceLaunch {
   pollMs?: number
 }
 
+/** production serves /metrics only to this scraper token (the bench reads the compilation gauge) */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef0123456789'
+
 export const SERVICE_ENV = {
   NODE_ENV: 'production',
+  // production requires its own audit chain key and a scraper token for /metrics
+  AUDIT_CHAIN_KEY: 'bench-audit-chain-key-0123456789abcdef0123456789',
+  METRICS_TOKEN: BENCH_METRICS_TOKEN,
   MALLOC_ARENA_MAX: '2',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
