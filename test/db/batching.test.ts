@@ -103,6 +103,21 @@ describe('a statement behaves the same first in a transaction, later in it, or d
     expect(await rows()).toEqual([{ id: 1, note: "it's kept", bytes: null }])
   })
 
+  it('a parameter pg cannot serialise fails the statement in every position, and the connection stays usable', async () => {
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    const statement = sql`SELECT ${circular}::jsonb AS v`
+    const name = async (p: Promise<unknown>): Promise<string | undefined> => await p.then(() => undefined, (err: Error) => err.name)
+    expect(await name(statement.execute(single.db))).toBe('TypeError')
+    expect(await name(single.db.transaction().execute(async trx => await statement.execute(trx)))).toBe('TypeError')
+    expect(await name(single.db.transaction().execute(async trx => { await sql`SELECT ${1}::int`.execute(trx); return await statement.execute(trx) }))).toBe('TypeError')
+    expect(await name(single.db.transaction().execute(async trx => {
+      await writeWithCommit(trx, sql`INSERT INTO batch_probe (id, note) VALUES (${1}, ${circular}::jsonb::text)`)
+    }))).toBe('TypeError')
+    expect((await sql<{ v: number }>`SELECT ${2}::int AS v`.execute(single.db)).rows[0]?.v).toBe(2)
+    expect(await rows()).toEqual([])
+  })
+
   it('a first statement with a Buffer parameter is exact', async () => {
     const got = await h.db.transaction().execute(async trx =>
       (await sql<{ v: Buffer }>`SELECT ${Buffer.from([0x41, 0xff, 0xfe, 0x42])}::bytea AS v`.execute(trx)).rows[0]?.v)
