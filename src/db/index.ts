@@ -68,8 +68,9 @@ const BACKSLASHES = /\\/g
 const LONE_SURROGATE = /\p{Cs}/u
 
 /**
- * A SQL literal for a value written into a statement's text (a DEFERRED_TO_COMMIT text): exactly
- * the text pg would send for the same value as a parameter, or an error — never an altered value.
+ * A SQL literal for a value written into a statement's text (a DEFERRED_TO_COMMIT text): the
+ * value pg would send for it as a parameter, or an error — never an altered value. Prefer
+ * writeWithCommit, which sends real parameters.
  */
 export function literal (v: string | number | bigint | boolean | null | undefined): string {
   if (v === null || v === undefined) return 'NULL'
@@ -258,12 +259,29 @@ export function createPool (opts: DbOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs,
     idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 2, 10_000),
+    // statement_timeout is the server's: a server the network no longer reaches (a partition, a
+    // dead host, dropped packets) never sees the statement and never answers. The client's own
+    // bound fires later than the server's, so a slow statement still ends as 57014: the statement
+    // timeout plus a connect timeout's worth of network; it fails the statement with 'Query read
+    // timeout' (503) and destroys the connection (pipeline mode: nothing else can use it).
+    query_timeout: opts.statementTimeoutMs + opts.connectTimeoutMs,
+    // a connection that died silently while idle is found by the kernel, not by the next borrower
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: opts.applicationName ?? 'gestion-emballages-api',
     types,
     Client: NamingClient
   } as pg.PoolConfig)
   // Without a listener, an idle client losing its connection (PostgreSQL restart) kills the process.
   pool.on('error', err => { opts.onPoolError?.(err) })
+  // A client whose socket is already destroyed (a read timeout destroys it at once; pg marks the
+  // client unusable only when the socket's close event comes, a loop turn later) must not go back
+  // to the pool, where the next borrower would get it: pg-pool discards a client that is not
+  // queryable, and it decides just after this event.
+  pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => {
+    const c = client as unknown as { _queryable: boolean, connection?: { stream?: { destroyed?: boolean } } }
+    if (c.connection?.stream?.destroyed === true) c._queryable = false
+  })
   return pool
 }
 

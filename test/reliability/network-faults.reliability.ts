@@ -1,0 +1,251 @@
+// The network between the service and PostgreSQL misbehaves under load: a TCP proxy (FaultyProxy)
+// adds latency, blackholes every connection (nothing forwarded, nothing refused: the server never
+// sees the queries, so its statement_timeout cannot help), resets every connection, then heals.
+// Then a pool of 2 connections behind a slow network (pool exhaustion) and a statement timeout of
+// 100 ms against a locked table. The promises checked from the clients' side: the process lives;
+// every answer is a 2xx or a well-formed problem, database trouble being 503 SERVICE_UNAVAILABLE
+// with Retry-After; no answer waits longer than a bound derived from the configured timeouts (the
+// machine is shared and slow: the asserted bounds are generous, the real figures are printed); and
+// once the network heals the service recovers by itself (readiness, audited writes, revocations).
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FaultyProxy, login, ready, sleep, startLoad, startService, stopService, summarize, TestPostgres, waitFor, type Outcome, type RequestSpec, type Service } from './harness.js'
+import pg from 'pg'
+import { createPool } from '../../src/db/index.js'
+import { mapDatabaseError } from '../../src/plugins/errors.js'
+
+let db: TestPostgres
+let proxy: FaultyProxy
+let svc: Service | undefined
+let station: string
+let stationId: string
+const figures: Record<string, unknown> = {}
+
+const CONNECT_TIMEOUT_MS = 1000
+const STATEMENT_TIMEOUT_MS = 1000
+/**
+ * What one database interaction may take at most: waiting for a pooled connection or opening one
+ * (DATABASE_CONNECT_TIMEOUT_MS), then a statement, bounded by the client-side read timeout
+ * (statement timeout + connect timeout). A request makes a few such interactions and the machine
+ * is loaded: the bound asserted is several times the configured one. A blackhole lasts longer than
+ * it, so a request that waits for the network to heal cannot pass.
+ */
+const CONFIGURED_BOUND_MS = CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + CONNECT_TIMEOUT_MS
+const ASSERTED_BOUND_MS = 9000
+const BLACKHOLE_MS = 12_000
+
+beforeAll(async () => {
+  db = await TestPostgres.start()
+  proxy = await FaultyProxy.start(db.port)
+  svc = await startService(proxy.urlFor(db.url), { DATABASE_POOL_SIZE: '8', DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) })
+  station = await login(svc.base, 'station.st-anjou@demo.example')
+  const me = await fetch(`${svc.base}/v1/me`, { headers: { authorization: `Bearer ${station}` } })
+  stationId = ((await me.json()) as { organizationId: string }).organizationId
+}, 180_000)
+
+afterAll(async () => {
+  console.log('network fault figures', JSON.stringify(figures, null, 2))
+  await stopService(svc)
+  await proxy?.close()
+  await db?.stop()
+})
+
+/** Reads and audited writes (with and without an Idempotency-Key), in rotation. */
+function mix (i: number): RequestSpec {
+  const auth = { authorization: `Bearer ${station}` }
+  switch (i % 4) {
+    case 0: return { method: 'GET', path: '/v1/articles?limit=5', headers: auth, label: 'articles' }
+    case 1: return { method: 'GET', path: '/v1/me', headers: auth, label: 'me' }
+    case 2: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: { ...auth, 'idempotency-key': randomUUID() }, body: { fullName: `Load ${i}` }, label: 'contact+key' }
+    default: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: auth, body: { fullName: `Load ${i}` }, label: 'contact' }
+  }
+}
+
+function expectClientsSawOnly (s: Service, outcomes: Outcome[], allowed: number[]): void {
+  const bad = outcomes.filter(o => !o.wellFormed || !allowed.includes(o.status as number))
+  const logged = s.output().split('\n').filter(l => l.includes('"level":50')).slice(0, 3).join('\n').slice(0, 3000)
+  expect(bad.slice(0, 5), `${bad.length} unexpected answers: ${JSON.stringify(summarize(bad))}\n${logged}`).toEqual([])
+  for (const o of outcomes.filter(o => (o.status as number) >= 500)) expect(o.code).toBe('SERVICE_UNAVAILABLE')
+}
+
+/** Latency figures of one phase (or of all when phase is undefined). */
+function latency (outcomes: Outcome[], phase?: string, status?: number): { n: number, p50: number, p99: number, max: number } {
+  const ms = outcomes.filter(o => (phase === undefined || o.phase === phase) && (status === undefined || o.status === status)).map(o => o.ms).sort((a, b) => a - b)
+  const q = (p: number): number => Math.round(ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0)
+  return { n: ms.length, p50: q(0.5), p99: q(0.99), max: Math.round(ms.at(-1) ?? 0) }
+}
+
+/** Readiness, then an audited write, from the moment the network heals. */
+async function recovery (s: Service): Promise<{ readyMs: number, writeMs: number }> {
+  const t0 = performance.now()
+  await waitFor('readiness', async () => await ready(s.base), 20_000, 10)
+  const readyMs = performance.now() - t0
+  await waitFor('an audited write', async () => {
+    const r = await fetch(`${s.base}/v1/organizations/${stationId}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${station}`, 'content-type': 'application/json' }, body: JSON.stringify({ fullName: 'After recovery' }) })
+    return r.status === 201
+  }, 20_000, 10)
+  return { readyMs: Math.round(readyMs), writeMs: Math.round(performance.now() - t0) }
+}
+
+describe('network faults between the service and PostgreSQL', () => {
+  it('latency, blackhole, reset, healed, under load: bounded 503 problems, the process lives, recovery by itself', async () => {
+    const s = svc as Service
+    const load = startLoad(s.base, 12, mix)
+    load.setPhase('before')
+    await sleep(1000)
+    load.setPhase('latency 50 ms')
+    proxy.setMode({ kind: 'latency', ms: 50 })
+    await sleep(2500)
+    load.setPhase('blackhole')
+    proxy.setMode({ kind: 'blackhole' })
+    await sleep(BLACKHOLE_MS)
+    load.setPhase('reset')
+    proxy.setMode({ kind: 'reset' })
+    await sleep(1500)
+    load.setPhase('healed')
+    proxy.setMode({ kind: 'pass' })
+    const rec = await recovery(s)
+    load.setPhase('after')
+    await sleep(1000)
+    const outcomes = await load.stop()
+
+    figures['faults: statuses per phase'] = summarize(outcomes)
+    for (const phase of ['before', 'latency 50 ms', 'blackhole', 'reset', 'healed', 'after']) figures[`faults: latency in ${phase}`] = latency(outcomes, phase)
+    figures['faults: 503 latency'] = latency(outcomes, undefined, 503)
+    figures['faults: configured bound (ms)'] = CONFIGURED_BOUND_MS
+    figures['faults: recovery after healing'] = rec
+    figures['faults: proxy connections'] = proxy.counts
+
+    expect(s.alive(), s.output()).toBe(true)
+    expectClientsSawOnly(s, outcomes, [200, 201, 503])
+    // during the blackhole the database is unavailable and the clients are told so
+    expect(outcomes.filter(o => o.phase === 'blackhole' && o.status === 503).length).toBeGreaterThan(0)
+    // no answer waited for the network to heal: every request, whatever its phase, is bounded
+    const slowest = [...outcomes].sort((a, b) => b.ms - a.ms).slice(0, 3).map(o => `${o.phase} ${o.label} ${String(o.status)} ${Math.round(o.ms)} ms`)
+    expect(latency(outcomes).max, `slowest: ${slowest.join('; ')}`).toBeLessThan(ASSERTED_BOUND_MS)
+    expect(outcomes.filter(o => o.phase === 'after' && (o.status as number) < 300).length).toBeGreaterThan(0)
+    expect(rec.readyMs).toBeLessThan(10_000)
+  }, 120_000)
+
+  it('after the faults the LISTEN connection delivers revocations', async () => {
+    const s = svc as Service
+    const token = await login(s.base, 'station.st-saumur@demo.example')
+    const me = async (): Promise<number> => (await fetch(`${s.base}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status
+    expect(await me()).toBe(200)
+    await sleep(5)
+    await db.query("UPDATE users SET tokens_valid_after = clock_timestamp() WHERE email = 'station.st-saumur@demo.example'")
+    figures['revocation after the faults (ms)'] = Math.round(await waitFor('the revoked token to be refused', async () => await me() === 401, 5000, 10))
+    expect(s.output()).not.toMatch(/second error|uncaught|unhandled/i)
+    await stopService(s)
+    svc = undefined
+  }, 30_000)
+
+  it('pool exhaustion (2 connections, a slow network, 16 clients): waiting requests get a bounded 503, never a hang or a 500', async () => {
+    proxy.setMode({ kind: 'pass' })
+    const s = svc = await startService(proxy.urlFor(db.url), { DATABASE_POOL_SIZE: '2', DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) })
+    await waitFor('readiness', async () => await ready(s.base), 20_000, 20)
+    const load = startLoad(s.base, 16, mix)
+    load.setPhase('before')
+    await sleep(500)
+    load.setPhase('latency 150 ms')
+    proxy.setMode({ kind: 'latency', ms: 150 })
+    await sleep(5000)
+    load.setPhase('blackhole')
+    proxy.setMode({ kind: 'blackhole' })
+    await sleep(BLACKHOLE_MS)
+    load.setPhase('healed')
+    proxy.setMode({ kind: 'pass' })
+    const rec = await recovery(s)
+    load.setPhase('after')
+    await sleep(1000)
+    const outcomes = await load.stop()
+
+    figures['pool of 2: statuses per phase'] = summarize(outcomes)
+    for (const phase of ['latency 150 ms', 'blackhole', 'after']) figures[`pool of 2: latency in ${phase}`] = latency(outcomes, phase)
+    figures['pool of 2: 503 latency'] = latency(outcomes, undefined, 503)
+    figures['pool of 2: recovery after healing'] = rec
+
+    expect(s.alive(), s.output()).toBe(true)
+    expectClientsSawOnly(s, outcomes, [200, 201, 503])
+    // the pool is exhausted behind the slow network: requests beyond it are refused, not queued forever
+    expect(outcomes.filter(o => o.phase === 'latency 150 ms' && o.status === 503).length).toBeGreaterThan(0)
+    expect(outcomes.filter(o => o.phase === 'latency 150 ms' && (o.status as number) < 300).length).toBeGreaterThan(0)
+    const slowest = [...outcomes].sort((a, b) => b.ms - a.ms).slice(0, 3).map(o => `${o.phase} ${o.label} ${String(o.status)} ${Math.round(o.ms)} ms`)
+    expect(latency(outcomes).max, `slowest: ${slowest.join('; ')}`).toBeLessThan(ASSERTED_BOUND_MS)
+    expect(outcomes.filter(o => o.phase === 'after' && (o.status as number) < 300).length).toBeGreaterThan(0)
+    await stopService(s)
+    svc = undefined
+  }, 120_000)
+
+  it('statement timeout (100 ms) against a locked table: writes get a bounded 503 SERVICE_UNAVAILABLE, reads still serve', async () => {
+    proxy.setMode({ kind: 'pass' })
+    const s = svc = await startService(proxy.urlFor(db.url), { DATABASE_POOL_SIZE: '8', DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_STATEMENT_TIMEOUT_MS: '100' })
+    await waitFor('readiness', async () => await ready(s.base), 20_000, 20)
+    // the contacts table locked against writes (reads still allowed) by a transaction left open
+    const locker = new pg.Client(db.url)
+    await locker.connect()
+    const load = startLoad(s.base, 8, mix)
+    let outcomes: Outcome[]
+    try {
+      load.setPhase('before')
+      await sleep(700)
+      await locker.query('BEGIN')
+      await locker.query('LOCK TABLE contacts IN EXCLUSIVE MODE')
+      load.setPhase('locked')
+      await sleep(3000)
+      await locker.query('ROLLBACK')
+      load.setPhase('after')
+      await sleep(1000)
+    } finally {
+      outcomes = await load.stop()
+      await locker.end().catch(() => {})
+    }
+    figures['statement timeout 100 ms: statuses per phase'] = summarize(outcomes)
+    figures['statement timeout 100 ms: 503 latency'] = latency(outcomes, 'locked', 503)
+
+    expect(s.alive(), s.output()).toBe(true)
+    expectClientsSawOnly(s, outcomes, [200, 201, 503])
+    const locked = outcomes.filter(o => o.phase === 'locked')
+    expect(locked.filter(o => o.label.startsWith('contact') && o.status === 503).length).toBeGreaterThan(0)
+    expect(locked.filter(o => !o.label.startsWith('contact') && o.status === 200).length).toBeGreaterThan(0)
+    // bounded by the statement timeout (plus the machine's load), not by the lock's holder
+    expect(latency(outcomes, 'locked', 503).max).toBeLessThan(2500)
+    expect(outcomes.filter(o => o.phase === 'after' && o.status === 201).length).toBeGreaterThan(0)
+    await stopService(s)
+    svc = undefined
+  }, 90_000)
+
+  it('a pooled client whose statement the network swallowed fails in bounded time with a 503 error and never goes back to the pool', async () => {
+    proxy.setMode({ kind: 'pass' })
+    const pool = createPool({ connectionString: proxy.urlFor(db.url), poolSize: 1, statementTimeoutMs: 300, connectTimeoutMs: 700, applicationName: 'gestion-emballages-api:probe' })
+    const c1 = await pool.connect()
+    let released = false
+    try {
+      await c1.query('SELECT 1')
+      proxy.setMode({ kind: 'blackhole' })
+      const t0 = performance.now()
+      const err = await Promise.race([
+        c1.query('SELECT 1').then(() => new Error('answered'), (e: Error) => e),
+        sleep(8000).then(() => new Error('still waiting after 8 s'))
+      ])
+      const ms = Math.round(performance.now() - t0)
+      figures['client read timeout under blackhole (configured 1000 ms)'] = ms
+      expect(err.message).toMatch(/Query read timeout/)
+      expect(mapDatabaseError(err)?.code).toBe('SERVICE_UNAVAILABLE')
+      // released at once, as a request handler does: the next borrower gets a working connection
+      proxy.setMode({ kind: 'pass' })
+      c1.release()
+      released = true
+      const c2 = await pool.connect()
+      try {
+        expect((await c2.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+      } finally {
+        c2.release()
+      }
+    } finally {
+      proxy.setMode({ kind: 'pass' })
+      if (!released) c1.release(true)
+      await pool.end()
+    }
+  }, 30_000)
+})
