@@ -9,7 +9,7 @@ import type { Problem } from '../lib/schemas.js'
 
 interface PgLikeError { code?: string, constraint?: string, detail?: string, message?: string }
 
-const CONNECTION_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated', 'connect ECONNREFUSED', 'Client has encountered a connection error', 'Connection terminated unexpectedly', 'Cannot use a pool after calling end']
+const CONNECTION_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated', 'connect ECONNREFUSED', 'Client has encountered a connection error', 'Connection terminated unexpectedly', 'Cannot use a pool after calling end', 'Query read timeout']
 
 /** Maps a PostgreSQL / pg driver error to a catalogued problem, or undefined if it is not one. */
 export function mapDatabaseError (err: PgLikeError): AppError | undefined {
