@@ -95,13 +95,17 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
   let client: pg.Client | undefined
   let stopped = false
   let timer: NodeJS.Timeout | undefined
+  // Reconnects quickly (the service must be whole again within about a second of the database's
+  // return), with a bounded connect (a blackholed network must not hang it) and one warning per
+  // outage rather than one per attempt.
+  let failures = 0
   const connect = async (): Promise<void> => {
     if (stopped) return
-    const c = new pg.Client({ connectionString, application_name: 'gestion-emballages-api:listen' })
+    const c = new pg.Client({ connectionString, application_name: 'gestion-emballages-api:listen', connectionTimeoutMillis: app.conf.DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true })
     c.on('error', () => { /* handled by 'end' */ })
     c.on('end', () => {
       if (client === c) client = undefined
-      if (!stopped) timer = setTimeout(() => { void connect() }, 500)
+      if (!stopped) timer = setTimeout(() => { void connect() }, 100)
     })
     c.on('notification', msg => {
       const parsed = parseTokenNotice(msg.payload ?? '')
@@ -113,12 +117,14 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
       client = c
       if (stopped) { await c.end(); return }
       await guard.reload(async () => await readRevocations(app))
+      if (failures > 0) app.log.info({ attempts: failures }, 'token listener reconnected')
+      failures = 0
       markLoaded()
     } catch (err) {
-      app.log.warn({ err }, 'token listener could not connect; retrying')
+      if (failures++ === 0) app.log.warn({ err }, 'token listener could not connect; retrying every 250 ms')
       c.removeAllListeners('end')
       await c.end().catch(() => {})
-      if (!stopped) timer = setTimeout(() => { void connect() }, 1000)
+      if (!stopped) timer = setTimeout(() => { void connect() }, 250)
     }
   }
   void connect()

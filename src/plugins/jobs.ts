@@ -28,6 +28,7 @@ export default fp(async function jobsPlugin (app) {
   const jobs = new Map<string, Job>()
   const timers = new Map<string, NodeJS.Timeout>()
   const running = new Map<string, Promise<void>>()
+  const failing = new Map<string, number>()
   let started = false
   let stopped = false
 
@@ -35,7 +36,16 @@ export default fp(async function jobsPlugin (app) {
     const current = running.get(job.name)
     if (current !== undefined) { await current; return }
     const p = (async () => {
-      try { await job.run() } catch (err) { app.log.warn({ err, job: job.name }, 'background job failed') }
+      try {
+        await job.run()
+        const n = failing.get(job.name)
+        if (n !== undefined) { failing.delete(job.name); app.log.info({ job: job.name, failedRuns: n }, 'background job recovered') }
+      } catch (err) {
+        // one warning per run of failures (a database outage fails every tick until it ends)
+        const n = failing.get(job.name) ?? 0
+        failing.set(job.name, n + 1)
+        if (n === 0) app.log.warn({ err, job: job.name }, 'background job failed; retried every tick')
+      }
     })()
     running.set(job.name, p)
     try { await p } finally { running.delete(job.name) }
