@@ -14,7 +14,7 @@ COPY db ./db
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim AS runtime
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 LOG_REQUESTS=true
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 LOG_REQUESTS=true SHUTDOWN_DRAIN_MS=5000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
@@ -23,8 +23,12 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-# Production runs against DATABASE_URL (the embedded PostgreSQL is for development).
-# One-shot migrations: docker run --rm -e DATABASE_URL=… IMAGE node dist/src/cli/migrate.js
+# Production runs against DATABASE_URL (the embedded PostgreSQL is for development and refused
+# here) and needs JWT_SECRET and AUDIT_CHAIN_KEY (≥ 32 characters each); DATABASE_URL is a role
+# that owns nothing, DATABASE_OWNER_URL the schema owner that migrates and grants (README,
+# Operations); give Prometheus METRICS_TOKEN. SIGTERM drains for SHUTDOWN_DRAIN_MS (default 1 s;
+# set it to the load balancer's deregistration delay) before closing.
+# One-shot migrations: docker run --rm -e DATABASE_URL=… -e DATABASE_OWNER_URL=… IMAGE node dist/src/cli/migrate.js
 # Memory settings measured with npm run bench (see README): a 4 MiB young generation (faster hot
 # reads, less memory), a 128 MiB old generation (live heap is ~40–60 MiB) and two malloc arenas
 # keep a busy process under 200 MB of RSS.
