@@ -99,12 +99,24 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
   // return), with a bounded connect (a blackholed network must not hang it) and one warning per
   // outage rather than one per attempt.
   let failures = 0
+  // A network that silently drops packets leaves a LISTEN connection open and deaf; a heartbeat
+  // with a deadline notices within seconds and reconnects (and reloads the map).
+  let heartbeat: NodeJS.Timeout | undefined
+  const HEARTBEAT_MS = 10_000
+  const startHeartbeat = (c: pg.Client): void => {
+    clearInterval(heartbeat)
+    heartbeat = setInterval(() => {
+      const deadline = setTimeout(() => { (c as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy() }, HEARTBEAT_MS / 2)
+      c.query('SELECT 1').catch(() => {}).finally(() => { clearTimeout(deadline) })
+    }, HEARTBEAT_MS)
+    heartbeat.unref()
+  }
   const connect = async (): Promise<void> => {
     if (stopped) return
     const c = new pg.Client({ connectionString, application_name: 'gestion-emballages-api:listen', connectionTimeoutMillis: app.conf.DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true })
     c.on('error', () => { /* handled by 'end' */ })
     c.on('end', () => {
-      if (client === c) client = undefined
+      if (client === c) { client = undefined; clearInterval(heartbeat) }
       if (!stopped) timer = setTimeout(() => { void connect() }, 100)
     })
     c.on('notification', msg => {
@@ -116,6 +128,7 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
       await c.query('LISTEN user_tokens')
       client = c
       if (stopped) { await c.end(); return }
+      startHeartbeat(c)
       await guard.reload(async () => await readRevocations(app))
       if (failures > 0) app.log.info({ attempts: failures }, 'token listener reconnected')
       failures = 0
@@ -131,6 +144,7 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
   const stop = async (): Promise<void> => {
     stopped = true
     if (timer !== undefined) clearTimeout(timer)
+    clearInterval(heartbeat)
     const c = client
     client = undefined
     if (c !== undefined) await c.end().catch(() => {})
