@@ -23,13 +23,26 @@ export interface AuditEventInput {
 const SECRET_KEY = /password|token|secret|hash|authorization/i
 const PERSONAL_KEY = /^(email|fullName|full_name|phone|name)$/i
 
+/** The first `max` code points of a text: a cut never splits a surrogate pair (jsonb refuses half of one). */
+function cutText (text: string, max: number): string {
+  let end = 0
+  for (let n = 0; n < max && end < text.length; n++) {
+    const c = text.charCodeAt(end)
+    const next = text.charCodeAt(end + 1)
+    end += c >= 0xD800 && c <= 0xDBFF && next >= 0xDC00 && next <= 0xDFFF ? 2 : 1
+  }
+  return text.slice(0, end)
+}
+
 /**
  * What an audit event may record of a body: secrets dropped, personal values replaced by a marker
  * (so GDPR erasure never has to rewrite the append-only log), long strings cut.
  */
 export function redactChanges (value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') {
-    return typeof value === 'string' && value.length > 500 ? value.slice(0, 500) + '…' : value
+    if (typeof value !== 'string' || value.length <= 500) return value
+    const cut = cutText(value, 500)
+    return cut.length < value.length ? cut + '…' : value
   }
   if (depth > 4) return '[nested]'
   if (Array.isArray(value)) return value.slice(0, 100).map(v => redactChanges(v, depth + 1))
