@@ -23,7 +23,13 @@ export type Problem = Static<typeof ProblemSchema>
 export const ProblemRef = Type.Ref(ProblemSchema)
 
 export const Uuid = (opts: Record<string, unknown> = {}) => Type.String({ format: 'uuid', ...opts })
-export const DateString = (opts: Record<string, unknown> = {}) => Type.String({ format: 'date', ...opts })
+/**
+ * Business dates, `YYYY-MM-DD`, years 1900–2999: every such date is a valid PostgreSQL date (year
+ * 0000 is not), and date arithmetic on it (lead times, renewal periods) stays within four-digit
+ * years that both JavaScript's ISO strings and PostgreSQL read back.
+ */
+export const DATE_PATTERN = '^(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$'
+export const DateString = (opts: Record<string, unknown> = {}) => Type.String({ format: 'date', pattern: DATE_PATTERN, ...opts })
 export const DateTime = (opts: Record<string, unknown> = {}) => Type.Unsafe<Date | string>(Type.String({ format: 'date-time', ...opts }))
 export const Text = (max: number, opts: Record<string, unknown> = {}) => Type.String({ maxLength: max, ...opts })
 export const NonEmpty = (max: number, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts })
