@@ -13,7 +13,7 @@ import { setCursorKey } from './lib/cursor.js'
 import { ProblemSchema } from './lib/schemas.js'
 import type { App } from './lib/route.js'
 import './lib/fastify-types.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js'
 import httpPlugin, { genRequestId } from './plugins/http.js'
 import openapiPlugin from './plugins/openapi.js'
 import authPlugin from './plugins/auth.js'
@@ -92,6 +92,9 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     trustProxy: config.TRUST_PROXY,
     // closing: the drain plugin answers a 503 problem (Fastify's own body is not one)
     return503OnClosing: false,
+    // errors raised before any route runs (router, HTTP parser) are problem details too
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -5,6 +5,7 @@
 export const PROBLEMS = {
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
+  MALFORMED_REQUEST: { status: 400, title: 'Malformed HTTP request' },
   INVALID_CURSOR: { status: 400, title: 'Invalid pagination cursor' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, title: 'Idempotency-Key header required' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
@@ -25,8 +26,10 @@ export const PROBLEMS = {
   CART_ALREADY_CHECKED_OUT: { status: 409, title: 'Cart already checked out' },
   CART_LINE_DUPLICATE: { status: 409, title: 'Cart already has a line for this article and supplier' },
   CONCURRENT_UPDATE: { status: 409, title: 'Concurrent update, retry the request' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed (stale ETag)' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  URI_TOO_LONG: { status: 414, title: 'URI too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   BUSINESS_RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
   REFERENCE_NOT_FOUND: { status: 422, title: 'Referenced resource does not exist' },
@@ -49,6 +52,7 @@ export const PROBLEMS = {
   RECEIVED_EXCEEDS_ORDERED: { status: 422, title: 'Received quantity exceeds ordered beyond tolerance' },
   ACCOUNT_LOCKED: { status: 429, title: 'Account temporarily locked' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  HEADER_FIELDS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service temporarily unavailable' }
 } as const satisfies Record<string, { status: number, title: string }>

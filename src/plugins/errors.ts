@@ -2,27 +2,67 @@
 // stable `code` and the request id. Catalogued AppErrors render as declared; Fastify's own errors
 // (validation, body parsing, size, media type) and PostgreSQL errors are mapped here, in one
 // place; anything else is a 500 that carries no internal detail. Unknown routes are 404 problems.
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, PROBLEMS, problemType, type ProblemCode, type ProblemItem } from '../lib/problems.js'
-import type { Problem } from '../lib/schemas.js'
+import { DATE_PATTERN, type Problem } from '../lib/schemas.js'
 
-interface PgLikeError { code?: string, constraint?: string, detail?: string, message?: string }
+interface PgLikeError { code?: string, constraint?: string, column?: string, detail?: string, message?: string }
 
 const CONNECTION_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated', 'connect ECONNREFUSED', 'Client has encountered a connection error', 'Connection terminated unexpectedly', 'Cannot use a pool after calling end', 'Query read timeout']
+
+const camel = (column: string): string => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
+
+/**
+ * The columns of a unique or foreign key, in API words, from PostgreSQL's error detail
+ * (`Key (station_id, article_id)=(…) already exists.`, `Key (lower(email::text))=(…)`): "stationId
+ * and articleId". Undefined when the detail has another shape. Constraint and table names never
+ * leave the service; nor do the key's values.
+ */
+export function keyFieldsOf (detail: string | undefined): string | undefined {
+  const m = /^Key \((.+?)\)=\(/.exec(detail ?? '')
+  if (m?.[1] === undefined) return undefined
+  const names = m[1].split(',').map(part => /^(?:lower\()?([a-z][a-z0-9_]*)(?:::[a-z ]+)?\)?$/.exec(part.trim())?.[1])
+  if (names.some(n => n === undefined)) return undefined
+  return (names as string[]).map(camel).join(' and ')
+}
+
+/** Class 22 (data exception): a value PostgreSQL refuses; validation should have stopped it first. */
+function dataException (code: string): AppError {
+  switch (code) {
+    case '22003': return new AppError('CONSTRAINT_VIOLATED', 'A numeric value is out of range')
+    case '22021':
+    case '22P05': return new AppError('VALIDATION_FAILED', 'A text value contains a character that cannot be stored (NUL or an unpaired surrogate)')
+    case '22007':
+    case '22008':
+    case '22009': return new AppError('VALIDATION_FAILED', 'A date or time value is malformed or out of range')
+    case '22001': return new AppError('VALIDATION_FAILED', 'A text value is too long')
+    case '22P02': return new AppError('VALIDATION_FAILED', 'A value has an invalid format')
+  }
+  return new AppError('VALIDATION_FAILED', 'A value is not acceptable')
+}
 
 /** Maps a PostgreSQL / pg driver error to a catalogued problem, or undefined if it is not one. */
 export function mapDatabaseError (err: PgLikeError): AppError | undefined {
   const code = err.code
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-    const constraint = err.constraint !== undefined ? ` (${err.constraint})` : ''
+    if (code.startsWith('22')) return dataException(code)
     switch (code) {
-      case '23505': return new AppError('DUPLICATE', `A resource with the same unique key already exists${constraint}`)
-      case '23503': return new AppError('REFERENCE_NOT_FOUND', `A referenced resource does not exist or is still in use${constraint}`)
-      case '23514': return new AppError('CONSTRAINT_VIOLATED', `The change violates a data rule${constraint}`)
-      case '23502': return new AppError('CONSTRAINT_VIOLATED', `A required value is missing${constraint}`)
-      case '23P01': return new AppError('CONFLICT', `The change conflicts with an existing row${constraint}`)
-      case '22003': return new AppError('CONSTRAINT_VIOLATED', 'A numeric value is out of range')
+      case '23505': {
+        const fields = keyFieldsOf(err.detail)
+        return new AppError('DUPLICATE', fields === undefined ? 'A resource with the same unique key already exists' : `A resource with the same ${fields} already exists`)
+      }
+      case '23503': {
+        if (err.detail?.includes('is still referenced') === true) return new AppError('REFERENCE_NOT_FOUND', 'The resource is still in use by other records')
+        const fields = keyFieldsOf(err.detail)
+        return new AppError('REFERENCE_NOT_FOUND', fields === undefined ? 'A referenced resource does not exist or is still in use' : `The resource referenced by ${fields} does not exist`)
+      }
+      case '23514': return new AppError('CONSTRAINT_VIOLATED', 'The change violates a data rule')
+      case '23502': return new AppError('CONSTRAINT_VIOLATED', err.column === undefined ? 'A required value is missing' : `A required value is missing: ${camel(err.column)}`)
+      case '23P01': return new AppError('CONFLICT', 'The change conflicts with an existing row')
       case '40001':
       case '40P01': return new AppError('CONCURRENT_UPDATE', 'The change raced with another one; retry the request')
       case '55P03': return new AppError('CONCURRENT_UPDATE', 'The resource is locked by another request; retry the request')
@@ -52,7 +92,8 @@ function validationItems (err: FastifyError): ProblemItem[] {
     if (v.keyword === 'required' && typeof params.missingProperty === 'string') pointer += `/${params.missingProperty}`
     if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') pointer += `/${params.additionalProperty}`
     const what = context === 'body' ? '' : `${context} `
-    return { pointer: pointer === '' ? '/' : pointer, code: `INVALID_${(v.keyword ?? 'value').toUpperCase()}`, detail: `${what}${pointer === '' ? '' : pointer + ' '}${v.message ?? 'is invalid'}`.trim() }
+    const message = v.keyword === 'pattern' && params.pattern === DATE_PATTERN ? 'must be a date from 1900-01-01 to 2999-12-31' : v.message ?? 'is invalid'
+    return { pointer: pointer === '' ? '/' : pointer, code: `INVALID_${(v.keyword ?? 'value').toUpperCase()}`, detail: `${what}${pointer === '' ? '' : pointer + ' '}${message}`.trim() }
   })
   return items.slice(0, 50)
 }
@@ -111,6 +152,45 @@ export function sendProblem (reply: FastifyReply, e: AppError): FastifyReply {
   return reply.code(e.status).type('application/problem+json; charset=utf-8').send(problemBody(e, reply.request))
 }
 
+/**
+ * Fastify's `frameworkErrors`: errors the router raises before any route or hook runs (a path
+ * that is not valid percent-encoding, a path parameter longer than the router allows).
+ */
+export function frameworkErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? new AppError('URI_TOO_LONG', 'A path segment is longer than any identifier this API accepts')
+    : err.code === 'FST_ERR_BAD_URL'
+      ? new AppError('MALFORMED_REQUEST', 'The URL path is not valid percent-encoded UTF-8')
+      : toAppError(err)
+  void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff')
+  sendProblem(reply, e)
+}
+
+/**
+ * Fastify's `clientErrorHandler`: Node's HTTP parser refused the request (headers or request line
+ * too large, malformed HTTP, request timeout) so there is no request object; the answer is written
+ * to the socket, still as problem details with a request id, and the connection is closed.
+ */
+export function clientErrorHandler (this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const e = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new AppError('HEADER_FIELDS_TOO_LARGE', 'The request line and headers exceed the size limit')
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time')
+      : new AppError('MALFORMED_REQUEST', 'The HTTP request is malformed')
+  const requestId = randomUUID()
+  const body: Problem = { type: problemType(e.code), title: e.title, status: e.status, detail: e.message, code: e.code, requestId }
+  const text = JSON.stringify(body)
+  this.log.debug({ err: err.message, code: err.code, requestId }, 'client error')
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`)
+  }
+  socket.destroy(err)
+}
+
+const isDataException = (err: unknown): boolean => typeof (err as PgLikeError).code === 'string' && /^22[0-9A-Z]{3}$/.test((err as PgLikeError).code ?? '')
+
 export default fp(async function errorsPlugin (app) {
   app.setErrorHandler(function (err, request, reply) {
     const e = toAppError(err)
@@ -118,6 +198,9 @@ export default fp(async function errorsPlugin (app) {
       request.log.error({ err, code: e.code }, 'request failed')
     } else if (e.code === 'CONCURRENT_UPDATE') {
       request.log.warn({ err }, 'serialization conflict')
+    } else if (isDataException(err)) {
+      // the backstop worked, but validation should have refused this value at the edge
+      request.log.warn({ err }, 'the database refused a value that passed validation')
     }
     return sendProblem(reply, e)
   })

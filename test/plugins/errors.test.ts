@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Type } from '@sinclair/typebox'
 import type { App } from '../../src/lib/route.js'
-import { mapDatabaseError, toAppError } from '../../src/plugins/errors.js'
+import { keyFieldsOf, mapDatabaseError, toAppError } from '../../src/plugins/errors.js'
 import { ProblemRef } from '../../src/lib/schemas.js'
 import { bearer, buildTestApp, expectProblem, tokenFor } from '../helpers/app.js'
 
@@ -81,6 +81,45 @@ describe('errors plugin', () => {
     expect(toAppError(Object.assign(new Error('x'), { statusCode: 418 })).status).toBe(400)
     expect(toAppError(Object.assign(new Error('x'), { statusCode: 503 })).status).toBe(503)
     expect(toAppError(Object.assign(new Error('Too many'), { statusCode: 429 })).code).toBe('RATE_LIMITED')
+  })
+
+  it('maps every data exception (class 22) to a 4xx, as the backstop behind validation', async () => {
+    // NUL, an unpaired surrogate in jsonb, a date out of range, a malformed date or value, a text too long, any other
+    for (const code of ['22021', '22P05', '22008', '22007', '22009', '22P02', '22001', '22012', '2200N']) {
+      const res = await app.inject({ method: 'GET', url: `/v1/test-pg/${code}`, headers: bearer(token) })
+      const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+      expect(body.detail).not.toContain('some_constraint')
+    }
+    expectProblem(await app.inject({ method: 'GET', url: '/v1/test-pg/22003', headers: bearer(token) }), 422, 'CONSTRAINT_VIOLATED')
+  })
+
+  it('never puts constraint or table names in a problem; names the key\'s fields in API words', async () => {
+    for (const code of ['23505', '23503', '23514', '23502', '23P01']) {
+      const res = await app.inject({ method: 'GET', url: `/v1/test-pg/${code}`, headers: bearer(token) })
+      expect(res.body, code).not.toContain('some_constraint')
+    }
+    expect(keyFieldsOf('Key (code)=(ST-1) already exists.')).toBe('code')
+    expect(keyFieldsOf('Key (station_id, article_id)=(a, b) already exists.')).toBe('stationId and articleId')
+    expect(keyFieldsOf('Key (lower(email::text))=(x@y.z) already exists.')).toBe('email')
+    expect(keyFieldsOf('Key (coalesce(a, b))=(1) already exists.')).toBeUndefined()
+    expect(keyFieldsOf(undefined)).toBeUndefined()
+    expect(mapDatabaseError({ code: '23505', constraint: 'users_email_key', detail: 'Key (lower(email::text))=(a@b.c) already exists.' })?.message).toBe('A resource with the same email already exists')
+    expect(mapDatabaseError({ code: '23503', constraint: 'x_fkey', detail: 'Key (supplier_id)=(1) is not present in table "suppliers".' })?.message).toBe('The resource referenced by supplierId does not exist')
+    expect(mapDatabaseError({ code: '23503', constraint: 'x_fkey', detail: 'Key (id)=(1) is still referenced from table "offers".' })?.message).toBe('The resource is still in use by other records')
+    expect(mapDatabaseError({ code: '23502', column: 'unit_price' })?.message).toBe('A required value is missing: unitPrice')
+  })
+})
+
+describe('hostile text at the edge', () => {
+  it('refuses NUL and unpaired surrogates in any body string or key with a pointer, and accepts escaped pairs', async () => {
+    for (const [payload, pointer] of [['{"n":1,"when":"\\u0000"}', '/when'], ['{"n":1,"when":"a\\ud83d"}', '/when'], ['{"n":1,"\\udc00":1}', '/\uFFFD']] as const) {
+      const body = expectProblem(await echo(payload), 400, 'VALIDATION_FAILED')
+      expect(body.errors).toEqual([expect.objectContaining({ pointer, code: 'INVALID_TEXT' })])
+    }
+    // a literal backslash before "u0000" is text, not a NUL (the date format refuses it); an escaped pair is an emoji
+    const codeOf = async (payload: string): Promise<string | undefined> => (expectProblem(await echo(payload), 400).errors as Array<{ code: string }>)[0]?.code
+    expect(await codeOf('{"n":1,"when":"\\\\u0000"}')).toBe('INVALID_FORMAT')
+    expect(await codeOf('{"n":1,"x":"\\ud83d\\ude00"}')).toBe('INVALID_ADDITIONALPROPERTIES')
   })
 })
 
