@@ -4,9 +4,8 @@
 // database is away every answer is a fast 503 problem with Retry-After (no socket error, no other
 // 5xx); within 2 s of the database's return the service is ready again, serves reads and audited
 // writes, its LISTEN connection delivers revocations again and the sealer drains the audit queue.
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { login, ready, sleep, startLoad, startService, stopService, summarize, TestPostgres, waitFor, type Load, type Outcome, type RequestSpec, type Service } from './harness.js'
+import { expectClientsSawOnly, login, recovery, sleep, stationMix, startLoad, startService, stopService, summarize, TestPostgres, waitFor, type Load, type Outcome, type RequestSpec, type Service } from './harness.js'
 
 let db: TestPostgres
 let svc: Service
@@ -28,36 +27,12 @@ afterAll(async () => {
   await db?.stop()
 })
 
-/** Reads, an audited write with an Idempotency-Key and one without, in rotation. */
-function mix (i: number): RequestSpec {
-  const auth = { authorization: `Bearer ${station}` }
-  switch (i % 4) {
-    case 0: return { method: 'GET', path: '/v1/articles?limit=5', headers: auth, label: 'articles' }
-    case 1: return { method: 'GET', path: '/v1/me', headers: auth, label: 'me' }
-    case 2: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: { ...auth, 'idempotency-key': randomUUID() }, body: { fullName: `Load ${i}` }, label: 'contact+key' }
-    default: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: auth, body: { fullName: `Load ${i}` }, label: 'contact' }
-  }
-}
-
-function expectClientsSawOnly (outcomes: Outcome[], allowed: number[]): void {
-  const bad = outcomes.filter(o => !o.wellFormed || !allowed.includes(o.status as number))
-  const logged = svc.output().split('\n').filter(l => l.includes('"level":50')).slice(0, 3).join('\n').slice(0, 3000)
-  expect(bad.slice(0, 5), `${bad.length} unexpected answers: ${JSON.stringify(summarize(bad))}\n${logged}`).toEqual([])
-  const unavailable = outcomes.filter(o => typeof o.status === 'number' && o.status >= 500)
-  for (const o of unavailable) expect(o.code).toBe('SERVICE_UNAVAILABLE')
-}
+const mix = (i: number): RequestSpec => stationMix(station, stationId)(i)
 
 /** Time from the database accepting connections again to the service serving reads and writes. */
-async function recovery (): Promise<{ readyMs: number, writeMs: number }> {
+async function recoveryAfterReturn (): Promise<{ readyMs: number, writeMs: number }> {
   await waitFor('PostgreSQL to accept connections', async () => await db.accepting(), 30_000, 10)
-  const t0 = performance.now()
-  await waitFor('readiness', async () => await ready(svc.base), 10_000, 10)
-  const readyMs = performance.now() - t0
-  await waitFor('an audited write', async () => {
-    const r = await fetch(`${svc.base}/v1/organizations/${stationId}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${station}`, 'content-type': 'application/json' }, body: JSON.stringify({ fullName: 'After recovery' }) })
-    return r.status === 201
-  }, 10_000, 10)
-  return { readyMs: Math.round(readyMs), writeMs: Math.round(performance.now() - t0) }
+  return await recovery(svc, station, stationId, 10_000)
 }
 
 async function underLoad (name: string, fault: (load: Load) => Promise<void>): Promise<Outcome[]> {
@@ -85,10 +60,10 @@ describe('database loss under load', () => {
       load.setPhase('after')
       await sleep(700)
     })
-    expectClientsSawOnly(outcomes, [200, 201, 503])
+    expectClientsSawOnly(svc, outcomes, [200, 201, 503])
     // the service recovered within the run: the last phase is served
     expect(outcomes.filter(o => o.phase === 'after' && (o.status as number) < 300).length).toBeGreaterThan(0)
-    figures['terminate: recovery'] = await recovery()
+    figures['terminate: recovery'] = await recoveryAfterReturn()
   }, 60_000)
 
   for (const [signal, name] of [['SIGQUIT', 'immediate stop (pg_ctl -m immediate)'], ['SIGKILL', 'postmaster SIGKILLed']] as const) {
@@ -100,12 +75,12 @@ describe('database loss under load', () => {
         await sleep(1500)
         load.setPhase('restart')
         await db.restart()
-        rec = await recovery()
+        rec = await recoveryAfterReturn()
         load.setPhase('after')
         await sleep(700)
       })
       figures[`${name}: recovery`] = rec
-      expectClientsSawOnly(outcomes, [200, 201, 503])
+      expectClientsSawOnly(svc, outcomes, [200, 201, 503])
       // a request sent while the database was away is a 503, or succeeded after its return
       const down = outcomes.filter(o => o.phase === 'down' && o.status === 503)
       expect(down.length).toBeGreaterThan(0)

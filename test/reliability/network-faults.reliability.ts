@@ -7,9 +7,8 @@
 // with Retry-After; no answer waits longer than a bound derived from the configured timeouts (the
 // machine is shared and slow: the asserted bounds are generous, the real figures are printed); and
 // once the network heals the service recovers by itself (readiness, audited writes, revocations).
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FaultyProxy, login, ready, sleep, startLoad, startService, stopService, summarize, TestPostgres, waitFor, type Outcome, type RequestSpec, type Service } from './harness.js'
+import { expectClientsSawOnly, FaultyProxy, latency, login, ready, recovery, sleep, stationMix, startLoad, startService, stopService, summarize, TestPostgres, waitFor, type Load, type Outcome, type ProxyMode, type RequestSpec, type Service } from './harness.js'
 import pg from 'pg'
 import { createPool } from '../../src/db/index.js'
 import { mapDatabaseError } from '../../src/plugins/errors.js'
@@ -50,61 +49,26 @@ afterAll(async () => {
   await db?.stop()
 })
 
-/** Reads and audited writes (with and without an Idempotency-Key), in rotation. */
-function mix (i: number): RequestSpec {
-  const auth = { authorization: `Bearer ${station}` }
-  switch (i % 4) {
-    case 0: return { method: 'GET', path: '/v1/articles?limit=5', headers: auth, label: 'articles' }
-    case 1: return { method: 'GET', path: '/v1/me', headers: auth, label: 'me' }
-    case 2: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: { ...auth, 'idempotency-key': randomUUID() }, body: { fullName: `Load ${i}` }, label: 'contact+key' }
-    default: return { method: 'POST', path: `/v1/organizations/${stationId}/contacts`, headers: auth, body: { fullName: `Load ${i}` }, label: 'contact' }
+const mix = (i: number): RequestSpec => stationMix(station, stationId)(i)
+
+/** Each step: label the clients' phase, switch the proxy, hold it. */
+async function runPhases (load: Load, steps: Array<[string, ProxyMode, number]>): Promise<void> {
+  for (const [phase, mode, ms] of steps) {
+    load.setPhase(phase)
+    proxy.setMode(mode)
+    await sleep(ms)
   }
-}
-
-function expectClientsSawOnly (s: Service, outcomes: Outcome[], allowed: number[]): void {
-  const bad = outcomes.filter(o => !o.wellFormed || !allowed.includes(o.status as number))
-  const logged = s.output().split('\n').filter(l => l.includes('"level":50')).slice(0, 3).join('\n').slice(0, 3000)
-  expect(bad.slice(0, 5), `${bad.length} unexpected answers: ${JSON.stringify(summarize(bad))}\n${logged}`).toEqual([])
-  for (const o of outcomes.filter(o => (o.status as number) >= 500)) expect(o.code).toBe('SERVICE_UNAVAILABLE')
-}
-
-/** Latency figures of one phase (or of all when phase is undefined). */
-function latency (outcomes: Outcome[], phase?: string, status?: number): { n: number, p50: number, p99: number, max: number } {
-  const ms = outcomes.filter(o => (phase === undefined || o.phase === phase) && (status === undefined || o.status === status)).map(o => o.ms).sort((a, b) => a - b)
-  const q = (p: number): number => Math.round(ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0)
-  return { n: ms.length, p50: q(0.5), p99: q(0.99), max: Math.round(ms.at(-1) ?? 0) }
-}
-
-/** Readiness, then an audited write, from the moment the network heals. */
-async function recovery (s: Service): Promise<{ readyMs: number, writeMs: number }> {
-  const t0 = performance.now()
-  await waitFor('readiness', async () => await ready(s.base), 20_000, 10)
-  const readyMs = performance.now() - t0
-  await waitFor('an audited write', async () => {
-    const r = await fetch(`${s.base}/v1/organizations/${stationId}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${station}`, 'content-type': 'application/json' }, body: JSON.stringify({ fullName: 'After recovery' }) })
-    return r.status === 201
-  }, 20_000, 10)
-  return { readyMs: Math.round(readyMs), writeMs: Math.round(performance.now() - t0) }
 }
 
 describe('network faults between the service and PostgreSQL', () => {
   it('latency, blackhole, reset, healed, under load: bounded 503 problems, the process lives, recovery by itself', async () => {
     const s = svc as Service
     const load = startLoad(s.base, 12, mix)
-    load.setPhase('before')
-    await sleep(1000)
-    load.setPhase('latency 50 ms')
-    proxy.setMode({ kind: 'latency', ms: 50 })
-    await sleep(2500)
-    load.setPhase('blackhole')
-    proxy.setMode({ kind: 'blackhole' })
-    await sleep(BLACKHOLE_MS)
-    load.setPhase('reset')
-    proxy.setMode({ kind: 'reset' })
-    await sleep(1500)
+    await runPhases(load, [['before', { kind: 'pass' }, 1000], ['latency 50 ms', { kind: 'latency', ms: 50 }, 2500],
+      ['blackhole', { kind: 'blackhole' }, BLACKHOLE_MS], ['reset', { kind: 'reset' }, 1500]])
     load.setPhase('healed')
     proxy.setMode({ kind: 'pass' })
-    const rec = await recovery(s)
+    const rec = await recovery(s, station, stationId)
     load.setPhase('after')
     await sleep(1000)
     const outcomes = await load.stop()
@@ -145,17 +109,10 @@ describe('network faults between the service and PostgreSQL', () => {
     const s = svc = await startService(proxy.urlFor(db.url), { DATABASE_POOL_SIZE: '2', DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) })
     await waitFor('readiness', async () => await ready(s.base), 20_000, 20)
     const load = startLoad(s.base, 16, mix)
-    load.setPhase('before')
-    await sleep(500)
-    load.setPhase('latency 150 ms')
-    proxy.setMode({ kind: 'latency', ms: 150 })
-    await sleep(5000)
-    load.setPhase('blackhole')
-    proxy.setMode({ kind: 'blackhole' })
-    await sleep(BLACKHOLE_MS)
+    await runPhases(load, [['before', { kind: 'pass' }, 500], ['latency 150 ms', { kind: 'latency', ms: 150 }, 5000], ['blackhole', { kind: 'blackhole' }, BLACKHOLE_MS]])
     load.setPhase('healed')
     proxy.setMode({ kind: 'pass' })
-    const rec = await recovery(s)
+    const rec = await recovery(s, station, stationId)
     load.setPhase('after')
     await sleep(1000)
     const outcomes = await load.stop()
