@@ -26,8 +26,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # Production runs against DATABASE_URL (the embedded PostgreSQL is for development and refused
 # here) and needs JWT_SECRET and AUDIT_CHAIN_KEY (≥ 32 characters each); DATABASE_URL is a role
 # that owns nothing, DATABASE_OWNER_URL the schema owner that migrates and grants (README,
-# Operations); give Prometheus METRICS_TOKEN. SIGTERM drains for SHUTDOWN_DRAIN_MS (default 1 s;
-# set it to the load balancer's deregistration delay) before closing.
+# Operations); give Prometheus METRICS_TOKEN. SIGTERM drains for SHUTDOWN_DRAIN_MS (5 s here; set
+# it to the load balancer's deregistration delay) before closing.
 # One-shot migrations: docker run --rm -e DATABASE_URL=… -e DATABASE_OWNER_URL=… IMAGE node dist/src/cli/migrate.js
 # Memory settings measured with npm run bench (see README): a 4 MiB young generation (faster hot
 # reads, less memory), a 128 MiB old generation (live heap is ~40–60 MiB) and two malloc arenas

@@ -21,6 +21,9 @@ export async function grantServiceRole (owner: Db, role: string): Promise<void> 
   const present = new Set(existing.rows.map(row => row.name))
   const list = (names: string[]) => sql.join(names.filter(n => present.has(n)).map(n => sql.id('public', n)))
   await owner.transaction().execute(async trx => {
+    // instances starting together would run these at once: concurrent GRANT/REVOKE on the same
+    // tables fails in PostgreSQL ("tuple concurrently updated"), so they take turns
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended('gestion-emballages:grants', 0))`.execute(trx)
     await sql`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${r}`.execute(trx)
     await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`.execute(trx)
     await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`.execute(trx)

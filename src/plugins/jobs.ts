@@ -5,7 +5,7 @@
 // jobs stop and each gets one final run (so the audit chain is sealed at shutdown).
 import fp from 'fastify-plugin'
 import { sql } from 'kysely'
-import { sealPending } from '../domains/audit/audit.service.js'
+import { ChainRewoundError, sealPending, type SealAnchor } from '../domains/audit/audit.service.js'
 
 export interface Job {
   name: string
@@ -70,13 +70,22 @@ export default fp(async function jobsPlugin (app) {
     }
   })
 
+  const sealerMemory: { last?: SealAnchor } = {}
   app.jobs.add({
     name: 'audit-sealer',
     intervalMs: app.conf.AUDIT_SEAL_INTERVAL_MS,
     runOnClose: true,
     run: async () => {
       // drain in batches so a burst is sealed within about one interval
-      for (let i = 0; i < 20; i++) if (await sealPending(app.db, app.conf.auditChainKeys) < 2000) break
+      const before = sealerMemory.last
+      try {
+        for (let i = 0; i < 20; i++) if (await sealPending(app.db, app.conf.auditChainKeys, 2000, sealerMemory) < 2000) break
+      } catch (err) {
+        if (err instanceof ChainRewoundError) app.log.error({ err }, 'the audit chain was cut back or rewritten under the sealer; sealing stopped')
+        throw err
+      }
+      // the head, logged: an anchor outside the database for GET /v1/audit-events/verify?anchor=
+      if (sealerMemory.last !== undefined && sealerMemory.last !== before) app.log.info({ auditChainHead: `${sealerMemory.last.seq}:${sealerMemory.last.hash}` }, 'audit chain sealed')
     }
   })
   app.jobs.add({

@@ -156,4 +156,30 @@ describe('the chain is keyed: it cannot be recomputed without the key', () => {
     expect(report.ok).toBe(false)
     expect(report.firstBroken?.reason).toMatch(/missing/)
   })
+
+  it('refuses to re-seal a rewritten event queued again (the sealer holds the key), and an anchored head catches the cut', async () => {
+    const { app, admin } = await freshApp()
+    const ids = await addEvents(app, 6)
+    await app.jobs.runNow('audit-sealer')
+    const head = (await verify(app, admin)) as unknown as { ok: boolean, lastSeq: number, lastHash: string }
+    expect(head.ok).toBe(true)
+    const target = ids[2] as number
+    // the owner rewrites an event, deletes its seal and every later one, forgets the verify
+    // checkpoint and queues the events again, for the service's own sealer to re-link them
+    await withTriggersOff(app, async db => {
+      await sql`UPDATE audit_events SET changes = '{"i": "forged"}'::jsonb WHERE id = ${target}`.execute(db)
+      await sql`DELETE FROM audit_seals WHERE event_id >= ${target}`.execute(db)
+      await sql`DELETE FROM audit_verify_checkpoint`.execute(db)
+      await sql`INSERT INTO audit_unsealed (event_id) SELECT id FROM audit_events WHERE id >= ${target}`.execute(db)
+    })
+    await app.jobs.runNow('audit-sealer')
+    // the sealer remembered its head and refused: nothing was re-linked
+    const seals = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_seals WHERE event_id >= ${target}`.execute(app.db)
+    expect(seals.rows[0]?.n).toBe(0)
+    // a verify against the head logged before the attack reports the cut
+    const anchored = await app.inject({ method: 'GET', url: `/v1/audit-events/verify?full=true&anchor=${head.lastSeq}:${head.lastHash}`, headers: bearer(admin) })
+    expect(anchored.statusCode, anchored.body).toBe(200)
+    expect(anchored.json()).toMatchObject({ ok: false, firstBroken: { seq: head.lastSeq } })
+    expect(anchored.json().firstBroken.reason).toMatch(/anchored seal .* missing/)
+  })
 })

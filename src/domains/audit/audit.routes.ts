@@ -70,13 +70,17 @@ export default async function auditRoutes (app: App): Promise<void> {
       description: 'Recomputes the keyed (HMAC-SHA256) chain from the last verified seal and reports the first broken link, if any; ' +
         'proves every event is sealed or queued for sealing, and reports the unsealed backlog (an event unsealed for more than ' +
         `${MAX_UNSEALED_SECONDS} s is not ok). \`full=true\` (ADMIN only) re-verifies everything from the first seal. ADMIN and MANAGER only.`,
-      querystring: Type.Object({ full: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+      querystring: Type.Object({
+        full: Type.Optional(Type.Boolean({ default: false })),
+        anchor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}:[0-9a-f]{64}$', maxLength: 80, description: 'A chain head recorded outside the database, `seq:hash` (the sealer logs one, `auditChainHead`, after each batch): that seal must still be in the chain, unchanged — catches a chain cut back or re-sealed by the database owner.' }))
+      }, { additionalProperties: false }),
       response: { 200: Type.Ref(ChainReport), '4xx': ProblemRef, '5xx': ProblemRef }
     }
   }, async (request) => {
     const full = request.query.full === true
     if (full && actorOf(request).role !== 'ADMIN') throw new AppError('FORBIDDEN', 'A full verification is reserved to ADMIN')
-    return await verifyChain(app.db, app.conf.auditChainKeys, { full })
+    const anchor = request.query.anchor?.split(':')
+    return await verifyChain(app.db, app.conf.auditChainKeys, { full, ...(anchor !== undefined ? { anchor: { seq: Number(anchor[0]), hash: anchor[1] as string } } : {}) })
   })
 
   // The service's role should not be able to switch the log's triggers off: say so at startup.

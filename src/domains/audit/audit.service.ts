@@ -125,19 +125,38 @@ function checkpointMac (key: ChainKey, seq: number, hash: string, horizon: numbe
 const chainColumns = sql`e.id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
   e.actor_user_id, e.actor_role, e.actor_org_id, e.action, e.entity_type, e.entity_id, e.request_id, e.idempotency_key, e.ip, e.user_agent, e.changes`
 
+/** A seal this process saw at the chain's head: it must stay in the chain, unchanged. */
+export interface SealAnchor { seq: number, hash: string }
+
+export class ChainRewoundError extends Error {}
+
 /**
  * Links not-yet-sealed events into the chain with the current key. Only one sealer runs at a time
  * across all instances (advisory lock). Sealing removes the events from the queue (a trigger on
  * the seals). Returns how many events it sealed. An instance that does not know the head's key
  * (a newer instance rotated it) refuses to seal: the chain never goes back to an older key.
+ *
+ * `memory` holds the head this process last sealed. The database owner could otherwise rewrite an
+ * event, delete its seal and every later one, queue those events again and let this sealer — which
+ * holds the key — re-link the forgery. Before sealing, the remembered seal must still be in the
+ * chain with the same hash; if not, the sealer refuses (ChainRewoundError) and leaves the queue
+ * alone. The heads it seals are also logged by the caller: an anchor outside the database that
+ * `verifyChain({ anchor })` checks, which survives restarts.
  */
-export async function sealPending (db: Db, keys: ChainKeys, batch = 2000): Promise<number> {
+export async function sealPending (db: Db, keys: ChainKeys, batch = 2000, memory?: { last?: SealAnchor }): Promise<number> {
   return await db.transaction().execute(async trx => {
     const lock = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SEALER_LOCK}) AS ok`.execute(trx)
     if (lock.rows[0]?.ok !== true) return 0
     const pending = await sql<ChainRow>`SELECT ${chainColumns} FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id ORDER BY u.event_id LIMIT ${batch}`.execute(trx)
     if (pending.rows.length === 0) return 0
     const head = await sql<{ seq: number, hash: string, keyId: string }>`SELECT seq, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`.execute(trx)
+    const remembered = memory?.last
+    if (remembered !== undefined) {
+      const seen = (await sql<{ hash: string }>`SELECT hash FROM audit_seals WHERE seq = ${remembered.seq}`.execute(trx)).rows[0]
+      if (seen?.hash !== remembered.hash) {
+        throw new ChainRewoundError(`audit sealer: seal ${remembered.seq}, sealed by this process, is ${seen === undefined ? 'gone' : 'changed'} (the chain was cut back or rewritten); not sealing`)
+      }
+    }
     const headKey = head.rows[0]?.keyId
     if (headKey !== undefined && keyRank(keys, headKey) === undefined) {
       throw new Error(`audit sealer: the chain head is keyed by "${headKey}", which this instance does not know (a newer key is in use elsewhere); not sealing`)
@@ -157,6 +176,7 @@ export async function sealPending (db: Db, keys: ChainKeys, batch = 2000): Promi
     }
     await sql`INSERT INTO audit_seals (seq, event_id, key_id, prev_hash, hash)
       SELECT s, e, ${key.id}, p, h FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[]) AS t(s, e, p, h)`.execute(trx)
+    if (memory !== undefined) memory.last = { seq, hash: prev }
     return ids.length
   })
 }
@@ -188,6 +208,8 @@ export interface VerifyOptions {
   batch?: number
   maxUnsealedSeconds?: number
   lateCommitMarginSeconds?: number
+  /** a head recorded outside the database (the sealer's log): that seal must still be in the chain */
+  anchor?: SealAnchor
 }
 
 interface Start { seq: number, hash: string, rank: number, horizon: number, keyId: string | null }
@@ -260,6 +282,10 @@ export async function verifyChain (db: Db, keys: ChainKeys, opts: VerifyOptions 
         WHERE e.id > ${lo} AND e.id <= ${lo + COMPLETENESS_ID_SPAN}`.execute(trx)).rows[0]
       examinedEvents += r?.n ?? 0
       if (r?.hidden !== null && r?.hidden !== undefined) broken = { seq: null, eventId: r.hidden, reason: 'the event is neither sealed nor queued for sealing (removed from the queue)' }
+    }
+    if (broken === null && opts.anchor !== undefined) {
+      const anchored = (await sql<{ hash: string, eventId: number }>`SELECT hash, event_id FROM audit_seals WHERE seq = ${opts.anchor.seq}`.execute(trx)).rows[0]
+      if (anchored?.hash !== opts.anchor.hash) broken = { seq: opts.anchor.seq, eventId: anchored?.eventId ?? null, reason: `the anchored seal ${opts.anchor.seq} is ${anchored === undefined ? 'missing (the chain was cut back)' : 'different (the chain was rewritten)'}` }
     }
     if (broken === null && queued.oldestUnsealedSeconds > maxUnsealed) {
       broken = { seq: null, eventId: oldestUnsealedId, reason: `the event has waited more than ${maxUnsealed} s to be sealed (is the sealer running?)` }

@@ -1,6 +1,7 @@
 // The keys of the audit hash chain. Each link is an HMAC-SHA256 computed by the service with a key
 // the database never sees, so whoever can write the tables (the database owner, a restored dump)
-// cannot recompute a chain that verifies. Seals record the id of the key that made them: a
+// cannot compute a link itself (re-queuing events for the service's sealer to re-link is refused by
+// the sealer's memory of its head, and caught by an anchored verify). Seals record the id of the key that made them: a
 // rotation starts a new segment whose first link, keyed by the new key, is chained to the last
 // hash of the old one. Keys are ranked newest first; a chain may only move to newer keys.
 import { createHmac } from 'node:crypto'
