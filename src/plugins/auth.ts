@@ -180,7 +180,7 @@ export default fp<AuthOptions>(async function authPlugin (app, opts) {
 }, { name: 'auth', dependencies: ['errors'] })
 
 /** Signs an access token for a user; the only place access tokens are made. */
-export function signAccessToken (app: FastifyInstance, actor: Actor): string {
-  const claims: AccessClaims = { sub: actor.userId, role: actor.role, org: actor.organizationId, kind: actor.organizationKind, typ: 'access', ms: Date.now() }
+export function signAccessToken (app: FastifyInstance, actor: Actor, issuedMs: number = Date.now()): string {
+  const claims: AccessClaims = { sub: actor.userId, role: actor.role, org: actor.organizationId, kind: actor.organizationKind, typ: 'access', ms: issuedMs }
   return app.jwt.sign(claims)
 }

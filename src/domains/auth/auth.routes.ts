@@ -49,7 +49,7 @@ export default async function authRoutes (app: App): Promise<void> {
   })
 
   const tokens = (s: IssuedSession) => ({
-    accessToken: signAccessToken(app, s.actor),
+    accessToken: signAccessToken(app, s.actor, s.issuedMs),
     refreshToken: s.refreshToken,
     tokenType: 'Bearer' as const,
     expiresIn: app.conf.ACCESS_TOKEN_TTL_SECONDS,

@@ -56,6 +56,12 @@ export interface IssuedSession {
   actor: Actor
   user: SessionUser
   refreshToken: string
+  /**
+   * The access token's issue instant, read from the database clock while the user's row was
+   * locked: a role change or revocation committed after it sets a later tokens_valid_after, so
+   * a token can never carry a role older than its own issue instant.
+   */
+  issuedMs: number
 }
 
 export function sha256 (value: string): string {
@@ -120,12 +126,12 @@ const emailKey = (email: string | RawBuilder<unknown>): RawBuilder<string> =>
 const lockedFor = (t: string): RawBuilder<number | null> =>
   sql<number | null>`CASE WHEN ${sql.ref(`${t}.locked_until`)} > now() THEN ceil(extract(epoch FROM ${sql.ref(`${t}.locked_until`)} - now()))::int END`
 
-async function findLoginRow (db: Db, where: { id: string }): Promise<LoginRow | undefined> {
-  return await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
+async function findLoginRow (db: Db, where: { id: string }, lock = false): Promise<LoginRow | undefined> {
+  const q = db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
     .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind', 'users.passwordHash', 'users.isActive', 'o.isActive as orgActive',
       sql<number | null>`(SELECT ${lockedFor('t')} FROM login_throttles t WHERE t.email_key = ${emailKey(sql`users.email::text`)})`.as('lockedForSeconds')])
     .where('users.id', '=', where.id)
-    .executeTakeFirst() as LoginRow | undefined
+  return await (lock ? q.forShare('users') : q).executeTakeFirst() as LoginRow | undefined
 }
 
 /**
@@ -209,22 +215,25 @@ export async function login (db: Db, input: { email: string, password: string },
     throw invalidCredentials()
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined
-  const actor = actorOfRow(user)
   const session = await db.transaction().execute(async trx => {
-    // the row lock also serializes concurrent sign-ins of one user, which keeps the session cap exact
+    // the row lock also serializes concurrent sign-ins of one user, which keeps the session cap
+    // exact; the role is the one under the lock, not the one read before the password check
     const updated = await trx.updateTable('users')
       .set({ lastLoginAt: sql`now()` as never, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
       .where('id', '=', user.id).where('isActive', '=', true)
-      .returning('id').executeTakeFirst()
+      .returning(['id', 'role', 'organizationId', 'organizationKind', sql<number>`floor(extract(epoch FROM clock_timestamp()) * 1000)::float8`.as('issuedMs')])
+      .executeTakeFirst()
     if (updated === undefined) return undefined
+    const actor = actorOfRow(updated)
     await sql`DELETE FROM login_throttles WHERE email_key = ${emailKey(input.email)}`.execute(trx)
     const s = await insertSession(trx, user.id, randomUUID(), sql`now() + make_interval(days => ${refreshTtlDays})`, ctx)
     await enforceSessionCap(trx, user.id)
     await audit(trx, ctx, { actor, action: 'auth.login', entityType: 'user', entityId: user.id, changes: rehash !== undefined ? { passwordRehashed: true } : null })
-    return s
+    return { ...s, actor, issuedMs: Number(updated.issuedMs) }
   })
   if (session === undefined) throw invalidCredentials()
-  return { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: user.role, organizationId: user.organizationId }, refreshToken: session.refreshToken }
+  const { actor } = session
+  return { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: actor.role, organizationId: actor.organizationId }, refreshToken: session.refreshToken, issuedMs: session.issuedMs }
 }
 
 export async function refreshSession (db: Db, refreshToken: string, ctx: RequestContext): Promise<IssuedSession> {
@@ -247,7 +256,8 @@ export async function refreshSession (db: Db, refreshToken: string, ctx: Request
       await audit(trx, ctx, { actor: owner !== undefined ? actorOfRow(owner) : null, action: 'session.refresh_reuse', entityType: 'session', entityId: prior.familyId, changes: { familyId: prior.familyId, revokedSessions: Number(revoked.numAffectedRows ?? 0) } })
       return { kind: 'reuse' as const }
     }
-    const user = await findLoginRow(trx, { id: old.userId })
+    // locked (FOR SHARE) until the commit: a role change waits, then revokes what this issues
+    const user = await findLoginRow(trx, { id: old.userId }, true)
     if (user === undefined || !user.isActive || !user.orgActive) {
       await sql`UPDATE sessions SET revoked_at = now() WHERE family_id = ${old.familyId} AND revoked_at IS NULL`.execute(trx)
       return { kind: 'invalid' as const }
@@ -256,7 +266,8 @@ export async function refreshSession (db: Db, refreshToken: string, ctx: Request
     await trx.updateTable('sessions').set({ replacedBy: next.id }).where('id', '=', old.id).execute()
     const actor = actorOfRow(user)
     await audit(trx, ctx, { actor, action: 'session.refresh', entityType: 'session', entityId: old.familyId, changes: null })
-    return { kind: 'ok' as const, session: { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: user.role, organizationId: user.organizationId }, refreshToken: next.refreshToken } }
+    const now = await sql<{ ms: number }>`SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`.execute(trx)
+    return { kind: 'ok' as const, session: { actor, user: { id: user.id, email: user.email, fullName: user.fullName, role: user.role, organizationId: user.organizationId }, refreshToken: next.refreshToken, issuedMs: Number(now.rows[0]?.ms) } }
   })
   if (outcome.kind !== 'ok') throw new AppError('REFRESH_TOKEN_INVALID', 'The refresh token is invalid, expired, revoked or already used; sign in again')
   return outcome.session
