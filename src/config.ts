@@ -110,9 +110,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const cfg = withDefaults as Raw
   const jwtSecret = resolveJwtSecret(cfg)
-  // the development chain key where the development JWT secret is allowed, and in tests (one key
-  // for every process of a run: they share a database)
-  const auditChainKeys = resolveChainKeys(cfg, jwtSecret === DEV_SECRET || cfg.NODE_ENV === 'test')
+  // the development chain key where the development JWT secret is allowed, and in tests on a
+  // loopback HOST (one key for every process of a run: they share a database) — a deployment
+  // mistakenly left on NODE_ENV=test and reachable from outside must bring its own key
+  const auditChainKeys = resolveChainKeys(cfg, jwtSecret === DEV_SECRET || (cfg.NODE_ENV === 'test' && isLoopbackHost(cfg.HOST)))
   if ('errors' in auditChainKeys) throw invalid(auditChainKeys.errors)
   if (cfg.NODE_ENV === 'production') {
     const problems: string[] = []

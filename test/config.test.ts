@@ -57,10 +57,15 @@ describe('the built-in development JWT secret (public: it is in the source)', ()
 
   it('is never used in tests: NODE_ENV=test without JWT_SECRET gets a random per-process secret', () => {
     const a = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://x' })
-    const b = loadConfig({ NODE_ENV: 'test', HOST: '0.0.0.0' })
+    const b = loadConfig({ NODE_ENV: 'test', HOST: '0.0.0.0', AUDIT_CHAIN_KEY: 'a-test-chain-key-of-at-least-32-characters' })
     expect(a.jwtSecret).not.toBe(DEV_SECRET)
     expect(a.jwtSecret.length).toBeGreaterThanOrEqual(32)
     expect(b.jwtSecret).toBe(a.jwtSecret)
+  })
+
+  it('refuses the public development chain key under NODE_ENV=test on a non-loopback HOST', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test', HOST: '0.0.0.0' })).toThrow(/AUDIT_CHAIN_KEY/)
+    expect(loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1' }).auditChainKeys.current.secret.length).toBeGreaterThanOrEqual(32)
   })
 
   it('recognizes loopback addresses only', () => {
