@@ -29,9 +29,8 @@ import type { Db } from '../../db/index.js'
 import type { Actor, OrganizationKind, Role } from '../../lib/permissions.js'
 import { AppError } from '../../lib/problems.js'
 import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from '../../lib/password.js'
-import { emitEvents } from '../../lib/outbox.js'
 import { appendAuditEvent } from '../audit/audit.service.js'
-import { RESET_EVENT, sealResetToken, type ResetDelivery } from './reset-delivery.js'
+import { RESET_EVENT, sealResetToken } from './reset-delivery.js'
 
 export const MAX_LIVE_SESSIONS = 5
 export const RESET_TOKEN_TTL_MINUTES = 30
@@ -340,25 +339,34 @@ export async function changePassword (db: Db, actor: Actor, input: ChangePasswor
  * token sealed with `sealKey` (reset-delivery.ts), never the token in clear nor the address.
  */
 export async function requestPasswordReset (db: Db, email: string, ctx: RequestContext, sealKey: Buffer): Promise<{ userId: string, token: string } | null> {
-  const user = await db.selectFrom('users').innerJoin('organizations as o', 'o.id', 'users.organizationId')
-    .select(['users.id', 'users.email', 'users.fullName', 'users.role', 'users.organizationId', 'users.organizationKind'])
-    .where('users.email', '=', email).where('users.isActive', '=', true).where('o.isActive', '=', true)
-    .executeTakeFirst()
-  if (user === undefined) {
-    await audit(db, ctx, { action: 'user.password_reset_request', entityType: 'user', entityId: null, changes: { issued: false } })
-    return null
-  }
+  // The same work whether or not the address has an account (issue 11: no existence oracle in
+  // status, body or timing): a token is always made and sealed, and one transaction runs the same
+  // two statements — a CTE that issues the token and its outbox event only when an active account
+  // matches, then the audit event.
   const token = newOpaqueToken()
-  await db.transaction().execute(async trx => {
-    const row = await sql<{ id: string, expiresAt: Date }>`
-      INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
-      VALUES (${user.id}, ${sha256(token)}, now() + make_interval(mins => ${RESET_TOKEN_TTL_MINUTES}))
-      RETURNING id, expires_at`.execute(trx)
-    const delivery: ResetDelivery = { userId: user.id, resetId: row.rows[0]?.id ?? '', expiresAt: row.rows[0]?.expiresAt ?? null, sealedToken: sealResetToken(token, sealKey) }
-    await emitEvents(trx, [{ type: RESET_EVENT, organizationIds: [], payload: { ...delivery } }])
-    await audit(trx, ctx, { actor: actorOfRow(user), action: 'user.password_reset_request', entityType: 'user', entityId: user.id, changes: { issued: true } })
+  const sealedToken = sealResetToken(token, sealKey)
+  const issued = await db.transaction().execute(async trx => {
+    const r = await sql<{ id: string | null, role: Role | null, organizationId: string | null, organizationKind: OrganizationKind | null }>`
+      WITH u AS (
+        SELECT users.id, users.role, users.organization_id, users.organization_kind FROM users
+        JOIN organizations o ON o.id = users.organization_id
+        WHERE users.email = ${email} AND users.is_active AND o.is_active
+      ), t AS (
+        INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
+        SELECT u.id, ${sha256(token)}, now() + make_interval(mins => ${RESET_TOKEN_TTL_MINUTES}) FROM u
+        RETURNING id, user_id, expires_at
+      ), o AS (
+        INSERT INTO outbox_events (type, organization_ids, payload)
+        SELECT ${RESET_EVENT}, '{}'::uuid[], jsonb_build_object('userId', t.user_id, 'resetId', t.id, 'expiresAt', t.expires_at, 'sealedToken', ${sealedToken}::text) FROM t
+        RETURNING id
+      )
+      SELECT u.id, u.role, u.organization_id, u.organization_kind FROM (SELECT 1) AS one LEFT JOIN u ON true`.execute(trx)
+    const row = r.rows[0]
+    const user = row?.id !== null && row?.id !== undefined ? actorOfRow({ id: row.id, role: row.role as Role, organizationId: row.organizationId as string, organizationKind: row.organizationKind as OrganizationKind }) : null
+    await audit(trx, ctx, { actor: user, action: 'user.password_reset_request', entityType: 'user', entityId: user?.userId ?? null, changes: { issued: user !== null } })
+    return user
   })
-  return { userId: user.id, token }
+  return issued === null ? null : { userId: issued.userId, token }
 }
 
 const invalidResetToken = (): AppError => new AppError('PASSWORD_RESET_TOKEN_INVALID', 'The reset token is invalid, already used or expired; request a new one')

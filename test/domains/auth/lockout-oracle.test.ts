@@ -81,4 +81,26 @@ describe('a locked-out owner', () => {
     expect(res.statusCode, res.body).toBe(204)
     await loginAs(app, u.email, 'a fresh and long passphrase')
   })
+
+  it('a password-reset request runs the same statements for a known and an unknown address (same answer too)', async () => {
+    const u = await createUser(app.db, 'HANDLER')
+    const unknown = `reset-${Date.now()}@test.example`
+    const spy = vi.spyOn(pg.Client.prototype, 'query')
+    const request = async (email: string): Promise<{ n: number, status: number, body: string }> => {
+      spy.mockClear()
+      const res = await app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } })
+      return { n: spy.mock.calls.length, status: res.statusCode, body: res.body.replace(/"requestId":"[^"]*"/, '') }
+    }
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [known, other] = [await request(u.email), await request(unknown)]
+        expect(other).toEqual(known)
+      }
+    } finally {
+      spy.mockRestore()
+    }
+    // the known address did get its token and sealed outbox event
+    const issued = await sql<{ n: number }>`SELECT count(*)::int AS n FROM password_reset_tokens WHERE user_id = ${u.userId}`.execute(app.db)
+    expect(issued.rows[0]?.n).toBe(3)
+  })
 })
