@@ -51,6 +51,8 @@ export const ConfigSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   AUDIT_SEAL_INTERVAL_MS: Int(50, 60_000, 300),
   SHUTDOWN_DRAIN_MS: Int(0, 120_000, 1000),
+  // production refuses a DATABASE_URL role that could switch the audit triggers off, unless this says so
+  DATABASE_PRIVILEGED_ROLE_OK: Type.Boolean({ default: false }),
   AUDIT_CHAIN_KEY: Type.Optional(Type.String()),
   AUDIT_CHAIN_KEY_ID: Type.Optional(Type.String()),
   AUDIT_CHAIN_PREVIOUS_KEYS: Type.Optional(Type.String()),

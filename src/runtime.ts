@@ -6,11 +6,13 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Config } from './config.js'
-import { createDb } from './db/index.js'
+import { sql } from 'kysely'
+import { createDb, type Db } from './db/index.js'
 import type { EmbeddedDb } from './db/embedded.js'
 import { migrateToLatest } from './db/migrate.js'
 import { ensureLoginRole, grantServiceRole } from './db/roles.js'
 import { ensureBootstrapAdmin } from './domains/auth/bootstrap.js'
+import { migrations } from '../db/migrations/index.js'
 
 export interface Database {
   url: string
@@ -64,7 +66,9 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
   const ownerUrl = config.DATABASE_OWNER_URL ?? embeddedOwners.get(url) ?? url
   const handle = createDb({ connectionString: ownerUrl, poolSize: 2, statementTimeoutMs: 600_000, connectTimeoutMs: 10_000, applicationName: 'gestion-emballages-api:migrate' })
   try {
-    const applied = await migrateToLatest(handle.db)
+    // With no owner URL the service may be a restricted role that cannot create the migrator's
+    // tables: when a migration Job already applied everything, there is nothing to do.
+    const applied = ownerUrl === url && await migrationsRecorded(handle.db) ? [] : await migrateToLatest(handle.db)
     if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
     if (ownerUrl !== url) await grantServiceRole(handle.db, await currentRole(url))
     const admin = await ensureBootstrapAdmin(handle.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)
@@ -88,5 +92,16 @@ async function currentRole (url: string): Promise<string> {
     return (r.rows[0] as { role: string }).role
   } finally {
     await client.end()
+  }
+}
+
+/** Every known migration is recorded (read-only: creates nothing, works for a restricted role). */
+async function migrationsRecorded (db: Db): Promise<boolean> {
+  try {
+    const r = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db)
+    const done = new Set(r.rows.map(row => row.name))
+    return Object.keys(migrations).every(name => done.has(name))
+  } catch {
+    return false
   }
 }

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/lib/route.js'
 import { bearer, createTestApp, expectProblem, tokenFor } from '../helpers/app.js'
 
-const PROD = { NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(40), AUDIT_CHAIN_KEY: 'c'.repeat(40) } as const
+const PROD = { NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(40), AUDIT_CHAIN_KEY: 'c'.repeat(40), DATABASE_PRIVILEGED_ROLE_OK: true } as const
 const SCRAPER = 'm'.repeat(40)
 const apps: App[] = []
 afterAll(async () => { await Promise.all(apps.map(async a => await a.close())) })

@@ -83,12 +83,15 @@ export default async function auditRoutes (app: App): Promise<void> {
     return await verifyChain(app.db, app.conf.auditChainKeys, { full, ...(anchor !== undefined ? { anchor: { seq: Number(anchor[0]), hash: anchor[1] as string } } : {}) })
   })
 
-  // The service's role should not be able to switch the log's triggers off: say so at startup.
+  // The service's role should not be able to switch the log's triggers off: production refuses
+  // to start with such a role (unless DATABASE_PRIVILEGED_ROLE_OK says it is known and accepted);
+  // elsewhere it is a warning.
   app.addHook('onReady', async () => {
     const privileged = await roleCanBypassAuditTriggers(app.db).catch(() => false)
-    if (privileged) {
-      app.log.warn('the service connects to the database as a superuser or as the owner of the audit tables: it could disable their triggers. ' +
-        'Set DATABASE_OWNER_URL (migrations) and make DATABASE_URL a restricted role (see README, operations)')
-    }
+    if (!privileged) return
+    const message = 'the service connects to the database as a superuser or as the owner of the audit tables: it could disable their triggers. ' +
+      'Make DATABASE_URL a restricted role and migrate with DATABASE_OWNER_URL (see README, operations)'
+    if (app.conf.NODE_ENV === 'production' && !app.conf.DATABASE_PRIVILEGED_ROLE_OK) throw new Error(`${message}; or set DATABASE_PRIVILEGED_ROLE_OK=true to accept it`)
+    app.log.warn(message)
   })
 }

@@ -109,4 +109,23 @@ describe('the service role', () => {
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^audit_unsealed_backlog 0$/m)
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
   })
+
+  it('starts with only its own URL once a migration job applied everything (it cannot create the migrator\'s tables)', async () => {
+    // a deployment whose instances never see the owner's credentials
+    const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: serviceUrl, SEED_DEMO: false })
+    await expect(prepareDatabase(config, serviceUrl, () => {})).resolves.toBeUndefined()
+  })
+
+  it('is what production requires: a privileged role refuses to boot unless DATABASE_PRIVILEGED_ROLE_OK', async () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(40), AUDIT_CHAIN_KEY: 'c'.repeat(40) } as const
+    const privileged = await buildTestApp(prod, ownerUrl)
+    await expect(privileged.ready()).rejects.toThrow(/could disable their triggers/)
+    await privileged.close().catch(() => {})
+    const accepted = await buildTestApp({ ...prod, DATABASE_PRIVILEGED_ROLE_OK: true }, ownerUrl)
+    await expect(accepted.ready()).resolves.toBeDefined()
+    await accepted.close()
+    const restricted = await buildTestApp(prod, serviceUrl)
+    await expect(restricted.ready()).resolves.toBeDefined()
+    await restricted.close()
+  })
 })

@@ -150,6 +150,8 @@ export const SERVICE_ENV = {
   // production requires its own audit chain key and a scraper token for /metrics
   AUDIT_CHAIN_KEY: 'bench-audit-chain-key-0123456789abcdef0123456789',
   METRICS_TOKEN: BENCH_METRICS_TOKEN,
+  // the bench's embedded database is reached as its superuser (the ceiling server's too)
+  DATABASE_PRIVILEGED_ROLE_OK: 'true',
   MALLOC_ARENA_MAX: '2',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
