@@ -34,7 +34,8 @@ export function etagOf (version: number, derived?: string): string {
 export function expectedVersion (request: FastifyRequest): number | undefined {
   const h = request.headers['if-match']
   if (h === undefined || h === '*') return undefined
-  const m = /^(?:W\/)?"(\d{1,9})(?:\.[A-Za-z0-9_-]{1,16})?"$/.exec(h.trim())
+  // strong comparison (RFC 9110 §13.1.1): a weak validator never matches If-Match
+  const m = /^"(\d{1,9})(?:\.[A-Za-z0-9_-]{1,16})?"$/.exec(h.trim())
   if (m === null) throw new AppError('PRECONDITION_FAILED', 'If-Match does not match the current ETag')
   return Number(m[1])
 }
@@ -49,7 +50,7 @@ export function withEtag (request: FastifyRequest, reply: FastifyReply, version:
   const tag = etagOf(version, derived)
   void reply.header('etag', tag)
   const inm = request.headers['if-none-match']
-  if (inm !== undefined && inm.split(',').some(t => t.trim() === tag || t.trim() === `W/${tag}`)) {
+  if (inm !== undefined && (inm.trim() === '*' || inm.split(',').some(t => t.trim() === tag || t.trim() === `W/${tag}`))) {
     void reply.code(304)
     return true
   }

@@ -123,6 +123,11 @@ function fromFastifyError (err: FastifyError): AppError {
 
 export function toAppError (err: unknown): AppError {
   if (err instanceof AppError) return err
+  // a client that hung up while sending its body: its socket error is not the database's
+  const e = err as { code?: string, message?: string, statusCode?: number }
+  if (e.statusCode === 400 && (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED' || e.message === 'aborted')) {
+    return new AppError('MALFORMED_REQUEST', 'The request body was not received completely (the client closed the connection)')
+  }
   const mapped = mapDatabaseError(err as PgLikeError)
   if (mapped !== undefined) return mapped
   return fromFastifyError(err as FastifyError)

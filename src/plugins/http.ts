@@ -99,6 +99,13 @@ export default fp(async function httpPlugin (app) {
   app.addHook('preClose', async () => { closing = true })
   app.addHook('onSend', function (_request, reply, payload, done) {
     if (closing) void reply.header('connection', 'close')
+    // a 304 has no body: no length or type of the `null` a handler returned with it
+    if (reply.statusCode === 304) {
+      reply.removeHeader('content-length')
+      reply.removeHeader('content-type')
+      done(null, null)
+      return
+    }
     done(null, payload)
   })
 
