@@ -12,7 +12,7 @@ import { DATE_PATTERN, type Problem } from '../lib/schemas.js'
 
 interface PgLikeError { code?: string, constraint?: string, column?: string, detail?: string, message?: string }
 
-const CONNECTION_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated', 'connect ECONNREFUSED', 'Client has encountered a connection error', 'Connection terminated unexpectedly', 'Cannot use a pool after calling end', 'Query read timeout']
+const CONNECTION_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated', 'connect ECONNREFUSED', 'Client has encountered a connection error', 'Client was closed and is not queryable', 'Connection terminated unexpectedly', 'Cannot use a pool after calling end', 'Query read timeout', 'timeout expired']
 
 const camel = (column: string): string => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
 
@@ -46,8 +46,12 @@ function dataException (code: string): AppError {
 }
 
 /** Maps a PostgreSQL / pg driver error to a catalogued problem, or undefined if it is not one. */
+/** Socket errors of a lost database connection (checked first: `EPIPE` also looks like a SQLSTATE). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNABORTED', 'EAI_AGAIN'])
+
 export function mapDatabaseError (err: PgLikeError): AppError | undefined {
   const code = err.code
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable', { retryAfterSeconds: 2 })
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     if (code.startsWith('22')) return dataException(code)
     switch (code) {

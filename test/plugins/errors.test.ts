@@ -145,3 +145,19 @@ describe('validation in encapsulated plugins', () => {
     }
   })
 })
+
+describe('lost database connections map to 503', () => {
+  // EPIPE is five capital letters, like a SQLSTATE: a rollback failing with it after a terminated
+  // backend used to fall through the SQLSTATE switch and answer 500 (seen in the reliability suite)
+  it.each([
+    ['write EPIPE', 'EPIPE'],
+    ['read ECONNRESET', 'ECONNRESET'],
+    ['connect ETIMEDOUT', 'ETIMEDOUT'],
+    ['Client was closed and is not queryable', undefined],
+    ['timeout expired', undefined]
+  ])('%s', (message, code) => {
+    const e = mapDatabaseError(Object.assign(new Error(message), code === undefined ? {} : { code, errno: -32, syscall: 'write' }))
+    expect(e?.status).toBe(503)
+    expect(e?.code).toBe('SERVICE_UNAVAILABLE')
+  })
+})

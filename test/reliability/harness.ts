@@ -456,7 +456,9 @@ export function stationMix (token: string, stationId: string): (i: number) => Re
 /** Every answer well formed and of an allowed status; every 5xx a SERVICE_UNAVAILABLE problem. */
 export function expectClientsSawOnly (s: Service, outcomes: Outcome[], allowed: number[]): void {
   const bad = outcomes.filter(o => !o.wellFormed || !allowed.includes(o.status as number))
-  const logged = s.output().split('\n').filter(l => l.includes('"level":50')).slice(0, 3).join('\n').slice(0, 3000)
+  const errors = s.output().split('\n').filter(l => l.includes('"level":50'))
+  // the lines of unexpected 500s first: they say which error was not mapped
+  const logged = [...errors.filter(l => l.includes('INTERNAL_ERROR')), ...errors].slice(0, 3).join('\n').slice(0, 4000)
   expect(bad.slice(0, 5), `${bad.length} unexpected answers: ${JSON.stringify(summarize(bad))}\n${logged}`).toEqual([])
   for (const o of outcomes.filter(o => typeof o.status === 'number' && o.status >= 500)) expect(o.code).toBe('SERVICE_UNAVAILABLE')
 }
