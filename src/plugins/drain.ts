@@ -83,8 +83,10 @@ export default fp(async function drainPlugin (app) {
     done()
   })
 
+  // also while closing without a drain (app.close() alone): responses still in flight tell
+  // keep-alive clients to hang up, or the close would wait for their idle sockets
   app.addHook('onSend', function (request, reply, payload, done) {
-    if (draining) void reply.header('connection', 'close')
+    if (draining || closing) void reply.header('connection', 'close')
     done(null, payload)
   })
 }, { name: 'drain', dependencies: ['errors'] })

@@ -93,12 +93,8 @@ export default fp(async function httpPlugin (app) {
     done()
   })
 
-  // While closing, responses still in flight tell keep-alive clients to hang up, otherwise the
-  // server would wait for their idle sockets (up to the keep-alive timeout) before exiting.
-  let closing = false
-  app.addHook('preClose', async () => { closing = true })
+  // (Connection: close while draining or closing is the drain plugin's.)
   app.addHook('onSend', function (_request, reply, payload, done) {
-    if (closing) void reply.header('connection', 'close')
     // a 304 has no body: no length or type of the `null` a handler returned with it
     if (reply.statusCode === 304) {
       reply.removeHeader('content-length')

@@ -51,6 +51,16 @@ afterAll(async () => {
 
 const mix = (i: number): RequestSpec => stationMix(station, stationId)(i)
 
+/** Restores the network, times the recovery, serves a last second, stops the clients. */
+async function healAndStop (load: Load, s: Service): Promise<{ rec: { readyMs: number, writeMs: number }, outcomes: Outcome[] }> {
+  load.setPhase('healed')
+  proxy.setMode({ kind: 'pass' })
+  const rec = await recovery(s, station, stationId)
+  load.setPhase('after')
+  await sleep(1000)
+  return { rec, outcomes: await load.stop() }
+}
+
 /** Each step: label the clients' phase, switch the proxy, hold it. */
 async function runPhases (load: Load, steps: Array<[string, ProxyMode, number]>): Promise<void> {
   for (const [phase, mode, ms] of steps) {
@@ -66,12 +76,7 @@ describe('network faults between the service and PostgreSQL', () => {
     const load = startLoad(s.base, 12, mix)
     await runPhases(load, [['before', { kind: 'pass' }, 1000], ['latency 50 ms', { kind: 'latency', ms: 50 }, 2500],
       ['blackhole', { kind: 'blackhole' }, BLACKHOLE_MS], ['reset', { kind: 'reset' }, 1500]])
-    load.setPhase('healed')
-    proxy.setMode({ kind: 'pass' })
-    const rec = await recovery(s, station, stationId)
-    load.setPhase('after')
-    await sleep(1000)
-    const outcomes = await load.stop()
+    const { rec, outcomes } = await healAndStop(load, s)
 
     figures['faults: statuses per phase'] = summarize(outcomes)
     for (const phase of ['before', 'latency 50 ms', 'blackhole', 'reset', 'healed', 'after']) figures[`faults: latency in ${phase}`] = latency(outcomes, phase)
@@ -110,12 +115,7 @@ describe('network faults between the service and PostgreSQL', () => {
     await waitFor('readiness', async () => await ready(s.base), 20_000, 20)
     const load = startLoad(s.base, 16, mix)
     await runPhases(load, [['before', { kind: 'pass' }, 500], ['latency 150 ms', { kind: 'latency', ms: 150 }, 5000], ['blackhole', { kind: 'blackhole' }, BLACKHOLE_MS]])
-    load.setPhase('healed')
-    proxy.setMode({ kind: 'pass' })
-    const rec = await recovery(s, station, stationId)
-    load.setPhase('after')
-    await sleep(1000)
-    const outcomes = await load.stop()
+    const { rec, outcomes } = await healAndStop(load, s)
 
     figures['pool of 2: statuses per phase'] = summarize(outcomes)
     for (const phase of ['latency 150 ms', 'blackhole', 'after']) figures[`pool of 2: latency in ${phase}`] = latency(outcomes, phase)

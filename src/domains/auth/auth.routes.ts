@@ -1,7 +1,7 @@
 // Sign-in, sessions, password change and reset, and the caller (PRODUCT.md §13). Public routes
 // write their own security events (failed attempts must be recorded although the answer is an
 // error), so they declare `audit: { skip }`; sign-in and reset are also limited per client IP on
-// top of the per-account lockout. Cache-Control: no-store is set on every /v1 answer by the http plugin.
+// top of the per-address lockout. Cache-Control: no-store is set on every /v1 answer by the http plugin.
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { App } from '../../lib/route.js'
