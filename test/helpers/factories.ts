@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../src/db/index.js'
 import { hashPassword } from '../../src/lib/password.js'
 import { kindForRole, PLATFORM_ORGANIZATION_ID, type Actor, type Role } from '../../src/lib/permissions.js'
-import type { ArticleCategory, ContractStatus } from '../../src/db/tables/catalog.js'
+import type { ArticleCategory, ContractStatus } from '../../src/db/schema.js'
 
 export const TEST_PASSWORD = 'test-password-for-factories'
 let hashPromise: Promise<string> | undefined

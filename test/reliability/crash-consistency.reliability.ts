@@ -20,7 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { Agent } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deriveMasterStatus } from '../../src/domains/orders/master-status.js'
-import type { PurchaseOrderStatus } from '../../src/db/tables/ordering.js'
+import type { PurchaseOrderStatus } from '../../src/db/schema.js'
 import { login, ready, send, sleep, startService, stopService, TestPostgres, waitFor, type Service } from './harness.js'
 
 const CYCLES = 3

@@ -6,7 +6,7 @@
 import { sql } from 'kysely'
 import type { SeedContext } from '../demo.js'
 import type { Db } from '../../../src/db/index.js'
-import type { ArticleCategory } from '../../../src/db/tables/catalog.js'
+import type { ArticleCategory } from '../../../src/db/schema.js'
 import { stationPackPrice } from '../../../src/lib/money.js'
 
 type SupplierKey = 'cartonnerie-du-val' | 'plastiques-de-l-ouest' | 'emballages-provence' | 'films-and-co'

@@ -1,7 +1,7 @@
 // The master-order status is derived from its purchase orders (PRODUCT.md §5.4) and never set by
 // clients. Kept pure so the rule is table-tested on its own; the services call it inside the
 // transaction of every child transition, after locking the master order row.
-import type { PurchaseOrderStatus } from '../../db/tables/ordering.js'
+import type { PurchaseOrderStatus } from '../../db/schema.js'
 
 /** Order of progress; CANCELLED and DECLINED are outside it (ignored unless every child has one). */
 const PROGRESS: readonly PurchaseOrderStatus[] = ['PLACED', 'CONFIRMED', 'SHIPPED', 'RECEIVED', 'CLOSED', 'INVOICED', 'ARCHIVED']

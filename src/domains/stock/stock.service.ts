@@ -4,7 +4,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
-import type { StockReason } from '../../db/tables/ordering.js'
+import type { StockReason } from '../../db/schema.js'
 
 export interface StockIncrease {
   articleId: string

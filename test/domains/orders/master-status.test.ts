@@ -1,7 +1,7 @@
 // PRODUCT.md §5.4, table-driven: the master status is derived from the children's statuses.
 import { describe, expect, it } from 'vitest'
 import { deriveMasterStatus } from '../../../src/domains/orders/master-status.js'
-import type { PurchaseOrderStatus } from '../../../src/db/tables/ordering.js'
+import type { PurchaseOrderStatus } from '../../../src/db/schema.js'
 
 const cases: Array<[PurchaseOrderStatus[], string]> = [
   [['PLACED'], 'PLACED'],

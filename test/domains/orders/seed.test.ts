@@ -8,7 +8,7 @@ import { seedDemo } from '../../../db/seed/demo.js'
 import { deriveMasterStatus } from '../../../src/domains/orders/master-status.js'
 import { addTotals } from '../../../src/lib/money.js'
 import { createDatabaseFromTemplate } from '../../helpers/db.js'
-import type { PurchaseOrderStatus } from '../../../src/db/tables/ordering.js'
+import type { PurchaseOrderStatus } from '../../../src/db/schema.js'
 
 let handle: DbHandle
 beforeAll(async () => {
