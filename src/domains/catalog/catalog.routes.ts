@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { audienceSerializer } from '../../lib/audience.js'
 import type { App } from '../../lib/route.js'
+import { defineRoute } from '../../lib/define-route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
 import { IdParams, IfMatchHeaders, Page, ProblemRef } from '../../lib/schemas.js'
 import { createArticle, getArticle, listArticles, updateArticle } from './articles.service.js'
@@ -34,62 +35,65 @@ async function catalogRoutes (app: App): Promise<void> {
 
   // ---- articles
 
-  app.get('/v1/articles', {
-    config: { access: 'articles:read' },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'listArticles',
-      summary: 'Search articles',
-      description: 'Everyone may call it. Stations see active articles only; a supplier sees only the articles it offers. `q` matches a code prefix, full-text words (as prefixes) on name, description and code, or a name fragment of 3+ characters (trigram index). Filters: `category`, `supplierId` (articles with an active offer of that supplier), `active`. Ordered by code, keyset-paginated.',
-      querystring: ArticleListQuery,
-      response: { 200: Page(ArticleRef), ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/articles',
+    operationId: 'listArticles',
+    tag: 'catalog',
+    summary: 'Search articles',
+    description: 'Everyone may call it. Stations see active articles only; a supplier sees only the articles it offers. `q` matches a code prefix, full-text words (as prefixes) on name, description and code, or a name fragment of 3+ characters (trigram index). Filters: `category`, `supplierId` (articles with an active offer of that supplier), `active`. Ordered by code, keyset-paginated.',
+    access: 'articles:read',
+    querystring: ArticleListQuery,
+    response: { 200: Page(ArticleRef) }
   }, async (request) => await listArticles(app.db, actorOf(request), request.query))
 
-  app.get('/v1/articles/:id', {
-    config: { access: 'articles:read' },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'getArticle',
-      summary: 'Read an article',
-      description: 'Everyone may call it, within their scope (stations: active articles; suppliers: articles they offer; otherwise 404). Returns an ETag.',
-      params: IdParams,
-      response: { 200: ArticleRef, 304: NotModified, ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/articles/:id',
+    operationId: 'getArticle',
+    tag: 'catalog',
+    summary: 'Read an article',
+    description: 'Everyone may call it, within their scope (stations: active articles; suppliers: articles they offer; otherwise 404). Returns an ETag.',
+    access: 'articles:read',
+    params: IdParams,
+    notModified: true,
+    response: { 200: ArticleRef }
   }, async (request, reply) => {
     const a = await getArticle(app.db, actorOf(request), request.params.id)
     if (withEtag(request, reply, a.version)) return null
     return a
   })
 
-  app.post('/v1/articles', {
-    config: { access: 'articles:write', audit: { action: 'article.create', entity: 'article' } },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'createArticle',
-      summary: 'Create an article',
-      description: 'Platform staff (ADMIN, MANAGER, HANDLER). Creates a catalog article; the code is unique (409 DUPLICATE) and immutable afterwards; VAT rate defaults to 20.00.',
-      body: ArticleCreateSchema,
-      response: { 201: ArticleRef, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/articles',
+    operationId: 'createArticle',
+    tag: 'catalog',
+    summary: 'Create an article',
+    description: 'Platform staff (ADMIN, MANAGER, HANDLER). Creates a catalog article; the code is unique (409 DUPLICATE) and immutable afterwards; VAT rate defaults to 20.00.',
+    access: 'articles:write',
+    audit: { action: 'article.create', entity: 'article' },
+    body: ArticleCreateSchema,
+    response: { 201: ArticleRef }
   }, async (request, reply) => {
     const a = await createArticle(dbOf(request), actorOf(request), request.body)
     void reply.code(201).header('etag', etagOf(a.version))
     return a
   })
 
-  app.patch('/v1/articles/:id', {
-    config: { access: 'articles:write', audit: { action: 'article.update', entity: 'article' } },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'updateArticle',
-      summary: 'Update an article',
-      description: 'Platform staff. Any subset of name, description, category, baseUnit, material, dimensions, vatRate, isActive (deactivating makes it unorderable and hides it from stations). If-Match with a stale ETag answers 412. Existing orders keep their frozen copies.',
-      params: IdParams,
-      headers: IfMatchHeaders,
-      body: ArticlePatchSchema,
-      response: { 200: ArticleRef, ...problems }
-    }
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/v1/articles/:id',
+    operationId: 'updateArticle',
+    tag: 'catalog',
+    summary: 'Update an article',
+    description: 'Platform staff. Any subset of name, description, category, baseUnit, material, dimensions, vatRate, isActive (deactivating makes it unorderable and hides it from stations). If-Match with a stale ETag answers 412. Existing orders keep their frozen copies.',
+    access: 'articles:write',
+    audit: { action: 'article.update', entity: 'article' },
+    params: IdParams,
+    ifMatch: true,
+    body: ArticlePatchSchema,
+    response: { 200: ArticleRef }
   }, async (request, reply) => {
     const { before, after } = await updateArticle(dbOf(request), actorOf(request), request.params.id, request.body, expectedVersion(request))
     request.audit = { changes: diffOf(request.body, before, after) }

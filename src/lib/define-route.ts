@@ -1,0 +1,111 @@
+// One shape for every route. A route states what it is (method, url, operationId, tag, summary,
+// description), who may call it (`access`), what it records (`audit`, mandatory on a mutation at
+// the type level and at boot), and its schemas; the helper adds what every route must carry and
+// none should restate: the standard problem responses, the Idempotency-Key header on audited
+// writes (required when `idempotency: 'required'`), If-Match when the route honours it, the 304
+// response when it answers conditional GETs. The bearer security requirement and the
+// "Permission:" line are added to the OpenAPI document from `access` (plugins/openapi.ts).
+//
+//   defineRoute(app, {
+//     method: 'POST', url: '/v1/articles', operationId: 'createArticle', tag: 'catalog',
+//     summary: 'Create an article', description: 'Platform staff. …',
+//     access: 'articles:write', audit: { action: 'article.create', entity: 'article' },
+//     body: ArticleCreateSchema, response: { 201: ArticleRef }
+//   }, async (request, reply) => { … })
+import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
+import type {
+  ContextConfigDefault, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault,
+  RouteGenericInterface, RouteHandlerMethod
+} from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { AuditSkip, AuditSpec } from './fastify-types.js'
+import type { Access } from './permissions.js'
+import type { App } from './route.js'
+import { ProblemRef } from './schemas.js'
+
+const KEY = { minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' }
+export const IdempotencyKeyHeader = Type.String({ ...KEY, description: '1–255 visible ASCII characters; retained 24 h per user. A retry with the same key and body replays the first answer (`Idempotent-Replayed: true`); the same key with another body is 422 IDEMPOTENCY_KEY_REUSED.' })
+export const RequiredIdempotencyKeyHeader = Type.String({ ...KEY, description: 'Required: without it the answer is 400 IDEMPOTENCY_KEY_REQUIRED. 1–255 visible ASCII characters; retained 24 h per user. A retry with the same key and body replays the first answer (`Idempotent-Replayed: true`).' })
+export const IfMatchHeader = Type.String({ maxLength: 64, description: 'ETag from a previous read; a stale one answers 412' })
+export const NotModifiedResponse = Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' })
+export const StandardProblems = { '4xx': ProblemRef, '5xx': ProblemRef } as const
+
+interface Common<P, Q, B, R> {
+  url: string
+  operationId: string
+  tag: string
+  summary: string
+  /** Who may call it and what it changes; rendered in the OpenAPI document. */
+  description: string
+  access: Access
+  params?: P
+  querystring?: Q
+  body?: B
+  /** Success responses only: the problem responses are added. */
+  response: R
+  /** Extra request headers (Idempotency-Key and If-Match come from the flags below). */
+  headers?: TObject
+  /** The route honours If-Match (412 on a stale ETag). */
+  ifMatch?: boolean
+  /** The route answers 304 to a matching If-None-Match. */
+  notModified?: boolean
+  hide?: boolean
+}
+
+interface Read<P, Q, B, R> extends Common<P, Q, B, R> {
+  method: 'GET' | 'HEAD'
+  audit?: never
+  idempotency?: never
+}
+
+interface Write<P, Q, B, R> extends Common<P, Q, B, R> {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Every mutation is audited, or says why not. */
+  audit: AuditSpec | AuditSkip
+  /** 'required': 400 without an Idempotency-Key; otherwise the key is accepted on audited writes. */
+  idempotency?: 'required'
+}
+
+export type RouteDefinition<P, Q, B, R> = Read<P, Q, B, R> | Write<P, Q, B, R>
+
+// (a handler may always return null for a 304: withEtag() has sent it)
+type Schema<P, Q, B, R> = { params: P, querystring: Q, body: B, response: R & { 304: typeof NotModifiedResponse } }
+export type RouteHandler<P, Q, B, R> = RouteHandlerMethod<
+RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, RouteGenericInterface, ContextConfigDefault,
+Schema<P, Q, B, R>, TypeBoxTypeProvider, FastifyBaseLogger>
+
+function headersOf (def: RouteDefinition<unknown, unknown, unknown, unknown>): TObject | undefined {
+  const props: TProperties = { ...(def.headers?.properties ?? {}) }
+  if (def.audit !== undefined && !('skip' in def.audit)) {
+    props['idempotency-key'] = def.idempotency === 'required' ? RequiredIdempotencyKeyHeader : Type.Optional(IdempotencyKeyHeader)
+  }
+  if (def.ifMatch === true) props['if-match'] = Type.Optional(IfMatchHeader)
+  return Object.keys(props).length === 0 ? undefined : Type.Object(props)
+}
+
+/** Registers a route in the house shape (see the file comment). */
+export function defineRoute<
+  P extends TSchema | undefined = undefined,
+  Q extends TSchema | undefined = undefined,
+  B extends TSchema | undefined = undefined,
+  const R extends Record<number, TSchema> = Record<number, TSchema>
+> (app: App, def: RouteDefinition<P, Q, B, R>, handler: RouteHandler<P, Q, B, R>): void {
+  const response: Record<string, TSchema> = { ...def.response, ...(def.notModified === true ? { 304: NotModifiedResponse } : {}), ...StandardProblems }
+  const schema: Record<string, unknown> = {
+    tags: [def.tag],
+    operationId: def.operationId,
+    summary: def.summary,
+    description: def.description,
+    response
+  }
+  if (def.params !== undefined) schema.params = def.params
+  if (def.querystring !== undefined) schema.querystring = def.querystring
+  if (def.body !== undefined) schema.body = def.body
+  const headers = headersOf(def as RouteDefinition<unknown, unknown, unknown, unknown>)
+  if (headers !== undefined) schema.headers = headers
+  if (def.hide === true) schema.hide = true
+  const config = def.method === 'GET' || def.method === 'HEAD'
+    ? { access: def.access }
+    : { access: def.access, audit: def.audit, ...(def.idempotency !== undefined ? { idempotency: def.idempotency } : {}) }
+  app.route({ method: def.method, url: def.url, config, schema, handler: handler as RouteHandlerMethod })
+}
