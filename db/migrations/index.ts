@@ -8,6 +8,7 @@ import * as m0004 from './0004-ordering-stock.js'
 import * as m0005 from './0005-audit-integrity.js'
 import * as m0006 from './0006-login-throttles-reset-delivery.js'
 import * as m0007 from './0007-idempotency-claim.js'
+import * as m0008 from './0008-transfers-forecasts.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0004-ordering-stock': m0004,
   '0005-audit-integrity': m0005,
   '0006-login-throttles-reset-delivery': m0006,
-  '0007-idempotency-claim': m0007
+  '0007-idempotency-claim': m0007,
+  '0008-transfers-forecasts': m0008
 }

@@ -159,6 +159,16 @@ export interface Contracts {
   version: Generated<number>;
 }
 
+export interface Forecasts {
+  articleId: string;
+  isoWeek: number;
+  isoYear: number;
+  stationId: string;
+  units: number;
+  updatedAt: Generated<Timestamp>;
+  updatedBy: string | null;
+}
+
 export interface IdempotencyKeys {
   createdAt: Generated<Timestamp>;
   expiresAt: Generated<Timestamp>;
@@ -434,6 +444,50 @@ export interface SupplierSites {
   version: Generated<number>;
 }
 
+export interface TransferEvents {
+  actorRole: string | null;
+  actorUserId: string | null;
+  at: Generated<Timestamp>;
+  fromStatus: string | null;
+  id: Generated<number>;
+  note: string | null;
+  toStatus: string;
+  transferId: string;
+}
+
+export interface TransferLines {
+  articleId: string;
+  id: string;
+  note: string | null;
+  transferId: string;
+  unitsGranted: number | null;
+  unitsReceived: number | null;
+  unitsRequested: number;
+  unitsShipped: number | null;
+}
+
+export interface Transfers {
+  confirmedAt: Timestamp | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  deliveryNoteDocId: string | null;
+  id: string;
+  neededBy: string | null;
+  number: string;
+  reason: string | null;
+  receivedAt: Timestamp | null;
+  requestingStationId: string;
+  settlementAmount: string | null;
+  settlementRef: string | null;
+  shippedAt: Timestamp | null;
+  signedNoteDocId: string | null;
+  sourceStationId: string;
+  status: Generated<"REQUESTED" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "IN_PREPARATION" | "SHIPPED" | "RECEIVED" | "CLOSED" | "SETTLED" | "ARCHIVED">;
+  statusReason: string | null;
+  updatedAt: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
 export interface Users {
   createdAt: Generated<Timestamp>;
   createdBy: string | null;
@@ -467,6 +521,7 @@ export interface DB {
   contacts: Contacts;
   contractLines: ContractLines;
   contracts: Contracts;
+  forecasts: Forecasts;
   idempotencyKeys: IdempotencyKeys;
   loginThrottles: LoginThrottles;
   masterOrders: MasterOrders;
@@ -485,5 +540,8 @@ export interface DB {
   stockMovements: StockMovements;
   suppliers: Suppliers;
   supplierSites: SupplierSites;
+  transferEvents: TransferEvents;
+  transferLines: TransferLines;
+  transfers: Transfers;
   users: Users;
 }
