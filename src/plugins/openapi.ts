@@ -39,7 +39,9 @@ export default fp(async function openapiPlugin (app) {
         { name: 'contracts', description: 'Master contracts and their price lines' },
         { name: 'carts', description: "A station's cart with its live quote, and checkout" },
         { name: 'orders', description: 'Master orders and purchase orders' },
-        { name: 'stock', description: 'Station stock and movements' },
+        { name: 'stock', description: 'Station stock, movements, counts and alerts' },
+        { name: 'transfers', description: 'Stock lent between stations: request, confirm, ship, receive, settle' },
+        { name: 'forecasts', description: 'Weekly demand forecasts, aggregated supplier demand and replenishment proposals' },
         { name: 'audit', description: 'The tamper-evident audit trail' },
         { name: 'settings', description: 'Platform settings' },
         { name: 'operations', description: 'Health and metrics' }

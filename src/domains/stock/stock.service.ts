@@ -5,6 +5,8 @@ import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import type { StockReason } from '../../db/schema.js'
+import { emitEvents } from '../../lib/outbox.js'
+import { AppError } from '../../lib/problems.js'
 
 export interface StockIncrease {
   articleId: string
@@ -18,27 +20,83 @@ export interface StockReference {
   refId: string
 }
 
+export interface StockDelta {
+  articleId: string
+  /** signed base units; 0 is ignored */
+  delta: number
+}
+
+export interface StockChange {
+  articleId: string
+  before: number
+  after: number
+  alertThreshold: number
+  criticalThreshold: number
+}
+
+interface ChangedRow { articleId: string, after: number, delta: number, alertThreshold: number, criticalThreshold: number }
+
 /**
- * Adds units to a station's stock, one movement row per entry, in two statements whatever the
- * number of entries. Entries are applied in article-id order so two transactions adding to the same
- * articles take the row locks in the same order and cannot deadlock. Entries for one article are
- * merged for the level (an upsert cannot touch a row twice) but keep one movement each.
+ * Applies signed deltas to a station's stock with one movement row per entry, in one statement
+ * whatever the number of entries (PRODUCT.md §6, invariant 8):
+ * - levels move by a guarded relative upsert (`quantity + delta >= 0`), never read-then-write, so
+ *   concurrent changes never lose an update; an entry that would go below zero (or take from a
+ *   level that does not exist) changes nothing and the call fails with 422 INSUFFICIENT_STOCK —
+ *   the caller's transaction rolls back, so a multi-article change is all or nothing;
+ * - entries are applied in article-id order, so two transactions touching the same articles take
+ *   the row locks in the same order and cannot deadlock; entries for one article are merged for
+ *   the level (an upsert cannot touch a row twice) but keep one movement each;
+ * - a level that crosses its alert threshold downward emits one `stock.low` outbox event (once per
+ *   crossing: the next decrease starts below the threshold).
+ * Returns each article's level before and after.
  */
-export async function addStock (db: Db, actor: Actor, stationId: string, entries: readonly StockIncrease[], ref: StockReference): Promise<void> {
-  const positive = entries.filter(e => e.units > 0)
-  if (positive.length === 0) return
+export async function applyStockDeltas (db: Db, actor: Actor, stationId: string, entries: readonly StockDelta[], ref: StockReference): Promise<StockChange[]> {
+  const moving = entries.filter(e => e.delta !== 0)
+  if (moving.length === 0) return []
   const merged = new Map<string, number>()
-  for (const e of positive) merged.set(e.articleId, (merged.get(e.articleId) ?? 0) + e.units)
+  for (const e of moving) merged.set(e.articleId, (merged.get(e.articleId) ?? 0) + e.delta)
   const articles = [...merged.keys()].sort()
-  const units = articles.map(a => merged.get(a) as number)
-  await sql`
-    INSERT INTO stock_levels (station_id, article_id, quantity)
-    SELECT ${stationId}::uuid, a, q FROM unnest(${articles}::uuid[], ${units}::int[]) AS x(a, q)
-    ORDER BY a
-    ON CONFLICT (station_id, article_id) DO UPDATE
-      SET quantity = stock_levels.quantity + EXCLUDED.quantity, version = stock_levels.version + 1, updated_at = now()`.execute(db)
-  await sql`
-    INSERT INTO stock_movements (station_id, article_id, delta, reason, ref_type, ref_id, actor_user_id)
-    SELECT ${stationId}::uuid, a, d, ${ref.reason}, ${ref.refType}, ${ref.refId}::uuid, ${actor.userId}::uuid
-    FROM unnest(${positive.map(e => e.articleId)}::uuid[], ${positive.map(e => e.units)}::int[]) AS x(a, d)`.execute(db)
+  const deltas = articles.map(a => merged.get(a) as number)
+  const { rows } = await sql<ChangedRow>`
+    WITH input AS (
+      SELECT a, d FROM unnest(${articles}::uuid[], ${deltas}::int[]) AS x(a, d)
+    ), levels AS (
+      INSERT INTO stock_levels AS l (station_id, article_id, quantity)
+      SELECT ${stationId}::uuid, i.a, i.d FROM input i
+      -- a decrease never creates a level: a missing row has nothing to take from
+      WHERE i.d >= 0 OR EXISTS (SELECT 1 FROM stock_levels e WHERE e.station_id = ${stationId}::uuid AND e.article_id = i.a)
+      ORDER BY i.a
+      ON CONFLICT (station_id, article_id) DO UPDATE
+        SET quantity = l.quantity + EXCLUDED.quantity, version = l.version + 1, updated_at = now()
+        WHERE l.quantity + EXCLUDED.quantity >= 0
+      RETURNING l.article_id, l.quantity, l.alert_threshold, l.critical_threshold
+    ), movements AS (
+      INSERT INTO stock_movements (station_id, article_id, delta, reason, ref_type, ref_id, actor_user_id)
+      SELECT ${stationId}::uuid, m.a, m.d, ${ref.reason}, ${ref.refType}, ${ref.refId}::uuid, ${actor.userId}::uuid
+      FROM unnest(${moving.map(e => e.articleId)}::uuid[], ${moving.map(e => e.delta)}::int[]) AS m(a, d)
+      WHERE m.a IN (SELECT article_id FROM levels)
+    )
+    SELECT v.article_id AS "articleId", v.quantity AS after, i.d AS delta,
+           v.alert_threshold AS "alertThreshold", v.critical_threshold AS "criticalThreshold"
+    FROM levels v JOIN input i ON i.a = v.article_id`.execute(db)
+  if (rows.length < articles.length) {
+    const changed = new Set(rows.map(r => r.articleId))
+    const short = articles.filter(a => !changed.has(a))
+    throw new AppError('INSUFFICIENT_STOCK', `Not enough stock at the station for ${short.length} article(s)`, {
+      errors: short.map(a => ({ pointer: `/articles/${a}`, code: 'INSUFFICIENT_STOCK', detail: `article ${a}: the change of ${merged.get(a) as number} units would take the stock below zero` }))
+    })
+  }
+  const changes = rows.map(r => ({ articleId: r.articleId, before: r.after - r.delta, after: r.after, alertThreshold: r.alertThreshold, criticalThreshold: r.criticalThreshold }))
+  const low = changes.filter(c => c.before > c.alertThreshold && c.after <= c.alertThreshold)
+  await emitEvents(db, low.map(c => ({
+    type: 'stock.low',
+    organizationIds: [stationId],
+    payload: { stationId, articleId: c.articleId, quantity: c.after, alertThreshold: c.alertThreshold, criticalThreshold: c.criticalThreshold, critical: c.after <= c.criticalThreshold }
+  })))
+  return changes
+}
+
+/** Adds units (receipts, transfers in): `applyStockDeltas` with positive deltas. */
+export async function addStock (db: Db, actor: Actor, stationId: string, entries: readonly StockIncrease[], ref: StockReference): Promise<void> {
+  await applyStockDeltas(db, actor, stationId, entries.filter(e => e.units > 0).map(e => ({ articleId: e.articleId, delta: e.units })), ref)
 }
