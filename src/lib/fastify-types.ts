@@ -30,6 +30,7 @@ export interface RouteEntry {
   url: string
   access: Access
   audit: AuditSpec | AuditSkip | undefined
+  idempotency: 'required' | undefined
   hidden: boolean
   hasBody: boolean
 }

@@ -87,7 +87,7 @@ export default fp(async function rbacPlugin (app) {
     const access = route.config?.access
     for (const method of ([] as string[]).concat(route.method)) {
       checked++
-      if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, hidden: route.schema?.hide === true, hasBody: route.schema?.body !== undefined })
+      if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, idempotency: route.config?.idempotency, hidden: route.schema?.hide === true, hasBody: route.schema?.body !== undefined })
     }
     if (access === undefined) {
       if (isDocsRoute(route.url)) return
