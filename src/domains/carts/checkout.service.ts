@@ -15,7 +15,7 @@ import { problem, type ProblemItem } from '../../lib/problems.js'
 import { businessDate, capsCte, cartLinesWithPrices, refusedCaps } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
-import { uuidv7 } from '../orders/ids.js'
+import { uuidv7 } from '../../lib/ids.js'
 import { assertStationInScope, lineProblems, type CartLineRow } from './carts.service.js'
 
 interface FrozenLine extends PurchaseOrderLineView {
