@@ -159,6 +159,40 @@ export interface Contracts {
   version: Generated<number>;
 }
 
+export interface DocumentBlobs {
+  chunkSize: number;
+  createdAt: Generated<Timestamp>;
+  key: string;
+  sha256: string | null;
+  sizeBytes: number | null;
+}
+
+export interface DocumentChunks {
+  blobKey: string;
+  data: Buffer;
+  seq: number;
+}
+
+export interface Documents {
+  createdAt: Generated<Timestamp>;
+  fileName: string | null;
+  id: Generated<string>;
+  mediaType: "application/pdf" | "image/png" | "image/jpeg";
+  organizationId: string;
+  sha256: string;
+  sizeBytes: number;
+  storage: "pg" | "fs";
+  storageKey: string;
+  type: "DELIVERY_NOTE" | "SIGNED_DELIVERY_NOTE" | "INVOICE" | "CERTIFICATE" | "PHOTO" | "OTHER";
+  uploadedBy: string;
+}
+
+export interface DocumentStaging {
+  createdAt: Generated<Timestamp>;
+  key: string;
+  storage: "pg" | "fs";
+}
+
 export interface Forecasts {
   articleId: string;
   isoWeek: number;
@@ -521,6 +555,10 @@ export interface DB {
   contacts: Contacts;
   contractLines: ContractLines;
   contracts: Contracts;
+  documentBlobs: DocumentBlobs;
+  documentChunks: DocumentChunks;
+  documents: Documents;
+  documentStaging: DocumentStaging;
   forecasts: Forecasts;
   idempotencyKeys: IdempotencyKeys;
   loginThrottles: LoginThrottles;
