@@ -5,6 +5,7 @@
 // writes (required when `idempotency: 'required'`), If-Match when the route honours it, the 304
 // response when it answers conditional GETs. The bearer security requirement and the
 // "Permission:" line are added to the OpenAPI document from `access` (plugins/openapi.ts).
+// `rateLimit` (route config) and `preValidation` (a hook) pass through to Fastify as they are.
 //
 //   defineRoute(app, {
 //     method: 'POST', url: '/v1/articles', operationId: 'createArticle', tag: 'catalog',
@@ -14,9 +15,10 @@
 //   }, async (request, reply) => { … })
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
 import type {
-  ContextConfigDefault, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault,
+  ContextConfigDefault, FastifyBaseLogger, preValidationHookHandler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault,
   RouteGenericInterface, RouteHandlerMethod
 } from 'fastify'
+import type { RateLimitOptions } from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AuditSkip, AuditSpec } from './fastify-types.js'
 import type { Access } from './permissions.js'
@@ -50,6 +52,10 @@ interface Common<P, Q, B, R> {
   /** The route answers 304 to a matching If-None-Match. */
   notModified?: boolean
   hide?: boolean
+  /** Per-route rate limit (@fastify/rate-limit), on top of the global one when enabled. */
+  rateLimit?: RateLimitOptions
+  /** A preValidation hook, e.g. missingBodyAsEmpty (src/lib/empty-body.ts) on body-less actions. */
+  preValidation?: preValidationHookHandler
 }
 
 interface Read<P, Q, B, R> extends Common<P, Q, B, R> {
@@ -76,10 +82,12 @@ Schema<P, Q, B, R>, TypeBoxTypeProvider, FastifyBaseLogger>
 
 function headersOf (def: RouteDefinition<unknown, unknown, unknown, unknown>): TObject | undefined {
   const props: TProperties = { ...(def.headers?.properties ?? {}) }
-  if (def.audit !== undefined && !('skip' in def.audit)) {
-    props['idempotency-key'] = def.idempotency === 'required' ? RequiredIdempotencyKeyHeader : Type.Optional(IdempotencyKeyHeader)
-  }
   if (def.ifMatch === true) props['if-match'] = Type.Optional(IfMatchHeader)
+  if (def.audit !== undefined && !('skip' in def.audit)) {
+    // Optional in the schema even when required: a missing key is the audit plugin's
+    // 400 IDEMPOTENCY_KEY_REQUIRED, not a generic VALIDATION_FAILED from the validator.
+    props['idempotency-key'] = Type.Optional(def.idempotency === 'required' ? RequiredIdempotencyKeyHeader : IdempotencyKeyHeader)
+  }
   return Object.keys(props).length === 0 ? undefined : Type.Object(props)
 }
 
@@ -104,8 +112,17 @@ export function defineRoute<
   const headers = headersOf(def as RouteDefinition<unknown, unknown, unknown, unknown>)
   if (headers !== undefined) schema.headers = headers
   if (def.hide === true) schema.hide = true
-  const config = def.method === 'GET' || def.method === 'HEAD'
-    ? { access: def.access }
-    : { access: def.access, audit: def.audit, ...(def.idempotency !== undefined ? { idempotency: def.idempotency } : {}) }
-  app.route({ method: def.method, url: def.url, config, schema, handler: handler as RouteHandlerMethod })
+  const config = {
+    access: def.access,
+    ...(def.method === 'GET' || def.method === 'HEAD' ? {} : { audit: def.audit, ...(def.idempotency !== undefined ? { idempotency: def.idempotency } : {}) }),
+    ...(def.rateLimit !== undefined ? { rateLimit: def.rateLimit } : {})
+  }
+  app.route({
+    method: def.method,
+    url: def.url,
+    config,
+    schema,
+    ...(def.preValidation !== undefined ? { preValidation: def.preValidation } : {}),
+    handler: handler as RouteHandlerMethod
+  })
 }

@@ -1,6 +1,8 @@
+// The audit trail: the event list and the verification of its keyed hash chain (ADMIN, MANAGER).
 import { Type } from '@sinclair/typebox'
+import { defineRoute } from '../../lib/define-route.js'
 import type { App } from '../../lib/route.js'
-import { DateTime, Page, PageQuery, ProblemRef, Uuid } from '../../lib/schemas.js'
+import { DateTime, Page, PageQuery, Uuid } from '../../lib/schemas.js'
 import { AppError } from '../../lib/problems.js'
 import { actorOf } from '../../lib/route.js'
 import { listAuditEvents, MAX_UNSEALED_SECONDS, roleCanBypassAuditTriggers, verifyChain } from './audit.service.js'
@@ -38,44 +40,49 @@ const ChainReport = Type.Object({
   firstBroken: Type.Union([Type.Object({ seq: NullableInt, eventId: NullableInt, reason: Type.String() }), Type.Null()])
 }, { $id: 'AuditChainReport' })
 
+const AuditEventsQuery = Type.Object({
+  entityType: Type.Optional(Type.String({ maxLength: 64 })),
+  entityId: Type.Optional(Type.String({ maxLength: 64 })),
+  actorUserId: Type.Optional(Uuid()),
+  action: Type.Optional(Type.String({ maxLength: 64 })),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+  ...PageQuery
+}, { additionalProperties: false })
+
+const VerifyQuery = Type.Object({
+  full: Type.Optional(Type.Boolean({ default: false })),
+  anchor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}:[0-9a-f]{64}$', maxLength: 80, description: 'A chain head recorded outside the database, `seq:hash` (the sealer logs one, `auditChainHead`, after each batch): that seal must still be in the chain, unchanged — catches a chain cut back or re-sealed by the database owner.' }))
+}, { additionalProperties: false })
+
 export default async function auditRoutes (app: App): Promise<void> {
   app.addSchema(AuditEvent)
   app.addSchema(ChainReport)
-  app.get('/v1/audit-events', {
-    config: { access: 'audit:read' },
-    schema: {
-      tags: ['audit'],
-      operationId: 'listAuditEvents',
-      summary: 'List audit events',
-      description: 'Newest first, keyset-paginated. ADMIN and MANAGER only. Filters: entity type and id, actor, action, time range [from, to).',
-      querystring: Type.Object({
-        entityType: Type.Optional(Type.String({ maxLength: 64 })),
-        entityId: Type.Optional(Type.String({ maxLength: 64 })),
-        actorUserId: Type.Optional(Uuid()),
-        action: Type.Optional(Type.String({ maxLength: 64 })),
-        from: Type.Optional(Type.String({ format: 'date-time' })),
-        to: Type.Optional(Type.String({ format: 'date-time' })),
-        ...PageQuery
-      }, { additionalProperties: false }),
-      response: { 200: Page(Type.Ref(AuditEvent)), '4xx': ProblemRef, '5xx': ProblemRef }
-    }
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/audit-events',
+    operationId: 'listAuditEvents',
+    tag: 'audit',
+    summary: 'List audit events',
+    description: 'Newest first, keyset-paginated. ADMIN and MANAGER only. Filters: entity type and id, actor, action, time range [from, to).',
+    access: 'audit:read',
+    querystring: AuditEventsQuery,
+    response: { 200: Page(Type.Ref(AuditEvent)) }
   }, async (request) => await listAuditEvents(app.db, request.query))
 
-  app.get('/v1/audit-events/verify', {
-    config: { access: 'audit:read' },
-    schema: {
-      tags: ['audit'],
-      operationId: 'verifyAuditChain',
-      summary: 'Verify the audit hash chain',
-      description: 'Recomputes the keyed (HMAC-SHA256) chain from the last verified seal and reports the first broken link, if any; ' +
-        'proves every event is sealed or queued for sealing, and reports the unsealed backlog (an event unsealed for more than ' +
-        `${MAX_UNSEALED_SECONDS} s is not ok). \`full=true\` (ADMIN only) re-verifies everything from the first seal. ADMIN and MANAGER only.`,
-      querystring: Type.Object({
-        full: Type.Optional(Type.Boolean({ default: false })),
-        anchor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}:[0-9a-f]{64}$', maxLength: 80, description: 'A chain head recorded outside the database, `seq:hash` (the sealer logs one, `auditChainHead`, after each batch): that seal must still be in the chain, unchanged — catches a chain cut back or re-sealed by the database owner.' }))
-      }, { additionalProperties: false }),
-      response: { 200: Type.Ref(ChainReport), '4xx': ProblemRef, '5xx': ProblemRef }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/audit-events/verify',
+    operationId: 'verifyAuditChain',
+    tag: 'audit',
+    summary: 'Verify the audit hash chain',
+    description: 'Recomputes the keyed (HMAC-SHA256) chain from the last verified seal and reports the first broken link, if any; ' +
+      'proves every event is sealed or queued for sealing, and reports the unsealed backlog (an event unsealed for more than ' +
+      `${MAX_UNSEALED_SECONDS} s is not ok). \`full=true\` (ADMIN only) re-verifies everything from the first seal. ADMIN and MANAGER only.`,
+    access: 'audit:read',
+    querystring: VerifyQuery,
+    response: { 200: Type.Ref(ChainReport) }
   }, async (request) => {
     const full = request.query.full === true
     if (full && actorOf(request).role !== 'ADMIN') throw new AppError('FORBIDDEN', 'A full verification is reserved to ADMIN')

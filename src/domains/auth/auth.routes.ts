@@ -4,12 +4,14 @@
 // top of the per-address lockout. Cache-Control: no-store is set on every /v1 answer by the http plugin.
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
+import { defineRoute } from '../../lib/define-route.js'
+import { EmptyBody, missingBodyAsEmpty } from '../../lib/empty-body.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf } from '../../lib/route.js'
-import { NoContent, ProblemRef } from '../../lib/schemas.js'
+import { NoContent } from '../../lib/schemas.js'
 import { signAccessToken } from '../../plugins/auth.js'
 import {
-  Accepted, ChangePasswordBody, EmptyBody, missingBodyAsEmpty, LoginBody, MeSchema, RefreshBody, ResetConfirmBody, ResetRequestBody, SessionUserSchema, TokenResponse
+  Accepted, ChangePasswordBody, LoginBody, MeSchema, RefreshBody, ResetConfirmBody, ResetRequestBody, SessionUserSchema, TokenResponse
 } from './auth.schemas.js'
 import {
   changePassword, confirmPasswordReset, getDummyHash, getMe, login, logout, logoutEverywhere, refreshSession, requestPasswordReset, sweepLoginThrottles,
@@ -22,8 +24,6 @@ export const LOGIN_PER_IP_PER_MINUTE = 20
 export const RESET_PER_IP_PER_MINUTE = 5
 
 const ipLimit = (name: string, max: number) => ({ max, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `${name}:${req.ip}` })
-
-const problems = { '4xx': ProblemRef, '5xx': ProblemRef } as const
 
 function contextOf (request: FastifyRequest): RequestContext {
   return { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null }
@@ -56,57 +56,62 @@ export default async function authRoutes (app: App): Promise<void> {
     user: s.user
   })
 
-  app.post('/v1/auth/login', {
-    config: { access: 'public', audit: { skip: 'writes its own security events (success, failure, lockout)' }, rateLimit: ipLimit('login', LOGIN_PER_IP_PER_MINUTE) },
-    schema: {
-      tags: ['auth'],
-      operationId: 'login',
-      summary: 'Sign in with email and password',
-      description: `Public. Returns a short-lived access token (JWT) and an opaque refresh token (single use, rotated by POST /v1/auth/refresh, valid at most ${app.conf.REFRESH_TOKEN_TTL_DAYS} days from sign-in). Creates a session; a user keeps at most 5 live sessions (the oldest is revoked). Wrong password, unknown email and inactive account all answer 401 INVALID_CREDENTIALS. Failed attempts count towards the lockout of the address, whether or not an account has it (settings: 5 within 15 min lock 15 min → 429 ACCOUNT_LOCKED with Retry-After; a password reset lifts it); sign-ins are also rate-limited per client IP (${LOGIN_PER_IP_PER_MINUTE}/min). Every attempt is audited.`,
-      body: LoginBody,
-      response: { 200: Type.Ref(TokenResponse), ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/login',
+    operationId: 'login',
+    tag: 'auth',
+    summary: 'Sign in with email and password',
+    description: `Public. Returns a short-lived access token (JWT) and an opaque refresh token (single use, rotated by POST /v1/auth/refresh, valid at most ${app.conf.REFRESH_TOKEN_TTL_DAYS} days from sign-in). Creates a session; a user keeps at most 5 live sessions (the oldest is revoked). Wrong password, unknown email and inactive account all answer 401 INVALID_CREDENTIALS. Failed attempts count towards the lockout of the address, whether or not an account has it (settings: 5 within 15 min lock 15 min → 429 ACCOUNT_LOCKED with Retry-After; a password reset lifts it); sign-ins are also rate-limited per client IP (${LOGIN_PER_IP_PER_MINUTE}/min). Every attempt is audited.`,
+    access: 'public',
+    audit: { skip: 'writes its own security events (success, failure, lockout)' },
+    rateLimit: ipLimit('login', LOGIN_PER_IP_PER_MINUTE),
+    body: LoginBody,
+    response: { 200: Type.Ref(TokenResponse) }
   }, async (request) => tokens(await login(app.db, request.body, contextOf(request), app.conf.REFRESH_TOKEN_TTL_DAYS)))
 
-  app.post('/v1/auth/refresh', {
-    config: { access: 'public', audit: { skip: 'writes its own security events (rotation, reuse)' } },
-    schema: {
-      tags: ['auth'],
-      operationId: 'refreshSession',
-      summary: 'Rotate a refresh token',
-      description: 'Public (the refresh token is the credential). Exchanges a live refresh token for a new access token and a new refresh token of the same session; the old one becomes unusable. Presenting an already-rotated token revokes the whole session and the user\'s access tokens (theft detection) and is audited. 401 REFRESH_TOKEN_INVALID for unknown, expired, revoked or reused tokens and for inactive users.',
-      body: RefreshBody,
-      response: { 200: Type.Ref(TokenResponse), ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/refresh',
+    operationId: 'refreshSession',
+    tag: 'auth',
+    summary: 'Rotate a refresh token',
+    description: 'Public (the refresh token is the credential). Exchanges a live refresh token for a new access token and a new refresh token of the same session; the old one becomes unusable. Presenting an already-rotated token revokes the whole session and the user\'s access tokens (theft detection) and is audited. 401 REFRESH_TOKEN_INVALID for unknown, expired, revoked or reused tokens and for inactive users.',
+    access: 'public',
+    audit: { skip: 'writes its own security events (rotation, reuse)' },
+    body: RefreshBody,
+    response: { 200: Type.Ref(TokenResponse) }
   }, async (request) => tokens(await refreshSession(app.db, request.body.refreshToken, contextOf(request))))
 
-  app.post('/v1/auth/logout', {
-    config: { access: 'public', audit: { skip: 'writes its own security event when a session is ended' } },
-    schema: {
-      tags: ['auth'],
-      operationId: 'logout',
-      summary: 'End one session',
-      description: 'Public (the refresh token is the credential). Revokes the session the refresh token belongs to. Always 204, also for unknown tokens. Access tokens already issued stay valid until they expire (use logout-all to end them at once).',
-      body: RefreshBody,
-      response: { 204: NoContent, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/logout',
+    operationId: 'logout',
+    tag: 'auth',
+    summary: 'End one session',
+    description: 'Public (the refresh token is the credential). Revokes the session the refresh token belongs to. Always 204, also for unknown tokens. Access tokens already issued stay valid until they expire (use logout-all to end them at once).',
+    access: 'public',
+    audit: { skip: 'writes its own security event when a session is ended' },
+    body: RefreshBody,
+    response: { 204: NoContent }
   }, async (request, reply) => {
     await logout(app.db, request.body.refreshToken, contextOf(request))
     void reply.code(204)
     return null
   })
 
-  app.post('/v1/auth/logout-all', {
-    config: { access: 'sessions:write', audit: { action: 'session.logout_all', entity: 'user' } },
-    schema: {
-      tags: ['auth'],
-      operationId: 'logoutEverywhere',
-      summary: 'End every session of the caller',
-      description: 'Any signed-in user. Revokes all of the caller\'s sessions and makes every access token issued so far stop working on every instance within a second (including the one used for this call).',
-      body: EmptyBody,
-      response: { 204: NoContent, ...problems }
-    },
-    preValidation: missingBodyAsEmpty
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/logout-all',
+    operationId: 'logoutEverywhere',
+    tag: 'auth',
+    summary: 'End every session of the caller',
+    description: 'Any signed-in user. Revokes all of the caller\'s sessions and makes every access token issued so far stop working on every instance within a second (including the one used for this call).',
+    access: 'sessions:write',
+    audit: { action: 'session.logout_all', entity: 'user' },
+    body: EmptyBody,
+    preValidation: missingBodyAsEmpty,
+    response: { 204: NoContent }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const { revokedSessions } = await logoutEverywhere(dbOf(request), actor)
@@ -115,43 +120,46 @@ export default async function authRoutes (app: App): Promise<void> {
     return null
   })
 
-  app.get('/v1/me', {
-    config: { access: 'me:read' },
-    schema: {
-      tags: ['auth'],
-      operationId: 'getMe',
-      summary: 'The signed-in user',
-      description: 'Any signed-in user: their profile, role and organization.',
-      response: { 200: Type.Ref(MeSchema), ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/me',
+    operationId: 'getMe',
+    tag: 'auth',
+    summary: 'The signed-in user',
+    description: 'Any signed-in user: their profile, role and organization.',
+    access: 'me:read',
+    response: { 200: Type.Ref(MeSchema) }
   }, async (request) => await getMe(app.db, actorOf(request)))
 
-  app.post('/v1/me/password', {
-    config: { access: 'me:write', audit: { skip: 'writes its own security events (change, failed proof, lockout)' } },
-    schema: {
-      tags: ['auth'],
-      operationId: 'changeMyPassword',
-      summary: 'Change the caller\'s password',
-      description: 'Any signed-in user, proving the current password (failures count towards the sign-in lockout; 422 CURRENT_PASSWORD_INCORRECT). The new password must follow the policy (422 WEAK_PASSWORD). Every access token issued before the change stops working on every instance within a second, and every session is revoked except the one whose refresh token is sent in `refreshToken` (refresh it to get a new access token). Audited.',
-      body: ChangePasswordBody,
-      response: { 204: NoContent, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/me/password',
+    operationId: 'changeMyPassword',
+    tag: 'auth',
+    summary: 'Change the caller\'s password',
+    description: 'Any signed-in user, proving the current password (failures count towards the sign-in lockout; 422 CURRENT_PASSWORD_INCORRECT). The new password must follow the policy (422 WEAK_PASSWORD). Every access token issued before the change stops working on every instance within a second, and every session is revoked except the one whose refresh token is sent in `refreshToken` (refresh it to get a new access token). Audited.',
+    access: 'me:write',
+    audit: { skip: 'writes its own security events (change, failed proof, lockout)' },
+    body: ChangePasswordBody,
+    response: { 204: NoContent }
   }, async (request, reply) => {
     await changePassword(app.db, actorOf(request), request.body, contextOf(request))
     void reply.code(204)
     return null
   })
 
-  app.post('/v1/auth/password-reset', {
-    config: { access: 'public', audit: { skip: 'writes its own security event' }, rateLimit: ipLimit('reset', RESET_PER_IP_PER_MINUTE) },
-    schema: {
-      tags: ['auth'],
-      operationId: 'requestPasswordReset',
-      summary: 'Request a password reset',
-      description: `Public. Always 202, whether or not the email belongs to an active account. For an active account, a single-use reset token valid 30 minutes is issued and handed to the mailer through the outbox event user.password_reset_requested (addressed to no organization, so no webhook ever receives it; the event holds the token sealed, only until it is delivered, used or expired); in development the token is also logged. Rate-limited per client IP (${RESET_PER_IP_PER_MINUTE}/min).`,
-      body: ResetRequestBody,
-      response: { 202: Type.Ref(Accepted), ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/password-reset',
+    operationId: 'requestPasswordReset',
+    tag: 'auth',
+    summary: 'Request a password reset',
+    description: `Public. Always 202, whether or not the email belongs to an active account. For an active account, a single-use reset token valid 30 minutes is issued and handed to the mailer through the outbox event user.password_reset_requested (addressed to no organization, so no webhook ever receives it; the event holds the token sealed, only until it is delivered, used or expired); in development the token is also logged. Rate-limited per client IP (${RESET_PER_IP_PER_MINUTE}/min).`,
+    access: 'public',
+    audit: { skip: 'writes its own security event' },
+    rateLimit: ipLimit('reset', RESET_PER_IP_PER_MINUTE),
+    body: ResetRequestBody,
+    response: { 202: Type.Ref(Accepted) }
   }, async (request, reply) => {
     const issued = await requestPasswordReset(app.db, request.body.email, contextOf(request), sealKey)
     if (issued !== null && app.conf.NODE_ENV === 'development') {
@@ -163,16 +171,18 @@ export default async function authRoutes (app: App): Promise<void> {
     return { message: 'If the address belongs to an active account, a reset link is on its way.' }
   })
 
-  app.post('/v1/auth/password-reset/confirm', {
-    config: { access: 'public', audit: { skip: 'writes its own security event' }, rateLimit: ipLimit('reset-confirm', RESET_PER_IP_PER_MINUTE * 2) },
-    schema: {
-      tags: ['auth'],
-      operationId: 'confirmPasswordReset',
-      summary: 'Set a new password with a reset token',
-      description: 'Public (the reset token is the credential). Sets the password (policy: 422 WEAK_PASSWORD, which leaves the token usable), consumes the token, revokes every session and every access token of the user, and lifts a sign-in lockout. 401 PASSWORD_RESET_TOKEN_INVALID for unknown, used or expired tokens. Audited.',
-      body: ResetConfirmBody,
-      response: { 204: NoContent, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/auth/password-reset/confirm',
+    operationId: 'confirmPasswordReset',
+    tag: 'auth',
+    summary: 'Set a new password with a reset token',
+    description: 'Public (the reset token is the credential). Sets the password (policy: 422 WEAK_PASSWORD, which leaves the token usable), consumes the token, revokes every session and every access token of the user, and lifts a sign-in lockout. 401 PASSWORD_RESET_TOKEN_INVALID for unknown, used or expired tokens. Audited.',
+    access: 'public',
+    audit: { skip: 'writes its own security event' },
+    rateLimit: ipLimit('reset-confirm', RESET_PER_IP_PER_MINUTE * 2),
+    body: ResetConfirmBody,
+    response: { 204: NoContent }
   }, async (request, reply) => {
     await confirmPasswordReset(app.db, request.body, contextOf(request))
     void reply.code(204)

@@ -1,7 +1,6 @@
 // Request and response schemas of sign-in, sessions and the caller. No response schema has a
 // password hash, and refresh tokens appear only in the token responses that issue them.
 import { Type } from '@sinclair/typebox'
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ROLES } from '../../lib/permissions.js'
 import { DateTime, Uuid } from '../../lib/schemas.js'
 
@@ -70,12 +69,3 @@ export const ResetConfirmBody = Type.Object({
 }, { additionalProperties: false, examples: [{ token: 'Zk1vT8pQ2wXr5Lm9Nc3Bd7Hf0Js4Ky6Ga1Ve8Ru2Wo5Ti', newPassword: 'a new and much longer passphrase' }] })
 
 export const Accepted = Type.Object({ message: Type.String() }, { $id: 'Accepted' })
-
-/** Actions without input: no body, or an empty JSON object (unknown fields are rejected). */
-export const EmptyBody = Type.Object({}, { additionalProperties: false })
-
-/** preValidation hook of EmptyBody routes: a request without a body counts as `{}`. */
-export function missingBodyAsEmpty (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  if (request.body === undefined || request.body === null) request.body = {}
-  done()
-}

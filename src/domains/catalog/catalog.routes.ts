@@ -1,23 +1,19 @@
 // Articles and offers. Offer responses go through the per-audience serializers (PRODUCT.md §2.2),
 // so a price a party may not see is absent from the JSON whatever the service returned.
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { audienceSerializer } from '../../lib/audience.js'
 import type { App } from '../../lib/route.js'
 import { defineRoute } from '../../lib/define-route.js'
+import { diffOf } from '../../lib/diff.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
-import { IdParams, IfMatchHeaders, Page, ProblemRef } from '../../lib/schemas.js'
+import { IdParams, Page } from '../../lib/schemas.js'
 import { createArticle, getArticle, listArticles, updateArticle } from './articles.service.js'
 import {
   ArticleCreateSchema, ArticleListQuery, ArticlePatchSchema, ArticleSchema,
   OfferCreateSchema, OfferListQuery, OfferPatchSchema, OfferPlatformView, OfferStationView, OfferSupplierView
 } from './catalog.schemas.js'
 import { createOffer, getOffer, listOffers, updateOffer } from './offers.service.js'
-import { diffOf } from './catalog.views.js'
-
-const NotModified = Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' })
-const problems = { '4xx': ProblemRef, '5xx': ProblemRef }
 
 async function catalogRoutes (app: App): Promise<void> {
   app.addSchema(ArticleSchema)
@@ -103,16 +99,16 @@ async function catalogRoutes (app: App): Promise<void> {
 
   // ---- offers
 
-  app.get('/v1/offers', {
-    config: { access: 'offers:read' },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'listOffers',
-      summary: 'List offers',
-      description: 'Everyone may call it. Platform staff see every offer with the catalog price, today\'s station price and the fee; a supplier sees its own offers with its catalog price only; a station sees active offers of active articles with the station price it would pay today (the ACTIVE contract price when one covers today, else the catalog price when the fallback is allowed, plus the fee; null when neither applies). Filters: `articleId`, `supplierId`, `active`. Ordered by creation, keyset-paginated.',
-      querystring: OfferListQuery,
-      response: { 200: OfferPageResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/offers',
+    operationId: 'listOffers',
+    tag: 'catalog',
+    summary: 'List offers',
+    description: 'Everyone may call it. Platform staff see every offer with the catalog price, today\'s station price and the fee; a supplier sees its own offers with its catalog price only; a station sees active offers of active articles with the station price it would pay today (the ACTIVE contract price when one covers today, else the catalog price when the fallback is allowed, plus the fee; null when neither applies). Filters: `articleId`, `supplierId`, `active`. Ordered by creation, keyset-paginated.',
+    access: 'offers:read',
+    querystring: OfferListQuery,
+    response: { 200: OfferPageResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const result = await listOffers(app.db, actor, request.query)
@@ -120,16 +116,17 @@ async function catalogRoutes (app: App): Promise<void> {
     return result
   })
 
-  app.get('/v1/offers/:id', {
-    config: { access: 'offers:read' },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'getOffer',
-      summary: 'Read an offer',
-      description: 'Everyone may call it, within their scope (a supplier: its own offers; a station: active offers of active articles; otherwise 404), in the caller\'s price view. Returns an ETag.',
-      params: IdParams,
-      response: { 200: OfferResponse, 304: NotModified, ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/offers/:id',
+    operationId: 'getOffer',
+    tag: 'catalog',
+    summary: 'Read an offer',
+    description: 'Everyone may call it, within their scope (a supplier: its own offers; a station: active offers of active articles; otherwise 404), in the caller\'s price view. Returns an ETag.',
+    access: 'offers:read',
+    params: IdParams,
+    notModified: true,
+    response: { 200: OfferResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const offer = await getOffer(app.db, actor, request.params.id)
@@ -139,16 +136,17 @@ async function catalogRoutes (app: App): Promise<void> {
     return offer
   })
 
-  app.post('/v1/offers', {
-    config: { access: 'offers:create', audit: { action: 'offer.create', entity: 'offer' } },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'createOffer',
-      summary: 'Create an offer',
-      description: 'Platform staff (ADMIN, MANAGER, HANDLER) for any supplier (supplierId required). Suppliers get 403: creating an offer fixes its pack definition; they edit price, reference, MOQ, multiple and lead time of their own offers (PATCH). One offer per article × supplier (409 DUPLICATE); an unknown article or supplier is a 422.',
-      body: OfferCreateSchema,
-      response: { 201: OfferResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/offers',
+    operationId: 'createOffer',
+    tag: 'catalog',
+    summary: 'Create an offer',
+    description: 'Platform staff (ADMIN, MANAGER, HANDLER) for any supplier (supplierId required). Suppliers get 403: creating an offer fixes its pack definition; they edit price, reference, MOQ, multiple and lead time of their own offers (PATCH). One offer per article × supplier (409 DUPLICATE); an unknown article or supplier is a 422.',
+    access: 'offers:create',
+    audit: { action: 'offer.create', entity: 'offer' },
+    body: OfferCreateSchema,
+    response: { 201: OfferResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const offer = await createOffer(dbOf(request), actor, request.body)
@@ -157,18 +155,19 @@ async function catalogRoutes (app: App): Promise<void> {
     return offer
   })
 
-  app.patch('/v1/offers/:id', {
-    config: { access: 'offers:update', audit: { action: 'offer.update', entity: 'offer' } },
-    schema: {
-      tags: ['catalog'],
-      operationId: 'updateOffer',
-      summary: 'Update an offer',
-      description: 'Platform staff may change every field. A supplier may change only its own offers\' supplierRef, catalogPackPrice, moqPacks, packMultiple and leadTimeDays (any other field: 400 with pointers, nothing changed; another supplier\'s offer: 404). If-Match with a stale ETag answers 412. Existing orders keep their frozen prices.',
-      params: IdParams,
-      headers: IfMatchHeaders,
-      body: OfferPatchSchema,
-      response: { 200: OfferResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/v1/offers/:id',
+    operationId: 'updateOffer',
+    tag: 'catalog',
+    summary: 'Update an offer',
+    description: 'Platform staff may change every field. A supplier may change only its own offers\' supplierRef, catalogPackPrice, moqPacks, packMultiple and leadTimeDays (any other field: 400 with pointers, nothing changed; another supplier\'s offer: 404). If-Match with a stale ETag answers 412. Existing orders keep their frozen prices.',
+    access: 'offers:update',
+    audit: { action: 'offer.update', entity: 'offer' },
+    params: IdParams,
+    ifMatch: true,
+    body: OfferPatchSchema,
+    response: { 200: OfferResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const { before, after } = await updateOffer(dbOf(request), actor, request.params.id, request.body, expectedVersion(request))
@@ -182,4 +181,4 @@ async function catalogRoutes (app: App): Promise<void> {
 // Registered without encapsulation (fastify-plugin): a child context that calls addSchema gets a
 // fresh schema controller built with Fastify's default Ajv (removeAdditional: true), which would
 // silently drop unknown body fields instead of answering 400. At the root the app's validator stays.
-export default fp(catalogRoutes as unknown as FastifyPluginAsync, { name: 'catalog-routes' })
+export default fp(catalogRoutes, { name: 'catalog-routes' })

@@ -2,13 +2,13 @@
 // Responses go through per-audience serializers: platform staff see the fee and station prices,
 // the contract's supplier sees supplier prices only; stations have no access (403).
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { audienceSerializer } from '../../lib/audience.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
-import { IdParams, IfMatchHeaders, Page, ProblemRef } from '../../lib/schemas.js'
-import { diffOf } from '../catalog/catalog.views.js'
+import { defineRoute } from '../../lib/define-route.js'
+import { diffOf } from '../../lib/diff.js'
+import { IdParams, Page } from '../../lib/schemas.js'
 import {
   ContractCreateSchema, ContractLinePlatformView, ContractLineSupplierView, ContractLinesPutSchema, ContractListQuery, ContractPatchSchema,
   ContractPlatformView, ContractSupplierView, EmptyBodySchema, MAX_LINES, ReasonSchema, RenewSchema
@@ -18,8 +18,6 @@ import {
   type ContractAction
 } from './contracts.service.js'
 
-const problems = { '4xx': ProblemRef, '5xx': ProblemRef }
-const NotModified = Type.Null({ description: 'Not modified (If-None-Match matched the ETag)' })
 const EXPIRY_SWEEP_MS = 10 * 60_000
 
 const TRANSITIONS: Array<{ action: ContractAction, access: 'contracts:approve' | 'contracts:write', summary: string, description: string, reason: boolean }> = [
@@ -55,16 +53,16 @@ async function contractsRoutes (app: App): Promise<void> {
 
   app.jobs.add({ name: 'contract-expiry', intervalMs: EXPIRY_SWEEP_MS, run: async () => await expireContracts(app.db) })
 
-  app.get('/v1/contracts', {
-    config: { access: 'contracts:read' },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'listContracts',
-      summary: 'List contracts',
-      description: 'Platform staff see every contract; a supplier sees its own (without the fee); stations get 403. Filters: `supplierId`, `status` (effective status: an ACTIVE contract past validUntil is listed as EXPIRED). Newest first, keyset-paginated.',
-      querystring: ContractListQuery,
-      response: { 200: Page(Type.Union(contractRefs)), ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/contracts',
+    operationId: 'listContracts',
+    tag: 'contracts',
+    summary: 'List contracts',
+    description: 'Platform staff see every contract; a supplier sees its own (without the fee); stations get 403. Filters: `supplierId`, `status` (effective status: an ACTIVE contract past validUntil is listed as EXPIRED). Newest first, keyset-paginated.',
+    access: 'contracts:read',
+    querystring: ContractListQuery,
+    response: { 200: Page(Type.Union(contractRefs)) }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const result = await listContracts(app.db, actor, request.query)
@@ -72,16 +70,17 @@ async function contractsRoutes (app: App): Promise<void> {
     return result
   })
 
-  app.get('/v1/contracts/:id', {
-    config: { access: 'contracts:read' },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'getContract',
-      summary: 'Read a contract',
-      description: 'Platform staff, or the contract\'s supplier (another supplier\'s contract: 404). Returns an ETag.',
-      params: IdParams,
-      response: { 200: ContractResponse, 304: NotModified, ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/contracts/:id',
+    operationId: 'getContract',
+    tag: 'contracts',
+    summary: 'Read a contract',
+    description: 'Platform staff, or the contract\'s supplier (another supplier\'s contract: 404). Returns an ETag.',
+    access: 'contracts:read',
+    params: IdParams,
+    notModified: true,
+    response: { 200: ContractResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const c = await getContract(app.db, actor, request.params.id)
@@ -91,16 +90,17 @@ async function contractsRoutes (app: App): Promise<void> {
     return c
   })
 
-  app.post('/v1/contracts', {
-    config: { access: 'contracts:write', audit: { action: 'contract.create', entity: 'contract' } },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'createContract',
-      summary: 'Create a draft contract',
-      description: 'ADMIN or MANAGER. Creates a DRAFT numbered CT-<year>-<NNNN>; feePct defaults to the platform default. Lines may be given here or later with PUT /lines (each article must have an offer from the supplier, 422 otherwise). Unknown supplier: 422; validFrom after validUntil: 422.',
-      body: ContractCreateSchema,
-      response: { 201: ContractResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/contracts',
+    operationId: 'createContract',
+    tag: 'contracts',
+    summary: 'Create a draft contract',
+    description: 'ADMIN or MANAGER. Creates a DRAFT numbered CT-<year>-<NNNN>; feePct defaults to the platform default. Lines may be given here or later with PUT /lines (each article must have an offer from the supplier, 422 otherwise). Unknown supplier: 422; validFrom after validUntil: 422.',
+    access: 'contracts:write',
+    audit: { action: 'contract.create', entity: 'contract' },
+    body: ContractCreateSchema,
+    response: { 201: ContractResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const c = await createContract(dbOf(request), actor, request.body)
@@ -109,18 +109,19 @@ async function contractsRoutes (app: App): Promise<void> {
     return c
   })
 
-  app.patch('/v1/contracts/:id', {
-    config: { access: 'contracts:write', audit: { action: 'contract.update', entity: 'contract' } },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'updateContract',
-      summary: 'Update a contract\'s terms',
-      description: 'ADMIN or MANAGER. kind, validity and feePct only while DRAFT; name, paymentTerms, deliverySlaDays and notes while DRAFT, ACTIVE or SUSPENDED (409 INVALID_TRANSITION otherwise). status, number and lines are not fields of this body (400). If-Match with a stale ETag answers 412.',
-      params: IdParams,
-      headers: IfMatchHeaders,
-      body: ContractPatchSchema,
-      response: { 200: ContractResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/v1/contracts/:id',
+    operationId: 'updateContract',
+    tag: 'contracts',
+    summary: 'Update a contract\'s terms',
+    description: 'ADMIN or MANAGER. kind, validity and feePct only while DRAFT; name, paymentTerms, deliverySlaDays and notes while DRAFT, ACTIVE or SUSPENDED (409 INVALID_TRANSITION otherwise). status, number and lines are not fields of this body (400). If-Match with a stale ETag answers 412.',
+    access: 'contracts:write',
+    audit: { action: 'contract.update', entity: 'contract' },
+    params: IdParams,
+    ifMatch: true,
+    body: ContractPatchSchema,
+    response: { 200: ContractResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const { before, after } = await updateContract(dbOf(request), actor, request.params.id, request.body, expectedVersion(request))
@@ -130,16 +131,16 @@ async function contractsRoutes (app: App): Promise<void> {
     return after
   })
 
-  app.get('/v1/contracts/:id/lines', {
-    config: { access: 'contracts:read' },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'listContractLines',
-      summary: 'List a contract\'s price lines',
-      description: 'Platform staff (with station prices), or the contract\'s supplier (supplier prices only; another supplier\'s contract: 404). All lines at once (at most 500), ordered by article code, with ordered and remaining packs under each cap.',
-      params: IdParams,
-      response: { 200: LinesResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'GET',
+    url: '/v1/contracts/:id/lines',
+    operationId: 'listContractLines',
+    tag: 'contracts',
+    summary: 'List a contract\'s price lines',
+    description: 'Platform staff (with station prices), or the contract\'s supplier (supplier prices only; another supplier\'s contract: 404). All lines at once (at most 500), ordered by article code, with ordered and remaining packs under each cap.',
+    access: 'contracts:read',
+    params: IdParams,
+    response: { 200: LinesResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const items = await listContractLines(app.db, actor, request.params.id)
@@ -147,18 +148,19 @@ async function contractsRoutes (app: App): Promise<void> {
     return { items }
   })
 
-  app.put('/v1/contracts/:id/lines', {
-    config: { access: 'contracts:write', audit: { action: 'contract.replace_lines', entity: 'contract' } },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'replaceContractLines',
-      summary: 'Replace all price lines of a draft',
-      description: 'ADMIN or MANAGER, while DRAFT only (409 otherwise). Replaces every line: one per article (duplicates: 422), each article must have an offer from the contract\'s supplier (422 with a pointer per offending line). orderedPacks is maintained by the service and not accepted (400). Bumps the contract\'s version; If-Match applies to it.',
-      params: IdParams,
-      headers: IfMatchHeaders,
-      body: ContractLinesPutSchema,
-      response: { 200: LinesResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'PUT',
+    url: '/v1/contracts/:id/lines',
+    operationId: 'replaceContractLines',
+    tag: 'contracts',
+    summary: 'Replace all price lines of a draft',
+    description: 'ADMIN or MANAGER, while DRAFT only (409 otherwise). Replaces every line: one per article (duplicates: 422), each article must have an offer from the contract\'s supplier (422 with a pointer per offending line). orderedPacks is maintained by the service and not accepted (400). Bumps the contract\'s version; If-Match applies to it.',
+    access: 'contracts:write',
+    audit: { action: 'contract.replace_lines', entity: 'contract' },
+    params: IdParams,
+    ifMatch: true,
+    body: ContractLinesPutSchema,
+    response: { 200: LinesResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const items = await replaceContractLines(dbOf(request), actor, request.params.id, request.body.lines, expectedVersion(request))
@@ -168,18 +170,19 @@ async function contractsRoutes (app: App): Promise<void> {
   })
 
   for (const t of TRANSITIONS) {
-    app.post(`/v1/contracts/:id/${t.action}`, {
-      config: { access: t.access, audit: { action: `contract.${t.action}`, entity: 'contract' } },
-      schema: {
-        tags: ['contracts'],
-        operationId: `${t.action}Contract`,
-        summary: t.summary,
-        description: `${t.description} An ACTIVE contract past its validUntil is EXPIRED (409 INVALID_TRANSITION) even before the sweep. If-Match with a stale ETag answers 412.`,
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: t.reason ? ReasonSchema : EmptyBodySchema,
-        response: { 200: ContractResponse, ...problems }
-      }
+    defineRoute(app, {
+      method: 'POST',
+      url: `/v1/contracts/:id/${t.action}`,
+      operationId: `${t.action}Contract`,
+      tag: 'contracts',
+      summary: t.summary,
+      description: `${t.description} An ACTIVE contract past its validUntil is EXPIRED (409 INVALID_TRANSITION) even before the sweep. If-Match with a stale ETag answers 412.`,
+      access: t.access,
+      audit: { action: `contract.${t.action}`, entity: 'contract' },
+      params: IdParams,
+      ifMatch: true,
+      body: t.reason ? ReasonSchema : EmptyBodySchema,
+      response: { 200: ContractResponse }
     }, async (request, reply) => {
       const actor = actorOf(request)
       const reason = t.reason ? (request.body as { reason: string }).reason : null
@@ -191,18 +194,19 @@ async function contractsRoutes (app: App): Promise<void> {
     })
   }
 
-  app.post('/v1/contracts/:id/renew', {
-    config: { access: 'contracts:write', audit: { action: 'contract.renew', entity: 'contract' } },
-    schema: {
-      tags: ['contracts'],
-      operationId: 'renewContract',
-      summary: 'Renew a contract for the next period',
-      description: 'ADMIN or MANAGER, from any status. Creates a new DRAFT linked by renewedFromId, copying the terms and every line (orderedPacks reset to 0). Default validity: a SEASONAL contract gets the same dates one year later; any other kind continues the day after validUntil for the same calendar length (2026-01-01…2026-12-31 → 2027-01-01…2027-12-31). name, validFrom and validUntil may be overridden. The new draft needs approval like any other. Emits contract.renewed; answers 201 with the new contract.',
-      params: IdParams,
-      headers: IfMatchHeaders,
-      body: RenewSchema,
-      response: { 201: ContractResponse, ...problems }
-    }
+  defineRoute(app, {
+    method: 'POST',
+    url: '/v1/contracts/:id/renew',
+    operationId: 'renewContract',
+    tag: 'contracts',
+    summary: 'Renew a contract for the next period',
+    description: 'ADMIN or MANAGER, from any status. Creates a new DRAFT linked by renewedFromId, copying the terms and every line (orderedPacks reset to 0). Default validity: a SEASONAL contract gets the same dates one year later; any other kind continues the day after validUntil for the same calendar length (2026-01-01…2026-12-31 → 2027-01-01…2027-12-31). name, validFrom and validUntil may be overridden. The new draft needs approval like any other. Emits contract.renewed; answers 201 with the new contract.',
+    access: 'contracts:write',
+    audit: { action: 'contract.renew', entity: 'contract' },
+    params: IdParams,
+    ifMatch: true,
+    body: RenewSchema,
+    response: { 201: ContractResponse }
   }, async (request, reply) => {
     const actor = actorOf(request)
     const { source, contract } = await renewContract(dbOf(request), actor, request.params.id, request.body, expectedVersion(request))
@@ -216,4 +220,4 @@ async function contractsRoutes (app: App): Promise<void> {
 // Registered without encapsulation (fastify-plugin): a child context that calls addSchema gets a
 // fresh schema controller built with Fastify's default Ajv (removeAdditional: true), which would
 // silently drop unknown body fields instead of answering 400. At the root the app's validator stays.
-export default fp(contractsRoutes as unknown as FastifyPluginAsync, { name: 'contracts-routes' })
+export default fp(contractsRoutes, { name: 'contracts-routes' })

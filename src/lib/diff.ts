@@ -1,4 +1,4 @@
-// Shared by the catalog and contracts routes: the audit diff of a PATCH.
+// The audit diff of a PATCH, shared by the domains whose updates answer { before, after }.
 
 /** `{ field: { from, to } }` for the fields a PATCH sent. */
 export function diffOf (body: object, before: object, after: object): Record<string, unknown> {
