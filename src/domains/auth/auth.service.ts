@@ -85,11 +85,11 @@ function actorOfRow (u: { id: string, role: Role, organizationId: string, organi
   return { userId: u.id, role: u.role, organizationId: u.organizationId, organizationKind: u.organizationKind }
 }
 
-async function insertSession (db: Db, userId: string, familyId: string, expiresAt: Date | ReturnType<typeof sql>, ctx: RequestContext): Promise<{ id: string, refreshToken: string }> {
+async function insertSession (db: Db, userId: string, familyId: string, expiresAt: Date | RawBuilder<Date>, ctx: RequestContext): Promise<{ id: string, refreshToken: string }> {
   const refreshToken = newOpaqueToken()
   const row = await db.insertInto('sessions').values({
-    userId, familyId, refreshHash: sha256(refreshToken), expiresAt: expiresAt as Date, ip: ctx.ip, userAgent: ctx.userAgent?.slice(0, 512) ?? null, usedAt: null, revokedAt: null, replacedBy: null
-  } as never).returning('id').executeTakeFirstOrThrow()
+    userId, familyId, refreshHash: sha256(refreshToken), expiresAt, ip: ctx.ip, userAgent: ctx.userAgent?.slice(0, 512) ?? null, usedAt: null, revokedAt: null, replacedBy: null
+  }).returning('id').executeTakeFirstOrThrow()
   return { id: row.id, refreshToken }
 }
 
@@ -218,14 +218,14 @@ export async function login (db: Db, input: { email: string, password: string },
     // the row lock also serializes concurrent sign-ins of one user, which keeps the session cap
     // exact; the role is the one under the lock, not the one read before the password check
     const updated = await trx.updateTable('users')
-      .set({ lastLoginAt: sql`now()` as never, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
+      .set({ lastLoginAt: sql<Date>`now()`, ...(rehash !== undefined ? { passwordHash: rehash } : {}) })
       .where('id', '=', user.id).where('isActive', '=', true)
       .returning(['id', 'role', 'organizationId', 'organizationKind', sql<number>`floor(extract(epoch FROM clock_timestamp()) * 1000)::float8`.as('issuedMs')])
       .executeTakeFirst()
     if (updated === undefined) return undefined
     const actor = actorOfRow(updated)
     await sql`DELETE FROM login_throttles WHERE email_key = ${emailKey(input.email)}`.execute(trx)
-    const s = await insertSession(trx, user.id, randomUUID(), sql`now() + make_interval(days => ${refreshTtlDays})`, ctx)
+    const s = await insertSession(trx, user.id, randomUUID(), sql<Date>`now() + make_interval(days => ${refreshTtlDays})`, ctx)
     await enforceSessionCap(trx, user.id)
     await audit(trx, ctx, { actor, action: 'auth.login', entityType: 'user', entityId: user.id, changes: rehash !== undefined ? { passwordRehashed: true } : null })
     return { ...s, actor, issuedMs: Number(updated.issuedMs) }

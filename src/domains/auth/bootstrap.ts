@@ -19,7 +19,7 @@ export async function ensureBootstrapAdmin (db: Db, email: string | undefined, p
     if (again !== undefined) return 'exists'
     const row = await trx.insertInto('users').values({
       organizationId: PLATFORM_ORGANIZATION_ID, organizationKind: 'PLATFORM', email, fullName: 'Administrator', phone: null, role: 'ADMIN', passwordHash: hash, lockedUntil: null, lastLoginAt: null, createdBy: null
-    } as never).returning('id').executeTakeFirstOrThrow()
+    }).returning('id').executeTakeFirstOrThrow()
     await appendAuditEvent(trx, { action: 'user.bootstrap', entityType: 'user', entityId: row.id, changes: { role: 'ADMIN' } })
     return 'created'
   })

@@ -48,8 +48,8 @@ export interface User {
   version: number
 }
 
-const USER_COLUMNS = ['users.id', 'users.email', 'users.fullName', 'users.phone', 'users.role', 'users.organizationId', 'users.organizationKind',
-  'users.isActive', 'users.lastLoginAt', 'users.createdAt', 'users.updatedAt', 'users.version'] as const
+const USER_FIELDS = ['id', 'email', 'fullName', 'phone', 'role', 'organizationId', 'organizationKind', 'isActive', 'lastLoginAt', 'createdAt', 'updatedAt', 'version'] as const
+const USER_COLUMNS = USER_FIELDS.map(c => `users.${c}` as const)
 
 const ERASED_DOMAIN = '@erased.invalid'
 
@@ -159,7 +159,7 @@ export async function createUser (db: Db, actor: Actor, input: CreateUserInput):
     lockedUntil: null,
     lastLoginAt: null,
     createdBy: actor.userId
-  } as never).returning(USER_COLUMNS.map(c => c.slice('users.'.length)) as never).executeTakeFirstOrThrow() as User
+  }).returning(USER_FIELDS).executeTakeFirstOrThrow()
 }
 
 export interface UpdateUserInput {
@@ -189,13 +189,13 @@ export async function updateUser (db: Db, actor: Actor, id: string, input: Updat
       ...(input.fullName !== undefined ? { fullName: input.fullName } : {}),
       ...(input.phone !== undefined ? { phone: input.phone } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
-      ...(roleChange ? { role: input.role, tokensValidAfter: sql`clock_timestamp()` as never } : {}),
-      version: sql`version + 1` as never,
-      updatedAt: sql`now()` as never
+      ...(roleChange ? { role: input.role, tokensValidAfter: sql<Date>`clock_timestamp()` } : {}),
+      version: sql<number>`version + 1`,
+      updatedAt: sql<Date>`now()`
     })
     .where('id', '=', id)
-    .returning(USER_COLUMNS.map(c => c.slice('users.'.length)) as never)
-    .executeTakeFirstOrThrow() as User
+    .returning(USER_FIELDS)
+    .executeTakeFirstOrThrow()
   return { user, previousRole: target.role }
 }
 
@@ -212,13 +212,13 @@ export async function setUserActive (db: Db, actor: Actor, id: string, active: b
       // Moved on both transitions: on deactivation so that reactivating never revives tokens issued
       // before it; on activation because an inactive user holds no valid token anyway, and the
       // users_notify_tokens trigger cannot cast a '-infinity' tokens_valid_after to bigint.
-      tokensValidAfter: sql`clock_timestamp()` as never,
-      version: sql`version + 1` as never,
-      updatedAt: sql`now()` as never
+      tokensValidAfter: sql<Date>`clock_timestamp()`,
+      version: sql<number>`version + 1`,
+      updatedAt: sql<Date>`now()`
     })
     .where('id', '=', id)
-    .returning(USER_COLUMNS.map(c => c.slice('users.'.length)) as never)
-    .executeTakeFirstOrThrow() as User
+    .returning(USER_FIELDS)
+    .executeTakeFirstOrThrow()
   if (!active) await sql`UPDATE sessions SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL`.execute(db)
   return user
 }
