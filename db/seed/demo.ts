@@ -4,6 +4,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../src/db/index.js'
 import { hashPassword } from '../../src/lib/password.js'
+import type { SeedContext, SeedStep } from './context.js'
 import { seedOrganizations } from './steps/organizations.js'
 import { seedUsers } from './steps/users.js'
 import { seedCatalog } from './steps/catalog.js'
@@ -17,11 +18,19 @@ export const DEMO_ACCOUNTS = {
   handler: 'ops@bluewhale.example'
 } as const
 
-export type SeedStep = (db: Db, ctx: SeedContext) => Promise<void>
-export interface SeedContext { passwordHash: string, ids: Record<string, string> }
+export type { SeedContext, SeedStep } from './context.js'
 
-/** Domain seed steps, run in order inside one transaction; each adds the ids it creates to ctx.ids. */
-export const seedSteps: SeedStep[] = [seedOrganizations, seedUsers, seedCatalog, seedOrders]
+/**
+ * Domain seed steps, run in order inside one transaction; each adds the ids it creates to ctx.ids
+ * and may use the ids of the steps before it. A new domain adds its step (a SeedStep in
+ * steps/<domain>.ts, importing only ./context.js) after the steps whose rows it needs.
+ */
+export const seedSteps: SeedStep[] = [
+  seedOrganizations,
+  seedUsers,
+  seedCatalog,
+  seedOrders
+]
 
 export async function seedDemo (db: Db): Promise<boolean> {
   const exists = await db.selectFrom('users').select('id').where('email', '=', DEMO_ACCOUNTS.admin).executeTakeFirst()

@@ -4,7 +4,7 @@
 // from last year. Ids go to ctx.ids: `article:<CODE>`, `offer:<CODE>:<supplierKey>`,
 // `contract:<number>`, plus `contract:active:<supplierKey>` for the ordering seed.
 import { sql } from 'kysely'
-import type { SeedContext } from '../demo.js'
+import type { SeedContext } from '../context.js'
 import type { Db } from '../../../src/db/index.js'
 import type { ArticleCategory } from '../../../src/db/schema.js'
 import { stationPackPrice } from '../../../src/lib/money.js'

@@ -4,7 +4,7 @@
 // Acted by the demo HANDLER (platform staff act on behalf of stations and suppliers; the history
 // records it). Orders whose station, supplier or article is missing from ctx.ids are skipped.
 import { randomUUID } from 'node:crypto'
-import type { SeedContext } from '../demo.js'
+import type { SeedContext } from '../context.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
 import { addCartLine, addDays } from '../../../src/domains/carts/carts.service.js'

@@ -2,7 +2,7 @@
 // their sites, and a primary contact for each. Written through the organizations service (as the
 // platform), so the demo data obeys the same rules as data created over the API. Later steps
 // (users, catalog, orders) find the rows through ctx.ids under the keys exported below.
-import type { SeedContext } from '../demo.js'
+import type { SeedContext } from '../context.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
 import { createContact, createStation, createStationGroup, createSupplier } from '../../../src/domains/organizations/organizations.service.js'

@@ -4,7 +4,7 @@
 // exact list the organizations step creates; addresses are derived from the station code and the
 // supplier's ctx.ids key. ctx.ids gets `user:<ROLE>` (the first account of each role) and
 // `user:station:<CODE>` / `user:supplier:<slug>`.
-import type { SeedContext } from '../demo.js'
+import type { SeedContext } from '../context.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type OrganizationKind, type Role } from '../../../src/lib/permissions.js'
 
@@ -20,7 +20,7 @@ export const supplierUserEmail = (slug: string): string => `supplier.${slug}@dem
 async function insertUser (db: Db, ctx: SeedContext, u: { organizationId: string, organizationKind: OrganizationKind, role: Role, email: string, fullName: string }): Promise<string> {
   const row = await db.insertInto('users').values({
     ...u, phone: null, passwordHash: ctx.passwordHash, lockedUntil: null, lastLoginAt: null, createdBy: null
-  } as never).returning('id').executeTakeFirstOrThrow()
+  }).returning('id').executeTakeFirstOrThrow()
   ctx.ids[`user:${u.role}`] ??= row.id
   return row.id
 }
