@@ -63,7 +63,9 @@ export const PERMISSIONS = {
   'transfers:create': [A, M, H, S],
   'transfers:station_step': [A, M, H, S],
   'transfers:platform_step': STAFF,
-  'forecasts:read': EVERYONE,
+  // a station's own forecasts and replenishment; suppliers read only the aggregated demand (§2.1, §7)
+  'forecasts:read': [A, M, H, S],
+  'demand:read': [A, M, H, P],
   'forecasts:write': [A, M, H, S],
   'documents:upload': EVERYONE,
   'documents:read': EVERYONE,

@@ -236,3 +236,24 @@ export async function clearCart (db: Db, actor: Actor, stationId: string, expect
   await db.deleteFrom('cartLines').where('cartId', '=', cart.id).execute()
   return await cartView(db, stationId, cart)
 }
+
+/**
+ * Puts several lines into the open cart in one statement (creating the cart if needed): a pair
+ * already in the cart gets the new packs, date and note (an upsert, so repeating the call does not
+ * double the quantities). The caller has checked that every pair is orderable; the quote reports
+ * whatever is not. Used by replenishment → cart.
+ */
+export async function upsertCartLines (db: Db, actor: Actor, stationId: string, lines: readonly AddLineInput[], expectedVersion?: number): Promise<CartView> {
+  await assertStationInScope(db, actor, stationId)
+  const cart = await bumpOpenCart(db, actor, stationId, true, expectedVersion)
+  if (lines.length > 0) {
+    await sql`
+      INSERT INTO cart_lines AS c (cart_id, station_id, article_id, supplier_id, packs, desired_delivery_date, note)
+      SELECT ${cart.id}::uuid, ${stationId}::uuid, x.a, x.s, x.p, x.d, x.n
+      FROM unnest(${lines.map(l => l.articleId)}::uuid[], ${lines.map(l => l.supplierId)}::uuid[], ${lines.map(l => l.packs)}::int[],
+                  ${lines.map(l => l.desiredDeliveryDate)}::date[], ${lines.map(l => l.note ?? null)}::text[]) AS x(a, s, p, d, n)
+      ON CONFLICT (cart_id, article_id, supplier_id) DO UPDATE
+        SET packs = EXCLUDED.packs, desired_delivery_date = EXCLUDED.desired_delivery_date, note = EXCLUDED.note, updated_at = now()`.execute(db)
+  }
+  return await cartView(db, stationId, cart)
+}
