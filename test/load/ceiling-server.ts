@@ -10,7 +10,7 @@
 // POST /v1/articles              → BEGIN; INSERT article; INSERT audit_events; COMMIT (4 round trips)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import pg from 'pg'
-import { PO_JSON_BY_ID } from '../../src/domains/orders/orders.service.js'
+import { PO_JSON_BY_ID } from '../../src/domains/orders/orders.sql.js'
 import { makeVerifier } from './lib/jwt.js'
 
 const env = process.env

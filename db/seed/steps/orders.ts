@@ -10,7 +10,8 @@ import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissio
 import { addCartLine, addDays } from '../../../src/domains/carts/carts.service.js'
 import { businessDate } from '../../../src/domains/contracts/pricing.service.js'
 import { checkoutCart } from '../../../src/domains/carts/checkout.service.js'
-import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput, type PurchaseOrderView } from '../../../src/domains/orders/orders.service.js'
+import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput } from '../../../src/domains/orders/orders.transitions.js'
+import type { PurchaseOrderView } from '../../../src/domains/orders/orders.views.js'
 
 interface DemoOrder {
   station: string

@@ -10,7 +10,7 @@ import { lineNet, splitTotals } from '../../lib/money.js'
 import { notFound, problem } from '../../lib/problems.js'
 import { businessDate, cartLinesWithPrices, type CartLineRow } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
-import type { TotalsView } from '../orders/orders.service.js'
+import type { TotalsView } from '../orders/orders.views.js'
 import type { AddLineInput, UpdateLineInput } from './carts.schemas.js'
 
 export type { CartLineRow }

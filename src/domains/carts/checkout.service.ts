@@ -14,7 +14,7 @@ import { lineNet, splitTotals, type Totals } from '../../lib/money.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { businessDate, capsCte, cartLinesWithPrices, refusedCaps } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
-import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.service.js'
+import { margin, type MasterOrderView, type PurchaseOrderLineView, type PurchaseOrderView } from '../orders/orders.views.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { assertStationInScope, lineProblems, type CartLineRow } from './carts.service.js'
 

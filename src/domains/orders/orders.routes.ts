@@ -14,10 +14,8 @@ import {
   PurchaseOrderLineStation, PurchaseOrderLineSupplier, PurchaseOrderPlatform, PurchaseOrderStation, PurchaseOrderSupplier,
   ReasonBody, ReceiveBody, ShipBody, orderRefs
 } from './orders.schemas.js'
-import {
-  getMasterOrder, getPurchaseOrderJson, listMasterOrders, listPurchaseOrderEvents, listPurchaseOrdersJson, transitionPurchaseOrder,
-  type PurchaseOrderVerb, type TransitionInput
-} from './orders.service.js'
+import { getMasterOrder, getPurchaseOrderJson, listMasterOrders, listPurchaseOrderEvents, listPurchaseOrdersJson } from './orders.reads.js'
+import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput } from './orders.transitions.js'
 import { sendJson, views } from './views.js'
 
 const pageOf = (item: Parameters<typeof Type.Ref>[0], id: string) => Type.Object({
@@ -120,7 +118,7 @@ export default async function ordersRoutes (app: App): Promise<void> {
       response: { 200: purchaseOrderPageViews.schema, ...errors }
     }
   }, async (request, reply) => {
-    // PostgreSQL writes the page in the caller's view (orders.service.ts); sent as is
+    // PostgreSQL writes the page in the caller's view (orders.sql.ts); sent as is
     return sendJson(reply, await listPurchaseOrdersJson(app.db, actorOf(request), request.query))
   })
 
@@ -135,7 +133,7 @@ export default async function ordersRoutes (app: App): Promise<void> {
       response: { 200: purchaseOrderViews.schema, 304: Type.Null({ description: 'Not modified' }), ...errors }
     }
   }, async (request, reply) => {
-    // PostgreSQL writes the PO in the caller's view (orders.service.ts); sent as is
+    // PostgreSQL writes the PO in the caller's view (orders.sql.ts); sent as is
     const po = await getPurchaseOrderJson(app.db, actorOf(request), request.params.id)
     if (withEtag(request, reply, po.version)) return null
     return sendJson(reply, po.body)

@@ -216,3 +216,4 @@ export const InvoiceBody = Type.Object({
 export type InvoiceInput = Static<typeof InvoiceBody>
 
 export const EmptyBody = Type.Object({}, { additionalProperties: false, examples: [{}] })
+export type EmptyInput = Static<typeof EmptyBody>

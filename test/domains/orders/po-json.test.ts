@@ -1,5 +1,5 @@
 // GET /v1/purchase-orders/:id and the PO list answer with JSON written by PostgreSQL in the caller's
-// view (orders.service.ts, "responses written by PostgreSQL"), while mutations and master orders
+// view (orders.sql.ts, "JSON in the caller's view"), while mutations and master orders
 // still serialize the object view with the audience's fast-json-stringify serializer. Both paths
 // must say the same thing: for every audience and POs in every state (nulls, invoice amounts,
 // shipped, free text that needs escaping, contract lines, no lines), the SQL-built JSON parses to
@@ -10,7 +10,8 @@ import { sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
 import { audienceOf } from '../../../src/lib/audience.js'
 import { kindForRole, PLATFORM_ORGANIZATION_ID, type Actor, type Role } from '../../../src/lib/permissions.js'
-import { getPurchaseOrder, getPurchaseOrderJson, listPurchaseOrdersJson, type PurchaseOrderView } from '../../../src/domains/orders/orders.service.js'
+import { getPurchaseOrder, getPurchaseOrderJson, listPurchaseOrdersJson } from '../../../src/domains/orders/orders.reads.js'
+import type { PurchaseOrderView } from '../../../src/domains/orders/orders.views.js'
 import { purchaseOrderPageViews, purchaseOrderViews } from '../../../src/domains/orders/orders.routes.js'
 import { createTestApp, tokenFor } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
-import { margin } from '../../../src/domains/orders/orders.service.js'
+import { margin } from '../../../src/domains/orders/orders.views.js'
 import { createTestApp } from '../../helpers/app.js'
 import { advance, get, placeOrder, staff, type Party, type PlacedOrder } from './fixtures.js'
 
