@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import type { StockReason } from '../../db/schema.js'
-import { emitEvents } from '../../lib/outbox.js'
+import { emitEvents, type OutboxEvent } from '../../lib/outbox.js'
 import { AppError } from '../../lib/problems.js'
 
 export interface StockIncrease {
@@ -61,14 +61,17 @@ export async function applyStockDeltas (db: Db, actor: Actor, stationId: string,
     WITH input AS (
       SELECT a, d FROM unnest(${articles}::uuid[], ${deltas}::int[]) AS x(a, d)
     ), levels AS (
+      -- The proposed row is checked against quantity >= 0 BEFORE the conflict is detected, so it
+      -- carries greatest(d, 0) (a decrease always conflicts: see the WHERE) and the update reads
+      -- the real delta from the input, not from EXCLUDED.
       INSERT INTO stock_levels AS l (station_id, article_id, quantity)
-      SELECT ${stationId}::uuid, i.a, i.d FROM input i
+      SELECT ${stationId}::uuid, i.a, greatest(i.d, 0) FROM input i
       -- a decrease never creates a level: a missing row has nothing to take from
       WHERE i.d >= 0 OR EXISTS (SELECT 1 FROM stock_levels e WHERE e.station_id = ${stationId}::uuid AND e.article_id = i.a)
       ORDER BY i.a
       ON CONFLICT (station_id, article_id) DO UPDATE
-        SET quantity = l.quantity + EXCLUDED.quantity, version = l.version + 1, updated_at = now()
-        WHERE l.quantity + EXCLUDED.quantity >= 0
+        SET quantity = l.quantity + (SELECT d FROM input WHERE a = l.article_id), version = l.version + 1, updated_at = now()
+        WHERE l.quantity + (SELECT d FROM input WHERE a = l.article_id) >= 0
       RETURNING l.article_id, l.quantity, l.alert_threshold, l.critical_threshold
     ), movements AS (
       INSERT INTO stock_movements (station_id, article_id, delta, reason, ref_type, ref_id, actor_user_id)
@@ -87,13 +90,71 @@ export async function applyStockDeltas (db: Db, actor: Actor, stationId: string,
     })
   }
   const changes = rows.map(r => ({ articleId: r.articleId, before: r.after - r.delta, after: r.after, alertThreshold: r.alertThreshold, criticalThreshold: r.criticalThreshold }))
+  await emitLowCrossings(db, stationId, changes)
+  return changes
+}
+
+/** One `stock.low` outbox event per level that went from above its alert threshold to at or below it. */
+async function emitLowCrossings (db: Db, stationId: string, changes: readonly StockChange[]): Promise<void> {
   const low = changes.filter(c => c.before > c.alertThreshold && c.after <= c.alertThreshold)
-  await emitEvents(db, low.map(c => ({
+  await emitEvents(db, low.map(c => stockLowEvent(stationId, c.articleId, c.after, c.alertThreshold, c.criticalThreshold)))
+}
+
+/** The `stock.low` event (PRODUCT.md §10), for the station only. */
+export function stockLowEvent (stationId: string, articleId: string, quantity: number, alertThreshold: number, criticalThreshold: number): OutboxEvent {
+  return {
     type: 'stock.low',
     organizationIds: [stationId],
-    payload: { stationId, articleId: c.articleId, quantity: c.after, alertThreshold: c.alertThreshold, criticalThreshold: c.criticalThreshold, critical: c.after <= c.criticalThreshold }
-  })))
-  return changes
+    payload: { stationId, articleId, quantity, alertThreshold, criticalThreshold, critical: quantity <= criticalThreshold }
+  }
+}
+
+export interface StockCount {
+  articleId: string
+  /** base units found, ≥ 0 */
+  counted: number
+}
+
+/**
+ * An inventory count: sets each article's level to the counted quantity, with one COUNT movement
+ * per difference (counted − on hand; none when they agree), set-based whatever the number of
+ * articles (PRODUCT.md §6). Two statements, both in article order like `applyStockDeltas`, so
+ * they cannot deadlock with it:
+ * 1. an upsert that creates the missing levels at 0 and locks every counted level (its
+ *    `DO UPDATE … WHERE false` updates nothing but locks the conflicting row);
+ * 2. one CTE, in a snapshot taken after those locks (nobody else can move these levels now), that
+ *    computes the differences in SQL, sets the quantities and writes the movements.
+ * A level crossing its alert threshold downward emits `stock.low`, as for any other change.
+ * Entries must name distinct articles. Returns every counted article's level before and after.
+ */
+export async function applyStockCounts (db: Db, actor: Actor, stationId: string, counts: readonly StockCount[], ref: StockReference): Promise<StockChange[]> {
+  if (counts.length === 0) return []
+  const sorted = [...counts].sort((a, b) => a.articleId < b.articleId ? -1 : a.articleId > b.articleId ? 1 : 0)
+  const articles = sorted.map(c => c.articleId)
+  await sql`
+    INSERT INTO stock_levels AS l (station_id, article_id, quantity)
+    SELECT ${stationId}::uuid, a, 0 FROM unnest(${articles}::uuid[]) AS x(a) ORDER BY a
+    ON CONFLICT (station_id, article_id) DO UPDATE SET quantity = l.quantity WHERE false`.execute(db)
+  const { rows } = await sql<StockChange>`
+    WITH input AS (
+      SELECT a, c FROM unnest(${articles}::uuid[], ${sorted.map(c => c.counted)}::int[]) AS x(a, c)
+    ), current AS (
+      SELECT l.article_id, l.quantity AS before, i.c AS counted, l.alert_threshold, l.critical_threshold
+      FROM stock_levels l JOIN input i ON i.a = l.article_id
+      WHERE l.station_id = ${stationId}::uuid
+    ), levels AS (
+      UPDATE stock_levels l SET quantity = k.counted, version = l.version + 1, updated_at = now()
+      FROM current k
+      WHERE l.station_id = ${stationId}::uuid AND l.article_id = k.article_id AND k.counted <> k.before
+    ), movements AS (
+      INSERT INTO stock_movements (station_id, article_id, delta, reason, ref_type, ref_id, actor_user_id)
+      SELECT ${stationId}::uuid, k.article_id, k.counted - k.before, ${ref.reason}, ${ref.refType}, ${ref.refId}::uuid, ${actor.userId}::uuid
+      FROM current k WHERE k.counted <> k.before ORDER BY k.article_id
+    )
+    SELECT article_id AS "articleId", before, counted AS after, alert_threshold AS "alertThreshold", critical_threshold AS "criticalThreshold"
+    FROM current ORDER BY article_id`.execute(db)
+  await emitLowCrossings(db, stationId, rows)
+  return rows
 }
 
 /** Adds units (receipts, transfers in): `applyStockDeltas` with positive deltas. */
