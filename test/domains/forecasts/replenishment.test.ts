@@ -1,0 +1,342 @@
+// Replenishment (PRODUCT.md §7): the arithmetic on hand-computed cases (MOQ, order multiple,
+// inbound POs, inbound transfers, safety stock, lead time widening the forecast window), the offer
+// choice (contract beats a cheaper catalog price; a cheaper station price per unit beats a shorter
+// lead time; lead time breaks ties), scope, a constant number of statements whatever the number
+// of articles, and to-cart (recomputed on the server, upserted into the open cart, the GET-cart
+// shape, refusals that add nothing).
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely'
+import type { App } from '../../../src/lib/route.js'
+import type { Database } from '../../../src/db/schema.js'
+import { createPool } from '../../../src/db/index.js'
+import { businessDate } from '../../../src/domains/contracts/pricing.service.js'
+import { addDays } from '../../../src/domains/carts/carts.service.js'
+import { addWeeks, isoWeekOf, type IsoWeek } from '../../../src/domains/forecasts/forecasts.service.js'
+import { computeReplenishment, packsFor } from '../../../src/domains/forecasts/replenishment.service.js'
+import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
+import { bearer, countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
+import { createArticle, createContract, createOffer, createStation, uniq } from '../../helpers/factories.js'
+import { testDatabaseUrl } from '../../helpers/db.js'
+import { act, addLine, checkout, get, offeredArticle, staff, station, supplier, type Party } from '../orders/fixtures.js'
+
+let app: App
+beforeAll(async () => { app = await createTestApp() })
+afterAll(async () => { await app.close() })
+
+interface Item {
+  articleId: string
+  leadTimeDays: number
+  leadTimeWeeks: number
+  windowWeeks: number
+  forecastUnits: number
+  onHandUnits: number
+  inboundPoUnits: number
+  inboundTransferUnits: number
+  safetyStockUnits: number
+  rawNeedUnits: number
+  packsForNeed: number
+  proposedPacks: number
+  proposedUnits: number
+  estimatedNet: string | null
+  offer: { supplierId: string, priceSource: string, stationPackPrice: string, stationUnitPrice: string, leadTimeDays: number, contractNumber: string | null } | null
+  choice: { rule: string, candidates: number, explanation: string }
+  working: string
+}
+
+const current = (): IsoWeek => isoWeekOf(businessDate())
+
+/** Forecasts of one article: units per week offset from the current ISO week. */
+function weeks (articleId: string, unitsByOffset: Record<number, number>): Array<{ articleId: string, isoYear: number, isoWeek: number, units: number }> {
+  return Object.entries(unitsByOffset).map(([off, units]) => {
+    const w = addWeeks(current(), Number(off))
+    return { articleId, isoYear: w.year, isoWeek: w.week, units }
+  })
+}
+
+async function forecast (st: Party, lines: ReturnType<typeof weeks>): Promise<void> {
+  const r = await app.inject({ method: 'PUT', url: `/v1/stations/${st.id}/forecasts`, headers: bearer(st.token), payload: { lines } })
+  expect(r.statusCode, r.body).toBe(200)
+}
+
+/** A stock level with `quantity` on hand (through a movement, as every stock change) and its alert threshold. */
+async function stock (st: Party, articleId: string, quantity: number, alertThreshold: number): Promise<void> {
+  const actor = { userId: st.userId, role: 'STATION' as const, organizationId: st.id, organizationKind: 'STATION' as const }
+  if (quantity > 0) await applyStockDeltas(app.db, actor, st.id, [{ articleId, delta: quantity }], { reason: 'ADJUSTMENT', refType: 'test', refId: randomUUID() })
+  await sql`INSERT INTO stock_levels (station_id, article_id, quantity, alert_threshold) VALUES (${st.id}::uuid, ${articleId}::uuid, 0, ${alertThreshold})
+            ON CONFLICT (station_id, article_id) DO UPDATE SET alert_threshold = EXCLUDED.alert_threshold`.execute(app.db)
+}
+
+/** A transfer of `units` of the article from another station to `to`, in `status` (units shipped = units). */
+async function transfer (to: string, articleId: string, units: number, status: 'SHIPPED' | 'RECEIVED' | 'CONFIRMED'): Promise<void> {
+  const source = await createStation(app.db)
+  const id = randomUUID()
+  await sql`INSERT INTO transfers (id, number, requesting_station_id, source_station_id, status) VALUES (${id}::uuid, ${`TR-T-${uniq()}`}, ${to}::uuid, ${source.id}::uuid, ${status})`.execute(app.db)
+  await sql`INSERT INTO transfer_lines (id, transfer_id, article_id, units_requested, units_granted, units_shipped, units_received)
+            VALUES (${randomUUID()}::uuid, ${id}::uuid, ${articleId}::uuid, ${units}, ${units}, ${status === 'CONFIRMED' ? null : units}, ${status === 'RECEIVED' ? units : null})`.execute(app.db)
+}
+
+async function proposals (st: Party, query = ''): Promise<{ body: Record<string, unknown>, items: Map<string, Item> }> {
+  const r = await get(app, st.token, `/v1/stations/${st.id}/replenishment${query}`)
+  expect(r.statusCode, r.body).toBe(200)
+  const body = r.json() as { items: Item[] }
+  return { body, items: new Map(body.items.map(i => [i.articleId, i])) }
+}
+
+describe('the packs rule', () => {
+  it('rounds the raw need up to packs, raises it to the MOQ, then rounds up to the multiple', () => {
+    expect(packsFor(0, 100, 5, 2)).toEqual({ packsForNeed: 0, proposedPacks: 0 })
+    expect(packsFor(-40, 100, 5, 2)).toEqual({ packsForNeed: 0, proposedPacks: 0 })
+    expect(packsFor(1, 100, 1, 1)).toEqual({ packsForNeed: 1, proposedPacks: 1 })
+    expect(packsFor(500, 100, 5, 2)).toEqual({ packsForNeed: 5, proposedPacks: 6 })
+    expect(packsFor(701, 100, 5, 4)).toEqual({ packsForNeed: 8, proposedPacks: 8 })
+    expect(packsFor(901, 100, 5, 4)).toEqual({ packsForNeed: 10, proposedPacks: 12 })
+  })
+})
+
+describe('replenishment arithmetic', () => {
+  let st: Party, sup: Party
+  let a: string, b: string, c: string
+  beforeAll(async () => {
+    st = await station(app)
+    sup = await supplier(app)
+    // A: lead 10 days → 2 weeks; window = 2 + 4 = 6 weeks (offsets 0–5); MOQ 5, multiple 2, box of 100
+    a = (await offeredArticle(app, sup.id, { unitsPerPack: 100, moqPacks: 5, packMultiple: 2, leadTimeDays: 10, catalogPackPrice: '10.0000' })).articleId
+    await forecast(st, weeks(a, { 0: 100, 1: 100, 2: 100, 3: 100, 4: 100, 5: 100, 6: 100, 7: 100 }))
+    await stock(st, a, 150, 50)
+    // B: lead 0 → window 4 weeks; box of 10; inbound: a PLACED PO of 7 packs (a cancelled one of 3
+    // does not count), a SHIPPED transfer of 45 (a RECEIVED one and a CONFIRMED one do not count)
+    b = (await offeredArticle(app, sup.id, { unitsPerPack: 10, catalogPackPrice: '2.0000' })).articleId
+    await forecast(st, weeks(b, { 0: 300, 3: 200, 4: 999 }))
+    await stock(st, b, 20, 30)
+    expect((await addLine(app, st.token, st.id, { articleId: b, supplierId: sup.id, packs: 3 })).statusCode).toBe(201)
+    const cancelled = (await checkout(app, st.token, st.id)).json()
+    expect((await act(app, st.token, cancelled.purchaseOrders[0].id, 'cancel', { reason: 'double' })).statusCode).toBe(200)
+    expect((await addLine(app, st.token, st.id, { articleId: b, supplierId: sup.id, packs: 7 })).statusCode).toBe(201)
+    expect((await checkout(app, st.token, st.id)).statusCode).toBe(201)
+    await transfer(st.id, b, 45, 'SHIPPED')
+    await transfer(st.id, b, 100, 'RECEIVED')
+    await transfer(st.id, b, 60, 'CONFIRMED')
+    // C: plenty on hand
+    c = (await offeredArticle(app, sup.id, { unitsPerPack: 10 })).articleId
+    await forecast(st, weeks(c, { 0: 100 }))
+    await stock(st, c, 1000, 10)
+  })
+
+  it('MOQ and multiple: 600 forecast over 6 weeks − 150 on hand + 50 safety = 500 → 5 packs → MOQ 5 → multiple of 2: 6 packs', async () => {
+    const { items } = await proposals(st)
+    expect(items.get(a)).toMatchObject({
+      leadTimeDays: 10, leadTimeWeeks: 2, windowWeeks: 6, forecastUnits: 600, onHandUnits: 150, inboundPoUnits: 0, inboundTransferUnits: 0,
+      safetyStockUnits: 50, rawNeedUnits: 500, packsForNeed: 5, proposedPacks: 6, proposedUnits: 600,
+      estimatedNet: '64.80', // 6 × 10.0000 × 1.08
+      offer: { supplierId: sup.id, priceSource: 'CATALOG', stationPackPrice: '10.8000', stationUnitPrice: '0.108000', leadTimeDays: 10 },
+      choice: { rule: 'ONLY_OFFER', candidates: 1 }
+    })
+    expect(items.get(a)?.working).toContain('= 500 piece')
+    expect(items.get(a)?.working).toContain('6 packs')
+  })
+
+  it('inbound POs and transfers: 500 forecast over 4 weeks − 20 on hand − 70 on an open PO − 45 in transit + 30 safety = 395 → 40 packs', async () => {
+    const { items } = await proposals(st, '?horizonWeeks=4')
+    expect(items.get(b)).toMatchObject({
+      leadTimeWeeks: 0, windowWeeks: 4, forecastUnits: 500, onHandUnits: 20, inboundPoUnits: 70, inboundTransferUnits: 45,
+      safetyStockUnits: 30, rawNeedUnits: 395, packsForNeed: 40, proposedPacks: 40, proposedUnits: 400
+    })
+    // a longer horizon takes the week-4 forecast in
+    const longer = await proposals(st, '?horizonWeeks=5')
+    expect(longer.items.get(b)).toMatchObject({ windowWeeks: 5, forecastUnits: 1499, rawNeedUnits: 1394, proposedPacks: 140 })
+    expect(longer.body).toMatchObject({ horizonWeeks: 5, stationId: st.id, asOf: businessDate() })
+  })
+
+  it('lists an article with nothing needed with a proposal of 0, and onlyNeeded leaves it out', async () => {
+    const { items } = await proposals(st)
+    expect(items.get(c)).toMatchObject({ forecastUnits: 100, onHandUnits: 1000, safetyStockUnits: 10, rawNeedUnits: -890, packsForNeed: 0, proposedPacks: 0, proposedUnits: 0, estimatedNet: '0.00' })
+    const needed = await proposals(st, '?onlyNeeded=true')
+    expect([...needed.items.keys()].sort()).toEqual([a, b].sort())
+    const one = await proposals(st, `?articleId=${a}`)
+    expect([...one.items.keys()]).toEqual([a])
+  })
+
+  it('leaves out articles that are not the station\'s (no level, nothing inbound, no forecast in the window)', async () => {
+    const s = await station(app)
+    const far = (await offeredArticle(app, sup.id)).articleId
+    await forecast(s, weeks(far, { 30: 500 }))
+    expect((await proposals(s)).items.size).toBe(0)
+    // with a horizon reaching week 30, it is
+    expect((await proposals(s, '?horizonWeeks=31')).items.get(far)).toMatchObject({ forecastUnits: 500, proposedPacks: 5 })
+  })
+
+  it('shows an article without an orderable offer with its terms and no proposal', async () => {
+    const s = await station(app)
+    const lonely = (await createArticle(app.db)).id
+    await forecast(s, weeks(lonely, { 0: 40 }))
+    const { items } = await proposals(s)
+    expect(items.get(lonely)).toMatchObject({ offer: null, forecastUnits: 40, rawNeedUnits: 40, packsForNeed: 0, proposedPacks: 0, estimatedNet: null, choice: { rule: 'NO_OFFER', candidates: 0 } })
+  })
+
+  it('answers in a constant number of statements whatever the number of articles', async () => {
+    const pool = createPool({ connectionString: await testDatabaseUrl(), poolSize: 2, statementTimeoutMs: 20_000, connectTimeoutMs: 5_000 })
+    let queries = 0
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()], log: e => { if (e.level === 'query') queries++ } })
+    try {
+      const count = async (n: number): Promise<number> => {
+        const s = await station(app)
+        const lines = []
+        for (let i = 0; i < n; i++) {
+          const { articleId } = await offeredArticle(app, sup.id)
+          await createOffer(app.db, articleId, (await supplier(app)).id, { catalogPackPrice: '9.0000' })
+          lines.push(...weeks(articleId, { 0: 10 * (i + 1) }))
+        }
+        await forecast(s, lines)
+        queries = 0
+        const r = await computeReplenishment(db, { userId: s.userId, role: 'HANDLER', organizationId: s.id, organizationKind: 'PLATFORM' }, s.id)
+        expect(r.items).toHaveLength(n)
+        return queries
+      }
+      const few = await count(1)
+      expect(few).toBe(3) // the station's existence, the terms, the prices
+      expect(await count(12)).toBe(few)
+    } finally {
+      await db.destroy()
+    }
+  })
+})
+
+describe('the offer chosen', () => {
+  let st: Party
+  beforeAll(async () => { st = await station(app) })
+
+  async function article (offers: Array<{ sup: Party, price: string, units?: number, lead?: number }>): Promise<string> {
+    const art = await createArticle(app.db)
+    for (const o of offers) await createOffer(app.db, art.id, o.sup.id, { catalogPackPrice: o.price, unitsPerPack: o.units ?? 100, leadTimeDays: o.lead ?? 0 })
+    await forecast(st, weeks(art.id, { 0: 1000 }))
+    return art.id
+  }
+
+  it('prefers a contract price to a cheaper catalog price', async () => {
+    const [s1, s2] = [await supplier(app), await supplier(app)]
+    const id = await article([{ sup: s1, price: '10.0000' }, { sup: s2, price: '5.0000' }])
+    const contract = await createContract(app.db, s1.id, [{ articleId: id, packPrice: '9.0000' }])
+    const item = (await proposals(st)).items.get(id)
+    expect(item?.offer).toMatchObject({ supplierId: s1.id, priceSource: 'CONTRACT', contractNumber: contract.number, stationPackPrice: '9.7200' })
+    expect(item?.choice).toMatchObject({ rule: 'CONTRACT_PRICE', candidates: 2 })
+    expect(item?.choice.explanation).toContain(contract.number)
+  })
+
+  it('prefers the lowest station price per base unit to a shorter lead time, comparing pack sizes fairly', async () => {
+    const [fast, cheapPack, bigBox] = [await supplier(app), await supplier(app), await supplier(app)]
+    // per unit: fast 0.108, cheapPack 0.0972, bigBox 15 × 1.08 / 200 = 0.081 (the dearest pack, the cheapest unit)
+    const id = await article([{ sup: fast, price: '10.0000', lead: 2 }, { sup: cheapPack, price: '9.0000', lead: 20 }, { sup: bigBox, price: '15.0000', units: 200, lead: 30 }])
+    const item = (await proposals(st)).items.get(id)
+    expect(item?.offer).toMatchObject({ supplierId: bigBox.id, priceSource: 'CATALOG', stationPackPrice: '16.2000', stationUnitPrice: '0.081000', leadTimeDays: 30 })
+    expect(item?.choice).toMatchObject({ rule: 'LOWEST_UNIT_PRICE', candidates: 3 })
+    expect(item?.choice.explanation).toContain('0.097200')
+    // the lead time of the chosen offer sets the window: 30 days → 5 weeks + 4
+    expect(item).toMatchObject({ leadTimeWeeks: 5, windowWeeks: 9, forecastUnits: 1000, rawNeedUnits: 1000, packsForNeed: 5, proposedPacks: 5 })
+  })
+
+  it('breaks a price tie with the shorter lead time', async () => {
+    const [slow, quick] = [await supplier(app), await supplier(app)]
+    const id = await article([{ sup: slow, price: '10.0000', lead: 14 }, { sup: quick, price: '10.0000', lead: 3 }])
+    const item = (await proposals(st)).items.get(id)
+    expect(item?.offer).toMatchObject({ supplierId: quick.id, leadTimeDays: 3 })
+    expect(item).toMatchObject({ leadTimeWeeks: 1, windowWeeks: 5 })
+    expect(item?.choice).toMatchObject({ rule: 'SHORTEST_LEAD_TIME', candidates: 2 })
+  })
+
+  it('ignores inactive offers and suppliers', async () => {
+    const [cheap, inactive, ok] = [await supplier(app), await supplier(app), await supplier(app)]
+    const art = await createArticle(app.db)
+    await createOffer(app.db, art.id, cheap.id, { catalogPackPrice: '1.0000', isActive: false })
+    await createOffer(app.db, art.id, inactive.id, { catalogPackPrice: '1.0000' })
+    await sql`UPDATE suppliers SET is_active = false WHERE id = ${inactive.id}::uuid`.execute(app.db)
+    await createOffer(app.db, art.id, ok.id, { catalogPackPrice: '8.0000' })
+    await forecast(st, weeks(art.id, { 0: 10 }))
+    const item = (await proposals(st)).items.get(art.id)
+    expect(item?.offer?.supplierId).toBe(ok.id)
+    expect(item?.choice).toMatchObject({ rule: 'ONLY_OFFER', candidates: 1 })
+  })
+})
+
+describe('replenishment scope', () => {
+  it('own station only (another station 404), staff any existing station, suppliers 403', async () => {
+    const st = await station(app)
+    const other = await station(app)
+    expectProblem(await get(app, st.token, `/v1/stations/${other.id}/replenishment`), 404, 'NOT_FOUND')
+    expectProblem(await app.inject({ method: 'POST', url: `/v1/stations/${other.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: [{ articleId: randomUUID() }] } }), 404, 'NOT_FOUND')
+    const sup = await supplier(app)
+    expectProblem(await get(app, sup.token, `/v1/stations/${st.id}/replenishment`), 403, 'FORBIDDEN')
+    expectProblem(await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(sup.token), payload: { lines: [{ articleId: randomUUID() }] } }), 403, 'FORBIDDEN')
+    const h = await staff(app)
+    expect((await get(app, h.token, `/v1/stations/${other.id}/replenishment`)).statusCode).toBe(200)
+    expectProblem(await get(app, h.token, `/v1/stations/${randomUUID()}/replenishment`), 404, 'NOT_FOUND')
+    expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?horizonWeeks=53`), 400, 'VALIDATION_FAILED')
+    expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?horizonWeeks=0`), 400, 'VALIDATION_FAILED')
+  })
+})
+
+describe('replenishment → cart', () => {
+  it('adds the recomputed proposals (or the packs given) to the open cart and answers the cart with its quote', async () => {
+    const st = await station(app)
+    const sup = await supplier(app)
+    const a = (await offeredArticle(app, sup.id, { unitsPerPack: 100, moqPacks: 5, packMultiple: 2, leadTimeDays: 10, catalogPackPrice: '10.0000' })).articleId
+    const b = (await offeredArticle(app, sup.id, { unitsPerPack: 10, catalogPackPrice: '2.0000' })).articleId
+    await forecast(st, [...weeks(a, { 0: 250, 1: 250 }), ...weeks(b, { 0: 95 })])
+    const before = await countAudit(app, { action: 'cart.add_replenishment' })
+    const url = `/v1/stations/${st.id}/replenishment/to-cart`
+    const res = await app.inject({ method: 'POST', url, headers: bearer(st.token), payload: { lines: [{ articleId: a }, { articleId: b, packs: 12 }] } })
+    expect(res.statusCode, res.body).toBe(200)
+    const cart = res.json()
+    const lines = new Map<string, Record<string, unknown>>(cart.lines.map((l: { articleId: string }) => [l.articleId, l]))
+    // A: 500 → 5 packs → MOQ 5 → multiple 2 → 6; delivery today + 10 days (the earliest the cart accepts)
+    expect(lines.get(a)).toMatchObject({ supplierId: sup.id, packs: 6, desiredDeliveryDate: addDays(businessDate(), 10), priceSource: 'CATALOG', stationPackPrice: '10.8000', lineNet: '64.80', problems: [] })
+    expect(lines.get(b)).toMatchObject({ supplierId: sup.id, packs: 12, stationPackPrice: '2.1600', lineNet: '25.92', problems: [] })
+    expect(cart.totals).toMatchObject({ net: '90.72', currency: 'EUR' })
+    expect(await countAudit(app, { action: 'cart.add_replenishment' })).toBe(before + 1)
+    // the same shape as GET cart (a station sees no supplier price)
+    const got = await get(app, st.token, `/v1/stations/${st.id}/cart`)
+    expect(Object.keys(cart).sort()).toEqual(Object.keys(got.json()).sort())
+    expect(cart.lines).toEqual(got.json().lines)
+    expect(JSON.stringify(cart)).not.toContain('supplierPackPrice')
+
+    // again: the quantities are replaced, not added
+    const again = await app.inject({ method: 'POST', url, headers: bearer(st.token), payload: { lines: [{ articleId: a }] } })
+    expect(again.statusCode).toBe(200)
+    expect(again.json().lines.map((l: { articleId: string, packs: number }) => [l.articleId, l.packs]).sort()).toEqual([[a, 6], [b, 12]].sort())
+  })
+
+  it('refuses every bad line at once and adds nothing: no proposal, nothing to order, duplicates', async () => {
+    const st = await station(app)
+    const sup = await supplier(app)
+    const plenty = (await offeredArticle(app, sup.id)).articleId
+    await forecast(st, weeks(plenty, { 0: 10 }))
+    await stock(st, plenty, 500, 0)
+    const needed = (await offeredArticle(app, sup.id)).articleId
+    await forecast(st, weeks(needed, { 0: 10 }))
+    const lonely = (await createArticle(app.db)).id
+    await forecast(st, weeks(lonely, { 0: 10 }))
+    const auditBefore = await countAudit(app)
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/stations/${st.id}/replenishment/to-cart`,
+      headers: bearer(st.token),
+      payload: { lines: [{ articleId: needed }, { articleId: randomUUID() }, { articleId: plenty }, { articleId: lonely }, { articleId: needed }] }
+    })
+    const p = expectProblem(res, 422, 'BUSINESS_RULE_VIOLATED')
+    expect((p.errors as Array<{ pointer: string, code: string }>).map(e => [e.pointer, e.code])).toEqual([
+      ['/lines/1/articleId', 'NO_PROPOSAL'], ['/lines/2/packs', 'NOTHING_TO_ORDER'], ['/lines/3/articleId', 'NO_ORDERABLE_OFFER'], ['/lines/4/articleId', 'DUPLICATE_LINE']
+    ])
+    expect(await countAudit(app)).toBe(auditBefore)
+    const cartLines = await app.db.selectFrom('cartLines').select('id').where('stationId', '=', st.id).execute()
+    expect(cartLines).toEqual([])
+    // packs given: ordered even without a need
+    const forced = await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: [{ articleId: plenty, packs: 2 }], desiredDeliveryDate: '2099-01-15' } })
+    expect(forced.statusCode, forced.body).toBe(200)
+    expect(forced.json().lines).toMatchObject([{ articleId: plenty, packs: 2, desiredDeliveryDate: '2099-01-15' }])
+  })
+
+  it('never trusts client figures: unknown fields such as a price are refused', async () => {
+    const st = await station(app)
+    expectProblem(await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: [{ articleId: randomUUID(), stationPackPrice: '0.0100' }] } }), 400, 'VALIDATION_FAILED')
+  })
+})
