@@ -126,8 +126,18 @@ describe('replenishment arithmetic', () => {
   it('MOQ and multiple: 600 forecast over 6 weeks − 150 on hand + 50 safety = 500 → 5 packs → MOQ 5 → multiple of 2: 6 packs', async () => {
     const { items } = await proposals(st)
     expect(items.get(a)).toMatchObject({
-      leadTimeDays: 10, leadTimeWeeks: 2, windowWeeks: 6, forecastUnits: 600, onHandUnits: 150, inboundPoUnits: 0, inboundTransferUnits: 0,
-      safetyStockUnits: 50, rawNeedUnits: 500, packsForNeed: 5, proposedPacks: 6, proposedUnits: 600,
+      leadTimeDays: 10,
+      leadTimeWeeks: 2,
+      windowWeeks: 6,
+      forecastUnits: 600,
+      onHandUnits: 150,
+      inboundPoUnits: 0,
+      inboundTransferUnits: 0,
+      safetyStockUnits: 50,
+      rawNeedUnits: 500,
+      packsForNeed: 5,
+      proposedPacks: 6,
+      proposedUnits: 600,
       estimatedNet: '64.80', // 6 × 10.0000 × 1.08
       offer: { supplierId: sup.id, priceSource: 'CATALOG', stationPackPrice: '10.8000', stationUnitPrice: '0.108000', leadTimeDays: 10 },
       choice: { rule: 'ONLY_OFFER', candidates: 1 }
@@ -139,8 +149,17 @@ describe('replenishment arithmetic', () => {
   it('inbound POs and transfers: 500 forecast over 4 weeks − 20 on hand − 70 on an open PO − 45 in transit + 30 safety = 395 → 40 packs', async () => {
     const { items } = await proposals(st, '?horizonWeeks=4')
     expect(items.get(b)).toMatchObject({
-      leadTimeWeeks: 0, windowWeeks: 4, forecastUnits: 500, onHandUnits: 20, inboundPoUnits: 70, inboundTransferUnits: 45,
-      safetyStockUnits: 30, rawNeedUnits: 395, packsForNeed: 40, proposedPacks: 40, proposedUnits: 400
+      leadTimeWeeks: 0,
+      windowWeeks: 4,
+      forecastUnits: 500,
+      onHandUnits: 20,
+      inboundPoUnits: 70,
+      inboundTransferUnits: 45,
+      safetyStockUnits: 30,
+      rawNeedUnits: 395,
+      packsForNeed: 40,
+      proposedPacks: 40,
+      proposedUnits: 400
     })
     // a longer horizon takes the week-4 forecast in
     const longer = await proposals(st, '?horizonWeeks=5')
