@@ -4,17 +4,15 @@
 import type { PurchaseOrderStatus } from '../../db/schema.js'
 
 /** Order of progress; CANCELLED and DECLINED are outside it (ignored unless every child has one). */
-const PROGRESS: readonly PurchaseOrderStatus[] = ['PLACED', 'CONFIRMED', 'SHIPPED', 'RECEIVED', 'CLOSED', 'INVOICED', 'ARCHIVED']
+const PROGRESS = ['PLACED', 'CONFIRMED', 'SHIPPED', 'RECEIVED', 'CLOSED', 'INVOICED', 'ARCHIVED'] as const satisfies readonly PurchaseOrderStatus[]
 
-export function deriveMasterStatus (children: readonly PurchaseOrderStatus[]): string {
-  const live = children.filter(s => s !== 'CANCELLED' && s !== 'DECLINED')
+export function deriveMasterStatus (children: readonly PurchaseOrderStatus[]): MasterOrderStatus {
+  const live = new Set(children.filter(s => s !== 'CANCELLED' && s !== 'DECLINED'))
+  // the furthest status a live child has reached
+  const top = PROGRESS.filter(p => live.has(p)).at(-1)
   // No child at all cannot happen (checkout creates ≥ 1 PO); treat it like "nothing left".
-  if (live.length === 0) return 'CANCELLED'
-  const distinct = new Set(live)
-  let most = 0
-  for (const s of distinct) most = Math.max(most, PROGRESS.indexOf(s))
-  const top = PROGRESS[most] as PurchaseOrderStatus
-  if (distinct.size === 1) return top
+  if (top === undefined) return 'CANCELLED'
+  if (live.size === 1) return top
   return top === 'PLACED' ? 'PLACED' : `PARTIALLY_${top}`
 }
 
