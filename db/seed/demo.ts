@@ -9,6 +9,7 @@ import { seedOrganizations } from './steps/organizations.js'
 import { seedUsers } from './steps/users.js'
 import { seedCatalog } from './steps/catalog.js'
 import { seedOrders } from './steps/orders.js'
+import { seedForecasts } from './steps/forecasts.js'
 
 export const DEMO_PASSWORD = 'demo-packaging-2026'
 
@@ -29,7 +30,8 @@ export const seedSteps: SeedStep[] = [
   seedOrganizations,
   seedUsers,
   seedCatalog,
-  seedOrders
+  seedOrders,
+  seedForecasts
 ]
 
 export async function seedDemo (db: Db): Promise<boolean> {
