@@ -219,6 +219,13 @@ const RECIPES: Record<string, Recipe> = {
   'PATCH /v1/stations/:stationId/cart/lines/:lineId': async s => ({ params: { stationId: s.stationId, lineId: await s.cartLine() }, body: { packs: 7 } }),
   'DELETE /v1/stations/:stationId/cart/lines/:lineId': async s => ({ params: { stationId: s.stationId, lineId: await s.cartLine() } }),
   'POST /v1/stations/:stationId/cart/checkout': async s => { await s.cartLine(); return { params: { stationId: s.stationId }, body: {}, headers: { 'idempotency-key': randomUUID() } } },
+  // forecasts and replenishment
+  'PUT /v1/stations/:stationId/forecasts': async s => ({ params: { stationId: s.stationId }, body: { lines: [{ articleId: s.articleId, isoYear: 2026, isoWeek: 49, units: 120 }] } }),
+  'POST /v1/stations/:stationId/replenishment/to-cart': async s => {
+    // a stock level (empty: no movement owed) makes the article one of the station's
+    await sql`INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${s.stationId}::uuid, ${s.articleId}::uuid, 0) ON CONFLICT DO NOTHING`.execute(s.app.db)
+    return { params: { stationId: s.stationId }, body: { lines: [{ articleId: s.articleId, packs: 2 }] } }
+  },
   // orders
   'GET /v1/master-orders/:id': async s => ({ params: { id: (await s.purchaseOrder()).moId } }),
   'POST /v1/purchase-orders/:id/confirm': poVerb('PLACED', 'confirm'),
