@@ -15,6 +15,7 @@ export const PROBLEMS = {
   PASSWORD_RESET_TOKEN_INVALID: { status: 401, title: 'Invalid, used or expired password reset token' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   SELF_APPROVAL_FORBIDDEN: { status: 403, title: 'A contract cannot be approved by its creator' },
+  NOT_ALLOWED_FOR_PARTY: { status: 403, title: 'This step belongs to the other party of the workflow' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
