@@ -32,6 +32,7 @@ import contractsRoutes from './domains/contracts/contracts.routes.js'
 import settingsRoutes from './domains/settings/settings.routes.js'
 import cartsRoutes from './domains/carts/carts.routes.js'
 import ordersRoutes from './domains/orders/orders.routes.js'
+import stockRoutes from './domains/stock/stock.routes.js'
 import forecastsRoutes from './domains/forecasts/forecasts.routes.js'
 import transfersRoutes from './domains/transfers/transfers.routes.js'
 
@@ -135,6 +136,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(settingsRoutes)
   await app.register(cartsRoutes)
   await app.register(ordersRoutes)
+  await app.register(stockRoutes)
   await app.register(forecastsRoutes)
   await app.register(transfersRoutes)
   await app.register(auditRoutes)

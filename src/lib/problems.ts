@@ -50,6 +50,7 @@ export const PROBLEMS = {
   NO_CONTRACT_PRICE: { status: 422, title: 'No contract price for this article' },
   CONTRACT_CAP_EXCEEDED: { status: 422, title: 'Contract cap exceeded' },
   INSUFFICIENT_STOCK: { status: 422, title: 'Insufficient stock' },
+  THRESHOLDS_INVALID: { status: 422, title: 'Critical threshold above the alert threshold' },
   RECEIVED_EXCEEDS_ORDERED: { status: 422, title: 'Received quantity exceeds ordered beyond tolerance' },
   ACCOUNT_LOCKED: { status: 429, title: 'Account temporarily locked' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
