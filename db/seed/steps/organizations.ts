@@ -5,7 +5,10 @@
 import type { SeedContext } from '../context.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
-import { createContact, createStation, createStationGroup, createSupplier } from '../../../src/domains/organizations/organizations.service.js'
+import { createContact } from '../../../src/domains/organizations/contacts.service.js'
+import { createStationGroup } from '../../../src/domains/organizations/groups.service.js'
+import { createStation } from '../../../src/domains/organizations/stations.service.js'
+import { createSupplier } from '../../../src/domains/organizations/suppliers.service.js'
 
 /** The seed acts as the platform; no user row stands behind it. */
 const SEED_ACTOR: Actor = { userId: '00000000-0000-7000-8000-000000005eed', role: 'ADMIN', organizationId: PLATFORM_ORGANIZATION_ID, organizationKind: 'PLATFORM' }
