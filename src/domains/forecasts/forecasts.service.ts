@@ -4,7 +4,7 @@
 // Scope: a station user reads and writes its own station only (another station's is a 404), staff
 // any existing station; a supplier reads only the aggregated demand of the articles it offers
 // (active offers), its own (another supplier's is a 404) — never a per-station figure.
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -83,7 +83,34 @@ export function lineProblems (lines: readonly ForecastLine[]): ProblemItem[] {
   return errors
 }
 
-interface UpsertRow { missing: number[] | null, inserted: number | null, updated: number | null }
+export interface UpsertRow { missing: number[] | null, inserted: number | null, updated: number | null }
+
+/**
+ * The upsert of sorted lines as one statement: unknown articles are returned (1-based positions)
+ * and then nothing is written; unchanged rows are not touched. Exported for the bench's plan check.
+ */
+export function upsertStatement (stationId: string, userId: string, sorted: readonly ForecastLine[]): RawBuilder<UpsertRow> {
+  return sql<UpsertRow>`
+    WITH input AS (
+      SELECT * FROM unnest(${sorted.map(l => l.articleId)}::uuid[], ${sorted.map(l => l.isoYear)}::int[], ${sorted.map(l => l.isoWeek)}::int[], ${sorted.map(l => l.units)}::int[])
+        WITH ORDINALITY AS x(article_id, iso_year, iso_week, units, n)
+    ), missing AS (
+      SELECT n FROM input i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.article_id)
+    ), up AS (
+      INSERT INTO forecasts AS f (station_id, article_id, iso_year, iso_week, units, updated_by, updated_at)
+      SELECT ${stationId}::uuid, i.article_id, i.iso_year, i.iso_week, i.units, ${userId}::uuid, now()
+      FROM input i
+      WHERE NOT EXISTS (SELECT 1 FROM missing)
+      ORDER BY i.n
+      ON CONFLICT (station_id, article_id, iso_year, iso_week) DO UPDATE
+        SET units = EXCLUDED.units, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+        WHERE f.units IS DISTINCT FROM EXCLUDED.units
+      RETURNING (xmax = 0) AS inserted
+    )
+    SELECT (SELECT array_agg(n::int ORDER BY n) FROM missing) AS missing,
+           (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
+           (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated`
+}
 
 /**
  * Upserts forecast lines for a station in one statement (plus the scope check): every article
@@ -106,26 +133,7 @@ export async function upsertForecasts (db: Db, actor: Actor, stationId: string, 
     return ax < ay ? -1 : ax > ay ? 1 : x.isoYear - y.isoYear || x.isoWeek - y.isoWeek
   })
   const sorted = order.map(i => lines[i] as ForecastLine)
-  const { rows } = await sql<UpsertRow>`
-    WITH input AS (
-      SELECT * FROM unnest(${sorted.map(l => l.articleId)}::uuid[], ${sorted.map(l => l.isoYear)}::int[], ${sorted.map(l => l.isoWeek)}::int[], ${sorted.map(l => l.units)}::int[])
-        WITH ORDINALITY AS x(article_id, iso_year, iso_week, units, n)
-    ), missing AS (
-      SELECT n FROM input i WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = i.article_id)
-    ), up AS (
-      INSERT INTO forecasts AS f (station_id, article_id, iso_year, iso_week, units, updated_by, updated_at)
-      SELECT ${stationId}::uuid, i.article_id, i.iso_year, i.iso_week, i.units, ${actor.userId}::uuid, now()
-      FROM input i
-      WHERE NOT EXISTS (SELECT 1 FROM missing)
-      ORDER BY i.n
-      ON CONFLICT (station_id, article_id, iso_year, iso_week) DO UPDATE
-        SET units = EXCLUDED.units, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
-        WHERE f.units IS DISTINCT FROM EXCLUDED.units
-      RETURNING (xmax = 0) AS inserted
-    )
-    SELECT (SELECT array_agg(n::int ORDER BY n) FROM missing) AS missing,
-           (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
-           (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated`.execute(db)
+  const { rows } = await upsertStatement(stationId, actor.userId, sorted).execute(db)
   const r = rows[0]
   const missing = r?.missing ?? []
   if (missing.length > 0) {

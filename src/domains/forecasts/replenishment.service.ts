@@ -14,7 +14,7 @@
 // Set-based whatever the number of articles: the scope check, one statement for every term of
 // every article (stock, forecasts by week, inbound POs and transfers, candidate offers), and one
 // price resolution statement for every candidate (article, supplier) pair.
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
 import { fromScaled, lineNet, toScaled } from '../../lib/money.js'
 import type { Actor } from '../../lib/permissions.js'
@@ -89,7 +89,7 @@ export interface ReplenishmentOptions {
   today?: string
 }
 
-interface TermsRow {
+export interface TermsRow {
   articleId: string
   articleCode: string
   articleName: string
@@ -107,16 +107,16 @@ interface TermsRow {
 }
 
 /**
- * Every term of every article of the station in one statement. The article set: a stock level, a
+ * Every term of every article of the station in one statement (exported for the bench's plan check). The article set: a stock level, a
  * forecast in the weeks read, an open PO line or a transfer in transit. Forecast weeks are read
  * from the current week over horizon + the longest possible lead time; each article then sums the
  * weeks of its own window.
  */
-async function termsOf (db: Db, stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined): Promise<TermsRow[]> {
+export function termsQuery (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined): RawBuilder<TermsRow> {
   const first = weeks[0] as IsoWeek
   const last = weeks[weeks.length - 1] as IsoWeek
   const only = (column: string) => articleIds === undefined ? sql`` : sql`AND ${sql.raw(column)} = ANY(${articleIds}::uuid[])`
-  const { rows } = await sql<TermsRow>`
+  return sql<TermsRow>`
     WITH win AS (
       SELECT * FROM unnest(${weeks.map(w => w.year)}::int[], ${weeks.map(w => w.week)}::int[]) WITH ORDINALITY AS w(y, wk, n)
     ), fc AS (
@@ -159,8 +159,14 @@ async function termsOf (db: Db, stationId: string, weeks: readonly IsoWeek[], ar
     LEFT JOIN po ON po.article_id = a.id
     LEFT JOIN tr ON tr.article_id = a.id
     LEFT JOIN fc ON fc.article_id = a.id
-    ORDER BY a.code`.execute(db)
-  return rows
+    ORDER BY a.code`
+}
+
+/** The ISO weeks whose forecasts are read: from the current one over horizon + the longest lead time. */
+export function forecastWeeks (today: string, horizonWeeks: number): IsoWeek[] {
+  const weeks: IsoWeek[] = [isoWeekOf(today)]
+  for (let i = 1; i < horizonWeeks + MAX_LEAD_WEEKS; i++) weeks.push(addWeeks(weeks[i - 1] as IsoWeek, 1))
+  return weeks
 }
 
 // ---- the choice --------------------------------------------------------------------------------
@@ -310,10 +316,9 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
   await assertStationInScope(db, actor, stationId)
   const horizonWeeks = opts.horizonWeeks ?? DEFAULT_HORIZON_WEEKS
   const today = opts.today ?? businessDate()
-  const current = isoWeekOf(today)
-  const weeks: IsoWeek[] = []
-  for (let i = 0; i < horizonWeeks + MAX_LEAD_WEEKS; i++) weeks.push(i === 0 ? current : addWeeks(weeks[i - 1] as IsoWeek, 1))
-  const rows = await termsOf(db, stationId, weeks, opts.articleIds)
+  const weeks = forecastWeeks(today, horizonWeeks)
+  const current = weeks[0] as IsoWeek
+  const { rows } = await termsQuery(stationId, weeks, opts.articleIds).execute(db)
   const pairs = rows.flatMap(r => (r.offers ?? []).map(o => ({ articleId: r.articleId, supplierId: o.supplierId })))
   const prices = await resolvePrices(db, pairs, today)
   const items: ReplenishmentItem[] = []
