@@ -24,6 +24,7 @@ import healthPlugin from './plugins/health.js'
 import drainPlugin from './plugins/drain.js'
 import jobsPlugin from './plugins/jobs.js'
 import auditRoutes from './domains/audit/audit.routes.js'
+import documentsRoutes from './domains/documents/documents.routes.js'
 import authRoutes from './domains/auth/auth.routes.js'
 import usersRoutes from './domains/users/users.routes.js'
 import organizationsRoutes from './domains/organizations/index.js'
@@ -140,6 +141,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(forecastsRoutes)
   await app.register(transfersRoutes)
   await app.register(auditRoutes)
+  await app.register(documentsRoutes)
 
   return app
 }

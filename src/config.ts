@@ -57,7 +57,12 @@ export const ConfigSchema = Type.Object({
   AUDIT_CHAIN_KEY_ID: Type.Optional(Type.String()),
   AUDIT_CHAIN_PREVIOUS_KEYS: Type.Optional(Type.String()),
   MAX_EVENT_LOOP_DELAY_MS: Int(0, 60_000, 1000),
-  PUBLIC_URL: Type.Optional(Type.String())
+  PUBLIC_URL: Type.Optional(Type.String()),
+  // documents (PRODUCT.md §8): the largest upload accepted (413 beyond), where the bytes are kept
+  // (pg: in the database, nothing else to run; fs: files under DOCUMENT_DIR)
+  DOCUMENT_MAX_BYTES: Int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
+  DOCUMENT_STORAGE: Type.Union([Type.Literal('pg'), Type.Literal('fs')], { default: 'pg' }),
+  DOCUMENT_DIR: Type.String({ default: '.data/documents', minLength: 1 })
 })
 
 type Raw = Static<typeof ConfigSchema>

@@ -42,6 +42,7 @@ export default fp(async function openapiPlugin (app) {
         { name: 'stock', description: 'Station stock, movements, counts and alerts' },
         { name: 'transfers', description: 'Stock lent between stations: request, confirm, ship, receive, settle' },
         { name: 'forecasts', description: 'Weekly demand forecasts, aggregated supplier demand and replenishment proposals' },
+        { name: 'documents', description: 'Uploaded files (delivery notes, invoices, certificates, photos) and their content' },
         { name: 'audit', description: 'The tamper-evident audit trail' },
         { name: 'settings', description: 'Platform settings' },
         { name: 'operations', description: 'Health and metrics' }

@@ -1,0 +1,50 @@
+// Documents (PRODUCT.md §8): the metadata view, the multipart upload form as the OpenAPI document
+// describes it, and the content responses (the stored media type, not JSON).
+import { Type, type Static } from '@sinclair/typebox'
+import type { Readable } from 'node:stream'
+import { DateTime, Uuid } from '../../lib/schemas.js'
+
+export const DOCUMENT_TYPES = ['DELIVERY_NOTE', 'SIGNED_DELIVERY_NOTE', 'INVOICE', 'CERTIFICATE', 'PHOTO', 'OTHER'] as const
+export type DocumentType = typeof DOCUMENT_TYPES[number]
+export const MEDIA_TYPES = ['application/pdf', 'image/png', 'image/jpeg'] as const
+export type MediaType = typeof MEDIA_TYPES[number]
+
+export const DocumentTypeSchema = Type.Union(DOCUMENT_TYPES.map(t => Type.Literal(t)), { description: 'What the document is' })
+export const MediaTypeSchema = Type.Union(MEDIA_TYPES.map(t => Type.Literal(t)), { description: 'Decided from the content (magic bytes), never from the file name or the declared type' })
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the content, lowercase hex' })
+
+export const DocumentSchema = Type.Object({
+  id: Uuid(),
+  type: DocumentTypeSchema,
+  mediaType: MediaTypeSchema,
+  sizeBytes: Type.Integer({ minimum: 1 }),
+  sha256: Sha256,
+  fileName: Type.Union([Type.String(), Type.Null()], { description: 'The uploaded file name, without any path; null when none was sent' }),
+  organizationId: Uuid({ description: "The uploader's organization" }),
+  uploadedBy: Uuid({ description: 'The uploading user' }),
+  createdAt: DateTime()
+}, { $id: 'Document', additionalProperties: false })
+export type DocumentView = Static<typeof DocumentSchema>
+
+/** The form fields; `file` becomes the SHA-256 of its content once stored (what the idempotency fingerprint sees). */
+export const UploadFormSchema = Type.Object({
+  type: DocumentTypeSchema,
+  file: Type.String({ format: 'binary', description: 'The file: PDF, PNG or JPEG (checked by content), at most DOCUMENT_MAX_BYTES (10 MiB by default). Send `type` before `file`: an invalid type is then refused before any byte is stored.' })
+}, { additionalProperties: false, required: ['type', 'file'] })
+export type UploadForm = Static<typeof UploadFormSchema>
+
+/** The request body: multipart/form-data only (Fastify validates it per content type; other types are 415). */
+export const UploadBody = Type.Unsafe<UploadForm>({
+  content: { 'multipart/form-data': { schema: UploadFormSchema } }
+})
+
+const Binary = Type.String({ format: 'binary' })
+const content = (description: string) => Type.Unsafe<Readable>({
+  description,
+  content: Object.fromEntries(MEDIA_TYPES.map(m => [m, { schema: Binary }]))
+})
+
+export const ContentResponses = {
+  200: content('The content, with the stored media type; `ETag` is the quoted SHA-256, `Content-Disposition: attachment` with the file name, `Accept-Ranges: bytes`'),
+  206: content('The requested byte range (`Content-Range: bytes start-end/size`)')
+}
