@@ -19,10 +19,11 @@ export interface Views extends AudienceSerializer {
 
 export function views (v: { platform: TObject, supplier: TObject, station: TObject }, refs: TSchema[]): Views {
   const s = audienceSerializer(v, refs)
-  const [first, ...others] = new Set([v.platform, v.supplier, v.station])
+  const unique = [...new Set([v.platform, v.supplier, v.station])]
+  const [only] = unique
   return {
     ...s,
-    schema: first !== undefined && others.length === 0 ? Type.Ref(first) : Type.Union([first, ...others].map(u => Type.Ref(u))),
+    schema: only !== undefined && unique.length === 1 ? Type.Ref(only) : Type.Union(unique.map(u => Type.Ref(u))),
     respond (reply, actor, value) {
       s.use(reply, actor)
       return value
