@@ -10,6 +10,7 @@ import { seedUsers } from './steps/users.js'
 import { seedCatalog } from './steps/catalog.js'
 import { seedOrders } from './steps/orders.js'
 import { seedForecasts } from './steps/forecasts.js'
+import { seedStock } from './steps/stock.js'
 
 export const DEMO_PASSWORD = 'demo-packaging-2026'
 
@@ -31,7 +32,8 @@ export const seedSteps: SeedStep[] = [
   seedUsers,
   seedCatalog,
   seedOrders,
-  seedForecasts
+  seedForecasts,
+  seedStock
 ]
 
 export async function seedDemo (db: Db): Promise<boolean> {
