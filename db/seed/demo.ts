@@ -11,6 +11,7 @@ import { seedCatalog } from './steps/catalog.js'
 import { seedOrders } from './steps/orders.js'
 import { seedForecasts } from './steps/forecasts.js'
 import { seedStock } from './steps/stock.js'
+import { seedTransfers } from './steps/transfers.js'
 
 export const DEMO_PASSWORD = 'demo-packaging-2026'
 
@@ -33,7 +34,8 @@ export const seedSteps: SeedStep[] = [
   seedCatalog,
   seedOrders,
   seedForecasts,
-  seedStock
+  seedStock,
+  seedTransfers
 ]
 
 export async function seedDemo (db: Db): Promise<boolean> {
