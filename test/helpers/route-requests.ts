@@ -226,6 +226,16 @@ const RECIPES: Record<string, Recipe> = {
     await sql`INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${s.stationId}::uuid, ${s.articleId}::uuid, 0) ON CONFLICT DO NOTHING`.execute(s.app.db)
     return { params: { stationId: s.stationId }, body: { lines: [{ articleId: s.articleId, packs: 2 }] } }
   },
+  // stock (a consumption needs units on hand: a level of 10 with its balancing movement)
+  'GET /v1/stations/:stationId/stock/:articleId': async s => ({ params: { stationId: s.stationId, articleId: s.articleId } }),
+  'POST /v1/stations/:stationId/stock/adjustments': async s => ({ params: { stationId: s.stationId }, body: { reason: 'access guard', lines: [{ articleId: s.articleId, delta: 5 }] } }),
+  'POST /v1/stations/:stationId/stock/consumptions': async s => {
+    await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${s.stationId}::uuid, ${s.articleId}::uuid, 10) ON CONFLICT DO NOTHING RETURNING station_id, article_id)
+      INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, 10, 'ADJUSTMENT' FROM l`.execute(s.app.db)
+    return { params: { stationId: s.stationId }, body: { lines: [{ articleId: s.articleId, units: 1 }] } }
+  },
+  'POST /v1/stations/:stationId/stock/counts': async s => ({ params: { stationId: s.stationId }, body: { lines: [{ articleId: s.articleId, counted: 3 }] } }),
+  'PATCH /v1/stations/:stationId/stock/:articleId': async s => ({ params: { stationId: s.stationId, articleId: s.articleId }, body: { alertThreshold: 10, criticalThreshold: 2 } }),
   // orders
   'GET /v1/master-orders/:id': async s => ({ params: { id: (await s.purchaseOrder()).moId } }),
   'POST /v1/purchase-orders/:id/confirm': poVerb('PLACED', 'confirm'),
