@@ -15,7 +15,7 @@
 //   }, async (request, reply) => { … })
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
 import type {
-  ContextConfigDefault, FastifyBaseLogger, preValidationHookHandler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault,
+  ContextConfigDefault, FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preValidationHookHandler, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault,
   RouteGenericInterface, RouteHandlerMethod
 } from 'fastify'
 import type { RateLimitOptions } from '@fastify/rate-limit'
@@ -23,6 +23,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AuditSkip, AuditSpec } from './fastify-types.js'
 import type { Access } from './permissions.js'
 import type { App } from './route.js'
+import { AppError } from './problems.js'
 import { ProblemRef } from './schemas.js'
 
 const KEY = { minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' }
@@ -80,13 +81,27 @@ export type RouteHandler<P, Q, B, R> = RouteHandlerMethod<
 RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, RouteGenericInterface, ContextConfigDefault,
 Schema<P, Q, B, R>, TypeBoxTypeProvider, FastifyBaseLogger>
 
+/**
+ * preValidation of `idempotency: 'required'` routes: a missing key is 400 IDEMPOTENCY_KEY_REQUIRED
+ * (its own code, as the audit plugin answers it), not a VALIDATION_FAILED on the required header.
+ * It runs after authentication and RBAC (onRequest), before schema validation.
+ */
+function requireIdempotencyKey (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.headers['idempotency-key'] === undefined) done(new AppError('IDEMPOTENCY_KEY_REQUIRED', 'This operation requires an Idempotency-Key header'))
+  else done()
+}
+
+function preValidationOf (def: RouteDefinition<unknown, unknown, unknown, unknown>): { preValidation?: preValidationHookHandler[] } {
+  const hooks = [...(def.idempotency === 'required' ? [requireIdempotencyKey] : []), ...(def.preValidation !== undefined ? [def.preValidation] : [])]
+  return hooks.length === 0 ? {} : { preValidation: hooks }
+}
+
 function headersOf (def: RouteDefinition<unknown, unknown, unknown, unknown>): TObject | undefined {
   const props: TProperties = { ...(def.headers?.properties ?? {}) }
   if (def.ifMatch === true) props['if-match'] = Type.Optional(IfMatchHeader)
   if (def.audit !== undefined && !('skip' in def.audit)) {
-    // Optional in the schema even when required: a missing key is the audit plugin's
-    // 400 IDEMPOTENCY_KEY_REQUIRED, not a generic VALIDATION_FAILED from the validator.
-    props['idempotency-key'] = Type.Optional(def.idempotency === 'required' ? RequiredIdempotencyKeyHeader : IdempotencyKeyHeader)
+    // required: documented as such; a missing key is answered by requireIdempotencyKey first
+    props['idempotency-key'] = def.idempotency === 'required' ? RequiredIdempotencyKeyHeader : Type.Optional(IdempotencyKeyHeader)
   }
   return Object.keys(props).length === 0 ? undefined : Type.Object(props)
 }
@@ -109,7 +124,8 @@ export function defineRoute<
   if (def.params !== undefined) schema.params = def.params
   if (def.querystring !== undefined) schema.querystring = def.querystring
   if (def.body !== undefined) schema.body = def.body
-  const headers = headersOf(def as RouteDefinition<unknown, unknown, unknown, unknown>)
+  const shape = def as RouteDefinition<unknown, unknown, unknown, unknown>
+  const headers = headersOf(shape)
   if (headers !== undefined) schema.headers = headers
   if (def.hide === true) schema.hide = true
   const config = {
@@ -122,7 +138,7 @@ export function defineRoute<
     url: def.url,
     config,
     schema,
-    ...(def.preValidation !== undefined ? { preValidation: def.preValidation } : {}),
+    ...preValidationOf(shape),
     handler: handler as RouteHandlerMethod
   })
 }

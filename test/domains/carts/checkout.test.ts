@@ -79,6 +79,14 @@ describe('checkout', () => {
     const { st } = await filledCart(1)
     expectProblem(await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/cart/checkout`, headers: bearer(st.token), payload: {} }), 400, 'IDEMPOTENCY_KEY_REQUIRED')
     expect(await masterOrdersOf(st.id)).toBe(0)
+    // the key check comes after authentication and RBAC: no key tells nothing to a caller who may not check out
+    const url = `/v1/stations/${st.id}/cart/checkout`
+    expectProblem(await app.inject({ method: 'POST', url, payload: {} }), 401)
+    expectProblem(await app.inject({ method: 'POST', url, headers: bearer((await supplier(app)).token), payload: {} }), 403)
+    // a malformed key is a validation failure with a pointer
+    const bad = await app.inject({ method: 'POST', url, headers: { ...bearer(st.token), 'idempotency-key': 'with space' }, payload: {} })
+    expectProblem(bad, 400, 'VALIDATION_FAILED')
+    expect(await masterOrdersOf(st.id)).toBe(0)
   })
 
   it('refuses an empty cart (422) and a cart already checked out (409)', async () => {
