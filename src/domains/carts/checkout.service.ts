@@ -2,12 +2,15 @@
 // the caller's transaction (the audit plugin's, which also holds the Idempotency-Key claim).
 //
 // Round trips are the cost of an audited write, so the work is shaped around them: lock the cart,
-// read its lines, resolve every price in one statement, insert the master order, its purchase
-// orders, every frozen line, the status history, the outbox events and close the cart in ONE
-// statement, and reserve the contract lines last (one guarded UPDATE per line, in
-// a fixed order) so their row locks are held only until the commit. Ids are generated here so the
-// single statement needs no RETURNING chain.
-import { sql } from 'kysely'
+// read its lines with every price in one statement, then insert the master order, its purchase
+// orders, every frozen line, the status history, the outbox events, close the cart and reserve the
+// contract caps in ONE statement, sent last so the contract lines' row locks are held only until the
+// commit. Ids are generated here so that statement needs no RETURNING chain.
+//
+// The steps, in order (checkoutCart): lockOpenCart → priceCartLines → draftOrder →
+// placeOrderStatement → assertCapsReserved → placedView: three statements on the way to an order
+// (test/domains/carts/checkout-sql.test.ts counts them and snapshots their SQL).
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { lineNet, splitTotals, type Totals } from '../../lib/money.js'
@@ -23,40 +26,91 @@ interface FrozenLine extends PurchaseOrderLineView {
   supplierId: string
 }
 
+interface PricedLine { line: CartLineRow, price: ResolvedPrice }
+
+/** One purchase order of the draft: its frozen lines and both sides' totals. */
+interface DraftPurchaseOrder {
+  id: string
+  supplierId: string
+  lines: FrozenLine[]
+  supplierTotals: Totals
+  stationTotals: Totals
+}
+
+/** The order as it will be written: ids, frozen lines and totals, before any statement runs. */
+interface OrderDraft {
+  masterOrderId: string
+  pos: DraftPurchaseOrder[]
+  allLines: FrozenLine[]
+  supplierTotals: Totals
+  stationTotals: Totals
+  /** packs per contract line, in cart order of first use */
+  capItems: Array<[contractLineId: string, packs: number]>
+}
+
+interface PlacedRow { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }>, reserved: string[] }
+
 export async function checkoutCart (db: Db, actor: Actor, stationId: string): Promise<MasterOrderView> {
   // Station and supplier users are scoped without a query; for staff, an unknown station simply
   // has no cart, and is told apart (404) on that failure path only — one round trip saved.
   if (actor.role === 'STATION' || actor.role === 'SUPPLIER') await assertStationInScope(db, actor, stationId)
+  const cartId = await lockOpenCart(db, actor, stationId)
+  const priced = await priceCartLines(db, cartId)
+  const draft = draftOrder(priced)
+  const placed = await placeOrderStatement(actor, stationId, cartId, draft).execute(db)
+  const row = placed.rows[0] as PlacedRow
+  assertCapsReserved(priced, draft.capItems, row.reserved)
+  return placedView(stationId, cartId, draft, row)
+}
 
-  // 1. Lock the station's open cart. Concurrent checkouts queue on its row; once the first commits,
-  // the row no longer matches status = 'OPEN' when the others get it, so they find no open cart and
-  // (the station having a checked-out cart) answer 409. The lines are read in a second statement,
-  // after the lock, so a line change committed while we waited is never missed.
-  const locked = await sql<{ id: string }>`
-    SELECT id FROM carts WHERE station_id = ${stationId}::uuid AND status = 'OPEN' FOR UPDATE`.execute(db)
+/** The statement that locks the station's open cart (see lockOpenCart). */
+function lockOpenCartStatement (stationId: string): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
+    SELECT id FROM carts WHERE station_id = ${stationId}::uuid AND status = 'OPEN' FOR UPDATE`
+}
+
+/**
+ * Step 1. Locks the station's open cart and returns its id. Concurrent checkouts queue on its row;
+ * once the first commits, the row no longer matches status = 'OPEN' when the others get it, so
+ * they find no open cart and (the station having a checked-out cart) answer 409. The lines are
+ * read in the next statement, after the lock, so a line change committed while we waited is never
+ * missed. No open cart: 404 outside the caller's scope, 409 CART_ALREADY_CHECKED_OUT, or 422 CART_EMPTY.
+ */
+async function lockOpenCart (db: Db, actor: Actor, stationId: string): Promise<string> {
+  const locked = await lockOpenCartStatement(stationId).execute(db)
   const cart = locked.rows[0]
-  if (cart === undefined) {
-    await assertStationInScope(db, actor, stationId)
-    const done = await db.selectFrom('carts').select('id').where('stationId', '=', stationId).where('status', '=', 'CHECKED_OUT').limit(1).executeTakeFirst()
-    if (done !== undefined) throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
-    throw problem('CART_EMPTY', 'The cart is empty')
-  }
-  // 2. Read the lines with their prices (one statement), re-validate and price every line; any
-  // problem rejects the whole checkout with all of them. The business date is France's, as
-  // contract validity and offer views use it.
+  if (cart !== undefined) return cart.id
+  await assertStationInScope(db, actor, stationId)
+  const done = await db.selectFrom('carts').select('id').where('stationId', '=', stationId).where('status', '=', 'CHECKED_OUT').limit(1).executeTakeFirst()
+  if (done !== undefined) throw problem('CART_ALREADY_CHECKED_OUT', 'The cart was already checked out; the next cart starts empty', { currentStatus: 'CHECKED_OUT' })
+  throw problem('CART_EMPTY', 'The cart is empty')
+}
+
+/**
+ * Step 2. Reads the lines with their prices (one statement), re-validates and prices every line;
+ * any problem rejects the whole checkout with all of them (422 CHECKOUT_REJECTED, pointers
+ * /lines/<index>/…). The business date is France's, as contract validity and offer views use it.
+ */
+async function priceCartLines (db: Db, cartId: string): Promise<PricedLine[]> {
   const today = businessDate()
-  const { lines, prices } = await cartLinesWithPrices(db, cart.id, today)
+  const { lines, prices } = await cartLinesWithPrices(db, cartId, today)
   if (lines.length === 0) throw problem('CART_EMPTY', 'The cart is empty')
   const problems = lineProblems(lines, prices, today)
   const errors: ProblemItem[] = problems.flatMap((ps, i) => ps.map(p => ({ pointer: `/lines/${i}${p.pointer}`, code: p.code, detail: p.detail })))
   if (errors.length > 0) {
     throw problem('CHECKOUT_REJECTED', `${new Set(errors.map(e => e.pointer.split('/')[2])).size} line(s) cannot be ordered`, { errors })
   }
-  const priced = lines.map(l => ({ line: l, price: prices.get(priceKey(l.articleId, l.supplierId)) as ResolvedPrice }))
+  return lines.map(l => ({ line: l, price: prices.get(priceKey(l.articleId, l.supplierId)) as ResolvedPrice }))
+}
 
-  // 3. Group by supplier (in cart order) and freeze the lines (§4.3) and totals (§4.4).
+/**
+ * Step 3 (no statement). Groups the lines by supplier in cart order, freezes them (§4.3) and the
+ * totals (§4.4): one document per supplier, the master order their sum (money.ts splitTotals, as
+ * the quote); sums the packs taken from each contract line.
+ */
+function draftOrder (priced: readonly PricedLine[]): OrderDraft {
   const masterOrderId = uuidv7()
-  const bySupplier = new Map<string, Array<{ line: CartLineRow, price: ResolvedPrice }>>()
+  const bySupplier = new Map<string, PricedLine[]>()
   for (const p of priced) {
     const group = bySupplier.get(p.line.supplierId)
     if (group === undefined) bySupplier.set(p.line.supplierId, [p])
@@ -64,65 +118,71 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   }
   const drafts = [...bySupplier.entries()].map(([supplierId, group]) => {
     const id = uuidv7()
-    const frozen: FrozenLine[] = group.map(({ line, price }, i) => ({
-      id: uuidv7(),
-      purchaseOrderId: id,
-      supplierId,
-      lineNo: i + 1,
-      articleId: line.articleId,
-      articleCode: price.articleCode,
-      articleName: price.articleName,
-      supplierRef: price.supplierRef ?? '',
-      packLabel: price.packLabel ?? '',
-      unitsPerPack: price.unitsPerPack ?? 1,
-      vatRate: price.vatRate,
-      priceSource: price.priceSource as 'CONTRACT' | 'CATALOG',
-      contractLineId: price.contractLineId,
-      packs: line.packs,
-      desiredDeliveryDate: line.desiredDeliveryDate,
-      confirmedDeliveryDate: null,
-      packsReceived: null,
-      discrepancy: null,
-      supplierPackPrice: price.supplierPackPrice as string,
-      supplierLineNet: lineNet(price.supplierPackPrice as string, line.packs),
-      feePct: price.feePct,
-      stationPackPrice: price.stationPackPrice as string,
-      lineNet: lineNet(price.stationPackPrice as string, line.packs)
-    }))
-    return { id, supplierId, lines: frozen }
+    return { id, supplierId, lines: group.map(({ line, price }, i) => frozenLine(id, supplierId, i + 1, line, price)) }
   })
   const allLines = drafts.flatMap(p => p.lines)
-  // One document per supplier, the master order their sum (money.ts splitTotals, as the quote)
   const supplierSide = splitTotals(allLines.map(l => ({ supplierId: l.supplierId, net: l.supplierLineNet, vatRate: l.vatRate })))
   const stationSide = splitTotals(allLines.map(l => ({ supplierId: l.supplierId, net: l.lineNet, vatRate: l.vatRate })))
-  const moSupplier = supplierSide.total
-  const moStation = stationSide.total
   const pos = drafts.map(p => ({
     ...p,
     supplierTotals: supplierSide.bySupplier.get(p.supplierId) as Totals,
     stationTotals: stationSide.bySupplier.get(p.supplierId) as Totals
   }))
-
-  // 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
-  // status history, the cart closed and linked, the outbox events, and the contract caps consumed
-  // (capsCte: one guarded update for every contract line of the cart, rows locked in id order so
-  // two checkouts sharing lines cannot deadlock). Foreign keys between the CTEs are checked at the
-  // end of the statement. The statement comes last, just before the commit, so the row locks on
-  // (popular) contract lines are held for the shortest time; a refused cap throws below and the
-  // transaction rolls back everything, reservations included.
   const perContractLine = new Map<string, number>()
   for (const { line, price } of priced) {
     if (price.contractLineId !== null) perContractLine.set(price.contractLineId, (perContractLine.get(price.contractLineId) ?? 0) + line.packs)
   }
-  const capItems = [...perContractLine.entries()]
-  const inserted = await sql<{ moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }>, reserved: string[] }>`
-    WITH ${capsCte(capItems)},
+  return { masterOrderId, pos, allLines, supplierTotals: supplierSide.total, stationTotals: stationSide.total, capItems: [...perContractLine.entries()] }
+}
+
+/** A cart line frozen into a purchase order line: the copies and prices it keeps forever. */
+function frozenLine (purchaseOrderId: string, supplierId: string, lineNo: number, line: CartLineRow, price: ResolvedPrice): FrozenLine {
+  return {
+    id: uuidv7(),
+    purchaseOrderId,
+    supplierId,
+    lineNo,
+    articleId: line.articleId,
+    articleCode: price.articleCode,
+    articleName: price.articleName,
+    supplierRef: price.supplierRef ?? '',
+    packLabel: price.packLabel ?? '',
+    unitsPerPack: price.unitsPerPack ?? 1,
+    vatRate: price.vatRate,
+    priceSource: price.priceSource as 'CONTRACT' | 'CATALOG',
+    contractLineId: price.contractLineId,
+    packs: line.packs,
+    desiredDeliveryDate: line.desiredDeliveryDate,
+    confirmedDeliveryDate: null,
+    packsReceived: null,
+    discrepancy: null,
+    supplierPackPrice: price.supplierPackPrice as string,
+    supplierLineNet: lineNet(price.supplierPackPrice as string, line.packs),
+    feePct: price.feePct,
+    stationPackPrice: price.stationPackPrice as string,
+    lineNet: lineNet(price.stationPackPrice as string, line.packs)
+  }
+}
+
+/**
+ * Step 4. One statement: master order, purchase orders (numbers from the sequences), frozen lines,
+ * status history, the cart closed and linked, the outbox events, and the contract caps consumed
+ * (capsCte: one guarded update for every contract line of the cart, rows locked in id order so
+ * two checkouts sharing lines cannot deadlock). Foreign keys between the CTEs are checked at the
+ * end of the statement. It comes last, just before the commit, so the row locks on (popular)
+ * contract lines are held for the shortest time; a refused cap throws in step 5 and the
+ * transaction rolls back everything, reservations included.
+ */
+function placeOrderStatement (actor: Actor, stationId: string, cartId: string, draft: OrderDraft): RawBuilder<PlacedRow> {
+  const { masterOrderId, pos, allLines, supplierTotals: moSupplier, stationTotals: moStation } = draft
+  return sql<PlacedRow>`
+    WITH ${capsCte(draft.capItems)},
     mseq AS (SELECT nextval('master_order_number_seq') AS n),
     mo AS (
       INSERT INTO master_orders (id, number, station_id, cart_id, status, supplier_count,
         supplier_net, supplier_vat, supplier_gross, station_net, station_vat, station_gross, created_by)
       SELECT ${masterOrderId}::uuid, 'MO-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
-        ${stationId}::uuid, ${cart.id}::uuid, 'PLACED', ${pos.length}::int,
+        ${stationId}::uuid, ${cartId}::uuid, 'PLACED', ${pos.length}::int,
         ${moSupplier.net}::numeric, ${moSupplier.vat}::numeric, ${moSupplier.gross}::numeric,
         ${moStation.net}::numeric, ${moStation.vat}::numeric, ${moStation.gross}::numeric, ${actor.userId}::uuid
       FROM mseq
@@ -168,7 +228,7 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     ),
     closed AS (
       UPDATE carts SET status = 'CHECKED_OUT', master_order_id = ${masterOrderId}::uuid, checked_out_at = now(), version = version + 1, updated_at = now()
-      WHERE id = ${cart.id}::uuid
+      WHERE id = ${cartId}::uuid
     ),
     -- the outbox in the same statement: the station hears about the master order, each supplier
     -- about its own PO only
@@ -184,11 +244,12 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     )
     SELECT (SELECT number FROM mo) AS mo_number, (SELECT created_at FROM mo) AS created_at,
       (SELECT json_agg(json_build_object('id', id, 'number', number)) FROM po) AS pos,
-      (SELECT coalesce(json_agg(id), '[]'::json) FROM caps) AS reserved`.execute(db)
-  const out = inserted.rows[0] as { moNumber: string, createdAt: Date, pos: Array<{ id: string, number: string }>, reserved: string[] }
-  const numbers = new Map(out.pos.map(p => [p.id, p.number]))
+      (SELECT coalesce(json_agg(id), '[]'::json) FROM caps) AS reserved`
+}
 
-  const refused = refusedCaps(capItems, out.reserved)
+/** Step 5. Every contract line had room for its packs, or 422 CONTRACT_CAP_EXCEEDED with a pointer per line. */
+function assertCapsReserved (priced: readonly PricedLine[], capItems: OrderDraft['capItems'], reserved: readonly string[]): void {
+  const refused = refusedCaps(capItems, reserved)
   if (refused.length > 0) {
     const over = new Set(refused)
     const capErrors = priced.flatMap(({ price, line }, i) => price.contractLineId !== null && over.has(price.contractLineId)
@@ -197,8 +258,13 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
     const contractNumbers = [...new Set(priced.filter(p => p.price.contractLineId !== null && over.has(p.price.contractLineId)).map(p => p.price.contractNumber ?? ''))].join(', ')
     throw problem('CONTRACT_CAP_EXCEEDED', `The cart exceeds the remaining quantity of contract ${contractNumbers}`.trim(), { errors: capErrors })
   }
+}
 
-  const createdAt = out.createdAt
+/** Step 6 (no statement). The master order as created, with its purchase orders (ordered by number) and their lines. */
+function placedView (stationId: string, cartId: string, draft: OrderDraft, placed: PlacedRow): MasterOrderView {
+  const { masterOrderId, pos, supplierTotals: moSupplier, stationTotals: moStation } = draft
+  const numbers = new Map(placed.pos.map(p => [p.id, p.number]))
+  const createdAt = placed.createdAt
   const purchaseOrders: PurchaseOrderView[] = pos.map(p => ({
     id: p.id,
     number: numbers.get(p.id) as string,
@@ -234,9 +300,9 @@ export async function checkoutCart (db: Db, actor: Actor, stationId: string): Pr
   purchaseOrders.sort((a, b) => (a.number < b.number ? -1 : 1))
   return {
     id: masterOrderId,
-    number: out.moNumber,
+    number: placed.moNumber,
     stationId,
-    cartId: cart.id,
+    cartId,
     status: 'PLACED',
     supplierCount: pos.length,
     totals: { ...moStation, currency: 'EUR' },
