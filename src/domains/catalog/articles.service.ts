@@ -86,6 +86,14 @@ const BY_ID = {
 const INSERT = `INSERT INTO articles (code, name, description, category, base_unit, material, dimensions, vat_rate, is_active)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9::boolean) RETURNING ${ARTICLE_SQL}`
 
+/** Every constant text this file runs (snapshotted as .sql files by test/domains/catalog/articles-sql.test.ts). */
+export const ARTICLE_STATEMENTS = {
+  'article-by-id-platform': BY_ID.platform,
+  'article-by-id-station': BY_ID.station,
+  'article-by-id-supplier': BY_ID.supplier,
+  'article-insert': INSERT
+} as const
+
 export async function getArticle (db: Db, actor: Actor, id: string): Promise<Article> {
   const rows = actor.role === 'SUPPLIER'
     ? await rawRows<Article>(db, BY_ID.supplier, [id, actor.organizationId])
