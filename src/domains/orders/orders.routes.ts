@@ -36,7 +36,8 @@ export const purchaseOrderPageViews = views({ platform: PurchaseOrderPagePlatfor
 export const masterOrderDetailViews = views({ platform: MasterOrderDetailPlatform, supplier: MasterOrderDetailStation, station: MasterOrderDetailStation }, orderRefs)
 const masterOrderPageViews = views({ platform: MasterOrderPagePlatform, supplier: MasterOrderPageStation, station: MasterOrderPageStation }, [MasterOrderPlatform, MasterOrderStation])
 
-// Answers of the GET detail routes; the same text as before they used defineRoute's notModified.
+// The 304 of the GET detail routes, declared here rather than with `notModified: true` so the
+// OpenAPI document keeps the description these routes have always had.
 const NotModified = { 304: Type.Null({ description: 'Not modified' }) }
 
 /** One lifecycle action: its route and how its body becomes the transition's input. */
@@ -50,8 +51,8 @@ interface Action<V extends PurchaseOrderVerb, B extends TSchema> {
   description: string
 }
 
-/** A table row: the action, registered by its own route (each row keeps its body type). */
-const action = <V extends PurchaseOrderVerb, B extends TSchema>(a: Action<V, B>) => ({ verb: a.verb, register: (app: App): void => { actionRoute(app, a) } })
+/** A row of the table: registers the action's route (a closure, so each row keeps its own body type). */
+const action = <V extends PurchaseOrderVerb, B extends TSchema>(a: Action<V, B>) => (app: App): void => { actionRoute(app, a) }
 
 const ACTIONS = [
   action({ verb: 'confirm', access: 'purchase_orders:confirm', body: ConfirmBody, input: body => ({ verb: 'confirm', body }), summary: 'Confirm a purchase order', description: 'PLACED → CONFIRMED. The supplier of the PO (or platform staff on its behalf) gives a confirmed delivery date for every line, each exactly once; a date before today (France) is refused with 422 DELIVERY_DATE_TOO_EARLY.' }),
@@ -178,5 +179,5 @@ export default async function ordersRoutes (app: App): Promise<void> {
     response: { 200: Type.Ref(PurchaseOrderEventPage) }
   }, async (request) => await listPurchaseOrderEvents(app.db, actorOf(request), request.params.id, request.query))
 
-  for (const a of ACTIONS) a.register(app)
+  for (const register of ACTIONS) register(app)
 }
