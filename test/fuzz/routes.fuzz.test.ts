@@ -67,8 +67,9 @@ beforeAll(async () => {
   const admin = await createUser(app.db, 'ADMIN')
   const contact = await app.inject({ method: 'POST', url: `/v1/organizations/${st.id}/contacts`, headers: bearer(tokenFor(app, admin)), payload: { fullName: 'Claire Moreau' } })
   const sites = await sql<{ id: string }>`SELECT id FROM supplier_sites WHERE supplier_id = ${sup.id}`.execute(app.db)
+  const transfers = await fuzzTransfers(app, tokenFor(app, admin), st.id, articles[0]?.id ?? '')
 
-  pools.set('station', [st.id])
+  pools.set('station', [st.id, transfers.peer])
   pools.set('supplier', [sup.id])
   pools.set('organization', [st.id, sup.id, PLATFORM_ORGANIZATION_ID])
   pools.set('group', [group.id])
@@ -78,7 +79,8 @@ beforeAll(async () => {
   pools.set('contract', [draft.id, active.id])
   pools.set('po', orders.map(o => o.poId))
   pools.set('mo', orders.map(o => o.moId))
-  pools.set('line', [...orders.flatMap(o => o.lineIds), ...cartLineIds])
+  pools.set('line', [...orders.flatMap(o => o.lineIds), ...cartLineIds, ...transfers.lineIds])
+  pools.set('transfer', transfers.ids)
   pools.set('site', sites.rows.map(r => r.id))
   pools.set('contact', contact.statusCode === 201 ? [(contact.json() as { id: string }).id] : [])
   pools.set('any', [...pools.values()].flat())
@@ -90,6 +92,31 @@ beforeAll(async () => {
     .map(t => `SELECT '${t.name}' AS t, count(*)::text AS n, coalesce(max(xmin::text::bigint), 0)::text AS x FROM "${t.name}"`).join(' UNION ALL ') + ' ORDER BY t'
 })
 afterAll(async () => { await app?.close() })
+
+/**
+ * Transfers between the fuzz station and a peer in the states the actions leave (the fuzz station
+ * on both sides), driven by an admin; the peer holds the units the confirmations grant.
+ */
+async function fuzzTransfers (app: App, adminToken: string, stationId: string, articleId: string): Promise<{ peer: string, ids: string[], lineIds: string[] }> {
+  const peer = (await station(app)).id
+  await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${peer}::uuid, ${articleId}::uuid, 1000), (${stationId}::uuid, ${articleId}::uuid, 1000) ON CONFLICT DO NOTHING RETURNING station_id, article_id, quantity)
+    INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, quantity, 'ADJUSTMENT' FROM l`.execute(app.db)
+  const steps: Array<[string, object]> = [['confirm', {}], ['prepare', {}], ['ship', { deliveryNoteDocumentId: randomUUID() }], ['receive', {}], ['close', {}], ['settle', { settlementRef: 'AV-FUZZ', settlementAmount: '1.00' }]]
+  const ids: string[] = []
+  const lineIds: string[] = []
+  for (const [depth, [requesting, source]] of [[0, [stationId, peer]], [1, [stationId, peer]], [2, [stationId, peer]], [3, [stationId, peer]], [4, [stationId, peer]], [6, [stationId, peer]], [0, [peer, stationId]], [3, [peer, stationId]]] as const) {
+    const res = await app.inject({ method: 'POST', url: '/v1/transfers', headers: bearer(adminToken), payload: { requestingStationId: requesting, sourceStationId: source, lines: [{ articleId, units: 5 }] } })
+    const t = res.json() as { id: string, lines: Array<{ id: string }> }
+    const lineId = t.lines[0]?.id ?? ''
+    for (const [verb, body] of steps.slice(0, depth)) {
+      const full = verb === 'confirm' ? { lines: [{ lineId, unitsGranted: 5 }] } : verb === 'receive' ? { signedDeliveryNoteDocumentId: randomUUID(), lines: [{ lineId, unitsReceived: 4 }] } : body
+      await app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers: bearer(adminToken), payload: full })
+    }
+    ids.push(t.id)
+    lineIds.push(lineId)
+  }
+  return { peer, ids, lineIds }
+}
 
 /**
  * Fresh actors for each route: real users (audited writes reference them), one per role, none of
@@ -113,11 +140,12 @@ async function fingerprint (): Promise<string> {
 
 const POOL_BY_SEGMENT: Record<string, string> = Object.fromEntries([
   ['stations', 'station'], ['station-groups', 'group'], ['suppliers', 'supplier'], ['users', 'user'], ['articles', 'article'], ['offers', 'offer'],
-  ['contracts', 'contract'], ['purchase-orders', 'po'], ['master-orders', 'mo'], ['organizations', 'organization']
+  ['contracts', 'contract'], ['purchase-orders', 'po'], ['master-orders', 'mo'], ['organizations', 'organization'], ['transfers', 'transfer']
 ])
 const POOL_BY_NAME: Record<string, string> = Object.fromEntries([
   ['stationId', 'station'], ['supplierId', 'supplier'], ['organizationId', 'organization'], ['groupId', 'group'], ['articleId', 'article'], ['offerId', 'offer'],
-  ['contractId', 'contract'], ['siteId', 'site'], ['contactId', 'contact'], ['lineId', 'line'], ['userId', 'user'], ['actorUserId', 'user']
+  ['contractId', 'contract'], ['siteId', 'site'], ['contactId', 'contact'], ['lineId', 'line'], ['userId', 'user'], ['actorUserId', 'user'],
+  ['sourceStationId', 'station'], ['requestingStationId', 'station']
 ])
 
 function uuidArb (pool: string | undefined): fc.Arbitrary<string> {

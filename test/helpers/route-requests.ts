@@ -12,7 +12,7 @@ import type { InjectOptions } from 'fastify'
 import type { App } from '../../src/lib/route.js'
 import { kindForRole, PLATFORM_ORGANIZATION_ID, ROLES, type Role } from '../../src/lib/permissions.js'
 import { bearer, tokenFor } from './app.js'
-import { createArticle, createContract, createUser, TEST_PASSWORD, testPasswordHash, uniq } from './factories.js'
+import { createArticle, createContract, createStation, createUser, TEST_PASSWORD, testPasswordHash, uniq } from './factories.js'
 
 export type RouteEntry = App['routeTable'][number]
 
@@ -166,6 +166,55 @@ const poVerb = (status: string, verb: string): Recipe => async s => {
   return { params: { id: po.poId }, body: transitionBody(verb, po.lineIds) }
 }
 
+/** The transfer actions that take a REQUESTED transfer to each status (PRODUCT.md §6). */
+const TRANSFER_PATH: Record<string, string[]> = {
+  REQUESTED: [],
+  CONFIRMED: ['confirm'],
+  IN_PREPARATION: ['confirm', 'prepare'],
+  SHIPPED: ['confirm', 'prepare', 'ship'],
+  RECEIVED: ['confirm', 'prepare', 'ship', 'receive'],
+  CLOSED: ['confirm', 'prepare', 'ship', 'receive', 'close'],
+  SETTLED: ['confirm', 'prepare', 'ship', 'receive', 'close', 'settle']
+}
+
+function transferBody (verb: string, lineIds: string[]): object {
+  switch (verb) {
+    case 'confirm': return { lines: lineIds.map(lineId => ({ lineId, unitsGranted: 5 })) }
+    case 'reject': return { reason: 'access guard' }
+    case 'ship': return { deliveryNoteDocumentId: DOC }
+    case 'receive': return { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) }
+    case 'settle': return { settlementRef: `AV-${uniq()}`, settlementAmount: '10.00' }
+    default: return {}
+  }
+}
+
+/**
+ * A transfer of 5 units of the scene's article between the scene's station and a new one, the
+ * scene's station on `side` (the side whose step the station user will take), driven to `status`
+ * by the scene's HANDLER; the source holds the units (a level with its balancing movement).
+ */
+async function sceneTransfer (s: Scene, status: string, side: 'source' | 'requesting'): Promise<{ id: string, lineIds: string[] }> {
+  const peer = (await createStation(s.app.db)).id
+  const [requestingStationId, sourceStationId] = side === 'source' ? [peer, s.stationId] : [s.stationId, peer]
+  await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${sourceStationId}::uuid, ${s.articleId}::uuid, 10) ON CONFLICT DO NOTHING RETURNING station_id, article_id)
+    INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, 10, 'ADJUSTMENT' FROM l`.execute(s.app.db)
+  const headers = bearer(s.callers.HANDLER.token)
+  const res = await s.app.inject({ method: 'POST', url: '/v1/transfers', headers, payload: { requestingStationId, sourceStationId, lines: [{ articleId: s.articleId, units: 5 }] } })
+  if (res.statusCode !== 201) throw new Error(`transfer: ${res.body}`)
+  const t = res.json() as { id: string, lines: Array<{ id: string }> }
+  const lineIds = t.lines.map(l => l.id)
+  for (const verb of TRANSFER_PATH[status] ?? []) {
+    const r = await s.app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers, payload: transferBody(verb, lineIds) })
+    if (r.statusCode !== 200) throw new Error(`transfer ${verb}: ${r.body}`)
+  }
+  return { id: t.id, lineIds }
+}
+
+const transferVerb = (status: string, verb: string, side: 'source' | 'requesting'): Recipe => async s => {
+  const t = await sceneTransfer(s, status, side)
+  return { params: { id: t.id }, body: transferBody(verb, t.lineIds) }
+}
+
 const RECIPES: Record<string, Recipe> = {
   // auth and the caller
   'POST /v1/auth/login': async (_s, c) => ({ body: { email: c.email, password: TEST_PASSWORD } }),
@@ -245,7 +294,18 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/purchase-orders/:id/receive': poVerb('SHIPPED', 'receive'),
   'POST /v1/purchase-orders/:id/close': poVerb('RECEIVED', 'close'),
   'POST /v1/purchase-orders/:id/invoice': poVerb('CLOSED', 'invoice'),
-  'POST /v1/purchase-orders/:id/archive': poVerb('INVOICED', 'archive')
+  'POST /v1/purchase-orders/:id/archive': poVerb('INVOICED', 'archive'),
+  // transfers: the scene's station on the side whose step it is
+  'POST /v1/transfers': async (s, c) => ({ body: { ...(c.role === 'STATION' ? {} : { requestingStationId: s.stationId }), sourceStationId: (await createStation(s.app.db)).id, lines: [{ articleId: s.articleId, units: 5 }] } }),
+  'POST /v1/transfers/:id/confirm': transferVerb('REQUESTED', 'confirm', 'source'),
+  'POST /v1/transfers/:id/reject': transferVerb('REQUESTED', 'reject', 'source'),
+  'POST /v1/transfers/:id/cancel': transferVerb('REQUESTED', 'cancel', 'requesting'),
+  'POST /v1/transfers/:id/prepare': transferVerb('CONFIRMED', 'prepare', 'source'),
+  'POST /v1/transfers/:id/ship': transferVerb('IN_PREPARATION', 'ship', 'source'),
+  'POST /v1/transfers/:id/receive': transferVerb('SHIPPED', 'receive', 'requesting'),
+  'POST /v1/transfers/:id/close': transferVerb('RECEIVED', 'close', 'requesting'),
+  'POST /v1/transfers/:id/settle': transferVerb('CLOSED', 'settle', 'requesting'),
+  'POST /v1/transfers/:id/archive': transferVerb('SETTLED', 'archive', 'requesting')
 }
 
 async function refreshTokenOf (app: App, c: Caller): Promise<string> {
@@ -270,6 +330,7 @@ async function idFor (s: Scene, url: string, param: string): Promise<string> {
     case 'lines': return await s.cartLine()
     case 'master-orders': return (await s.purchaseOrder()).moId
     case 'purchase-orders': return (await s.purchaseOrder()).poId
+    case 'transfers': return (await sceneTransfer(s, 'REQUESTED', 'requesting')).id
     default: return randomUUID()
   }
 }
@@ -331,6 +392,8 @@ export async function snapshotRows (app: App, url: string): Promise<unknown[]> {
     UNION ALL SELECT 'master_orders', to_jsonb(x) FROM master_orders x WHERE id = ANY(${ids}::uuid[])
     UNION ALL SELECT 'purchase_orders', to_jsonb(x) FROM purchase_orders x WHERE id = ANY(${ids}::uuid[])
     UNION ALL SELECT 'purchase_order_lines', to_jsonb(x) FROM purchase_order_lines x WHERE purchase_order_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'transfers', to_jsonb(x) FROM transfers x WHERE id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'transfer_lines', to_jsonb(x) FROM transfer_lines x WHERE transfer_id = ANY(${ids}::uuid[])
     ORDER BY 1, 2`.execute(app.db)
   return rows
 }
