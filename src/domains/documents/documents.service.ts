@@ -302,8 +302,7 @@ export function requestedRange (header: string | undefined, size: number, ifRang
     return { start: Math.max(0, size - suffix), end: size - 1 }
   }
   const start = Number(a)
-  const end = b === '' ? size - 1 : Number(b)
-  if (end < start) return undefined
+  if (b !== '' && Number(b) < start) return undefined
   if (start >= size) return 'unsatisfiable'
-  return { start, end: Math.min(end, size - 1) }
+  return { start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) }
 }

@@ -1,9 +1,9 @@
 // Document storage in a directory (DOCUMENT_STORAGE=fs, DOCUMENT_DIR): one file per object, named
 // by its key. A put writes `<key>.part` (created exclusively, mode 0600) as the bytes arrive,
-// flushes it to disk and renames it to `<key>`: a reader never sees a partial object, and a failed
-// put removes its part file before the error goes on. A crash mid-upload leaves a `.part` file
+// flushes it to disk and links it as `<key>` (never replacing an existing object): a reader never
+// sees a partial object, and a failed put removes its part file before the error goes on. A crash mid-upload leaves a `.part` file
 // (or an object no document references) that the documents service's staging sweep deletes.
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises'
+import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { checkKey, checkRange, Digest, newKey, ObjectNotFoundError, type ByteRange, type DocumentStorage, type StoredObject } from './storage.js'
@@ -25,7 +25,7 @@ export class FsStorage implements DocumentStorage {
 
   async put (source: AsyncIterable<Uint8Array>, key: string = newKey()): Promise<StoredObject> {
     const part = this.#path(key, true)
-    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => undefined)
+    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => undefined, (err: unknown) => { this.#ready = undefined; throw err })
     await this.#ready
     const fh = await open(part, 'wx', 0o600)
     let unclosed: FileHandle | undefined = fh
@@ -39,7 +39,10 @@ export class FsStorage implements DocumentStorage {
       await fh.sync()
       unclosed = undefined
       await fh.close()
-      await rename(part, this.#path(key))
+      // link, not rename: an existing object under this key is never replaced (EEXIST)
+      await link(part, this.#path(key))
+      // the object is complete from here: nothing below may fail the put (a stray part file goes with delete())
+      await unlink(part).catch(() => {})
       await this.#syncDir()
       return { key, size: digest.size, sha256: digest.hex() }
     } catch (err) {
@@ -49,7 +52,7 @@ export class FsStorage implements DocumentStorage {
     }
   }
 
-  /** The rename is durable once the directory entry is flushed too (best effort where unsupported). */
+  /** The new name is durable once the directory entry is flushed too (best effort where unsupported). */
   async #syncDir (): Promise<void> {
     let dir: FileHandle | undefined
     try {
