@@ -10,6 +10,7 @@ import * as m0006 from './0006-login-throttles-reset-delivery.js'
 import * as m0007 from './0007-idempotency-claim.js'
 import * as m0008 from './0008-transfers-forecasts.js'
 import * as m0009 from './0009-documents.js'
+import * as m0010 from './0010-replenishment-indexes.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0006-login-throttles-reset-delivery': m0006,
   '0007-idempotency-claim': m0007,
   '0008-transfers-forecasts': m0008,
-  '0009-documents': m0009
+  '0009-documents': m0009,
+  '0010-replenishment-indexes': m0010
 }
