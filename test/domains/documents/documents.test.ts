@@ -31,8 +31,15 @@ describe('upload', () => {
     expect(res.statusCode, res.body).toBe(201)
     const doc = res.json()
     expect(doc).toEqual({
-      id: expect.any(String), type: 'DELIVERY_NOTE', mediaType, sizeBytes: data.length, sha256: sha256(data), fileName: filename,
-      organizationId: station.organizationId, uploadedBy: station.userId, createdAt: expect.any(String)
+      id: expect.any(String),
+      type: 'DELIVERY_NOTE',
+      mediaType,
+      sizeBytes: data.length,
+      sha256: sha256(data),
+      fileName: filename,
+      organizationId: station.organizationId,
+      uploadedBy: station.userId,
+      createdAt: expect.any(String)
     })
     expect(res.headers.location).toBe(`/v1/documents/${doc.id}`)
     expect(await countAudit(app, { action: 'document.upload' })).toBe(audits + 1)
