@@ -121,7 +121,7 @@ function branchesOf (actor: Actor, q: ListTransfersInput): Branch[] {
   const other = q.stationId !== undefined && q.stationId !== me ? q.stationId : undefined
   if (me === undefined) {
     if (other === undefined) {
-      if (q.side !== undefined) throw problem('VALIDATION_FAILED', '`side` needs a `stationId`', { errors: [{ pointer: '/querystring/side', code: 'REQUIRES_STATION', detail: 'the side of which station? give stationId' }] })
+      if (q.side !== undefined) throw problem('VALIDATION_FAILED', '`side` needs a `stationId`', { errors: [{ pointer: '/side', code: 'REQUIRES_STATION', detail: 'the side of which station? give stationId' }] })
       return [{}]
     }
     if (q.side === 'requesting') return [{ requesting: other }]

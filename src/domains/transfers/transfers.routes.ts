@@ -9,6 +9,7 @@ import type { App } from '../../lib/route.js'
 import { defineRoute } from '../../lib/define-route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
 import { IdParams } from '../../lib/schemas.js'
+import { missingBodyAsEmpty } from '../../lib/empty-body.js'
 import { createTransfer } from './transfers.create.js'
 import { getTransfer, listTransferEvents, listTransfers } from './transfers.reads.js'
 import { TRANSFER_RULES, TRANSFER_VERBS, type TransferVerb } from './transfers.rules.js'
@@ -18,18 +19,18 @@ import {
 } from './transfers.schemas.js'
 import { transitionTransfer, type TransferTransitionInput } from './transfers.transitions.js'
 
-interface ActionDoc { body: TObject, summary: string, description: string }
+interface ActionDoc { body: TObject, summary: string, description: string, bodyOptional?: true }
 
 const ACTIONS: Record<TransferVerb, ActionDoc> = {
   confirm: { body: ConfirmBody, summary: 'Confirm a transfer', description: 'REQUESTED → CONFIRMED. The source station (or platform staff on its behalf) grants units for every line, exactly once each: each ≤ the units requested (422 BUSINESS_RULE_VIOLATED) and ≤ its current stock of the article (422 INSUFFICIENT_STOCK), at least one unit in all (reject it otherwise). Stock does not move yet.' },
   reject: { body: RejectBody, summary: 'Reject a transfer', description: 'REQUESTED → REJECTED (final). The source station or platform staff, with a reason.' },
-  cancel: { body: CancelBody, summary: 'Cancel a transfer', description: 'REQUESTED → CANCELLED (final). The requesting station or platform staff, optionally with a reason.' },
-  prepare: { body: NoteBody, summary: 'Mark a transfer in preparation', description: 'CONFIRMED → IN_PREPARATION. Platform staff only (ADMIN, MANAGER, HANDLER), once logistics are arranged; an optional note goes to the history.' },
+  cancel: { body: CancelBody, bodyOptional: true, summary: 'Cancel a transfer', description: 'REQUESTED → CANCELLED (final). The requesting station or platform staff, optionally with a reason.' },
+  prepare: { body: NoteBody, bodyOptional: true, summary: 'Mark a transfer in preparation', description: 'CONFIRMED → IN_PREPARATION. Platform staff only (ADMIN, MANAGER, HANDLER), once logistics are arranged; an optional note goes to the history.' },
   ship: { body: ShipBody, summary: 'Ship a transfer', description: 'IN_PREPARATION → SHIPPED. The source station or platform staff, with the delivery-note document. Takes the granted units off the source station\'s stock (one TRANSFER_OUT movement per article); 422 INSUFFICIENT_STOCK when the stock no longer holds them, and then nothing changes. Units shipped = units granted.' },
   receive: { body: ReceiveBody, summary: 'Receive a transfer', description: 'SHIPPED → RECEIVED. The requesting (destination) station or platform staff: units received per line (each ≤ shipped; every line that shipped units, exactly once), the signed delivery note, an optional note per line. Adds the received units to the destination\'s stock (one TRANSFER_IN movement per article); shipped − received is reported as lost.' },
-  close: { body: EmptyBody, summary: 'Close a transfer', description: 'RECEIVED → CLOSED. The requesting station or platform staff.' },
+  close: { body: EmptyBody, bodyOptional: true, summary: 'Close a transfer', description: 'RECEIVED → CLOSED. The requesting station or platform staff.' },
   settle: { body: SettleBody, summary: 'Settle a transfer', description: 'CLOSED → SETTLED. Platform staff only: the internal invoice or credit-note reference and amount.' },
-  archive: { body: EmptyBody, summary: 'Archive a transfer', description: 'SETTLED → ARCHIVED (final). Platform staff only.' }
+  archive: { body: EmptyBody, bodyOptional: true, summary: 'Archive a transfer', description: 'SETTLED → ARCHIVED (final). Platform staff only.' }
 }
 
 const PARTY_TEXT = { source: 'source station', requesting: 'requesting station', platform: 'platform' } as const
@@ -112,6 +113,8 @@ async function transfersRoutes (app: App): Promise<void> {
       params: IdParams,
       ifMatch: true,
       body: doc.body,
+      // every field optional: a request without a body counts as {}
+      ...(doc.bodyOptional === true ? { preValidation: missingBodyAsEmpty } : {}),
       response: { 200: Detail }
     }, async (request, reply) => {
       // the body was validated against this verb's schema

@@ -3,6 +3,7 @@
 // confirms, ships and receives of one transfer, with and without a shared Idempotency-Key, looped
 // a few rounds; and many transfers shipping at once from one source that cannot serve them all.
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp } from '../../helpers/app.js'
@@ -20,7 +21,7 @@ async function historyOf (id: string): Promise<string[]> {
 }
 
 async function outboxTypes (id: string): Promise<string[]> {
-  const rows = await app.db.selectFrom('outboxEvents').select('type').where(eb => eb(eb.ref('payload', '->>').key('transferId'), '=', id)).orderBy('id').execute()
+  const rows = await app.db.selectFrom('outboxEvents').select('type').where(sql<boolean>`payload->>'transferId' = ${id}`).orderBy('id').execute()
   return rows.map(r => r.type)
 }
 

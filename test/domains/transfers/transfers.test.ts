@@ -286,6 +286,16 @@ describe('stock moved by the workflow', () => {
     expectProblem(await act(app, n.req.token, u.id, 'cancel', {}), 409, 'INVALID_TRANSITION')
   })
 
+  it('actions whose fields are all optional accept a request without a body; the others refuse it', async () => {
+    const n = await network(app, { articleCount: 1, stock: 100 })
+    const t = await transferIn(app, n, 'CONFIRMED')
+    const bare = async (token: string, id: string, verb: string) => await app.inject({ method: 'POST', url: `/v1/transfers/${id}/${verb}`, headers: { authorization: `Bearer ${token}` } })
+    expect((await bare(n.handler.token, t.id, 'prepare')).json()).toMatchObject({ status: 'IN_PREPARATION' })
+    expectProblem(await bare(n.src.token, t.id, 'ship'), 400, 'VALIDATION_FAILED')
+    const u = await requested(app, n)
+    expect((await bare(n.req.token, u.id, 'cancel')).json()).toMatchObject({ status: 'CANCELLED' })
+  })
+
   it('an Idempotency-Key replays the first answer of an action without acting twice', async () => {
     const n = await network(app, { articleCount: 1, stock: 100 })
     const t = await transferIn(app, n, 'IN_PREPARATION')
