@@ -14,8 +14,8 @@
 // Set-based whatever the number of articles: the scope check, one statement for every term of
 // every article (stock, forecasts by week, inbound POs and transfers, candidate offers), and one
 // price resolution statement for every candidate (article, supplier) pair.
-import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../db/index.js'
+import { rawRows } from '../../db/prepared.js'
 import { fromScaled, lineNet, toScaled } from '../../lib/money.js'
 import type { Actor } from '../../lib/permissions.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
@@ -107,49 +107,49 @@ export interface TermsRow {
 }
 
 /**
- * Every term of every article of the station in one statement (exported for the bench's plan check). The article set: a stock level, a
+ * Every term of every article of the station in one statement. The article set: a stock level, a
  * forecast in the weeks read, an open PO line or a transfer in transit. Forecast weeks are read
- * from the current week over horizon + the longest possible lead time; each article then sums the
- * weeks of its own window.
+ * from the current week over horizon + the longest possible lead time (the index on (station,
+ * year, week) reads exactly that range); each article then sums the weeks of its own window.
+ * A constant text (one per variant) run without Kysely's plugins (rawRows): it aliases its own
+ * camelCase keys, and the rows (2 000 for a big station) are not copied by the CamelCasePlugin.
  */
-export function termsQuery (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined): RawBuilder<TermsRow> {
-  const first = weeks[0] as IsoWeek
-  const last = weeks[weeks.length - 1] as IsoWeek
-  const only = (column: string) => articleIds === undefined ? sql`` : sql`AND ${sql.raw(column)} = ANY(${articleIds}::uuid[])`
-  return sql<TermsRow>`
+function termsText (filtered: boolean): string {
+  const only = (column: string): string => filtered ? `AND ${column} = ANY($8::uuid[])` : ''
+  return `
     WITH win AS (
-      SELECT * FROM unnest(${weeks.map(w => w.year)}::int[], ${weeks.map(w => w.week)}::int[]) WITH ORDINALITY AS w(y, wk, n)
+      SELECT * FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS w(y, wk, n)
     ), fc AS (
       SELECT f.article_id, array_agg((w.n - 1)::int ORDER BY w.n) AS fc_offsets, array_agg(f.units ORDER BY w.n) AS fc_units
       FROM forecasts f
       JOIN win w ON w.y = f.iso_year AND w.wk = f.iso_week
-      WHERE f.station_id = ${stationId}::uuid
-        AND (f.iso_year, f.iso_week) >= (${first.year}::int, ${first.week}::int)
-        AND (f.iso_year, f.iso_week) <= (${last.year}::int, ${last.week}::int)
+      WHERE f.station_id = $1::uuid
+        AND (f.iso_year, f.iso_week) >= ($4::int, $5::int)
+        AND (f.iso_year, f.iso_week) <= ($6::int, $7::int)
         ${only('f.article_id')}
       GROUP BY f.article_id
     ), sl AS (
       SELECT article_id, quantity, alert_threshold FROM stock_levels
-      WHERE station_id = ${stationId}::uuid ${only('article_id')}
+      WHERE station_id = $1::uuid ${only('article_id')}
     ), po AS (
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
       FROM purchase_orders p
       JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-      WHERE p.station_id = ${stationId}::uuid AND p.status IN ('PLACED', 'CONFIRMED', 'SHIPPED') ${only('l.article_id')}
+      WHERE p.station_id = $1::uuid AND p.status IN ('PLACED', 'CONFIRMED', 'SHIPPED') ${only('l.article_id')}
       GROUP BY l.article_id
     ), tr AS (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
       FROM transfers t
       JOIN transfer_lines tl ON tl.transfer_id = t.id
-      WHERE t.requesting_station_id = ${stationId}::uuid AND t.status = 'SHIPPED' ${only('tl.article_id')}
+      WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${only('tl.article_id')}
       GROUP BY tl.article_id
     ), arts AS (
       SELECT article_id FROM sl UNION SELECT article_id FROM fc UNION SELECT article_id FROM po UNION SELECT article_id FROM tr
     )
-    SELECT a.id AS article_id, a.code AS article_code, a.name AS article_name, a.base_unit,
-      sl.article_id IS NOT NULL AS has_level, coalesce(sl.quantity, 0) AS on_hand, coalesce(sl.alert_threshold, 0) AS safety,
-      coalesce(po.units, 0)::int8 AS inbound_po, coalesce(tr.units, 0)::int8 AS inbound_transfer,
-      fc.fc_offsets, fc.fc_units,
+    SELECT a.id AS "articleId", a.code AS "articleCode", a.name AS "articleName", a.base_unit AS "baseUnit",
+      sl.article_id IS NOT NULL AS "hasLevel", coalesce(sl.quantity, 0) AS "onHand", coalesce(sl.alert_threshold, 0) AS safety,
+      coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
+      fc.fc_offsets AS "fcOffsets", fc.fc_units AS "fcUnits",
       (SELECT json_agg(json_build_object('supplierId', o.supplier_id, 'supplierName', s.name))
          FROM offers o JOIN suppliers s ON s.id = o.supplier_id
         WHERE o.article_id = a.id AND o.is_active AND s.is_active AND a.is_active) AS offers
@@ -160,6 +160,16 @@ export function termsQuery (stationId: string, weeks: readonly IsoWeek[], articl
     LEFT JOIN tr ON tr.article_id = a.id
     LEFT JOIN fc ON fc.article_id = a.id
     ORDER BY a.code`
+}
+const TERMS_ALL = termsText(false)
+const TERMS_SOME = termsText(true)
+
+/** The terms statement and its parameters (exported for the bench's plan check). */
+export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined): { sql: string, parameters: unknown[] } {
+  const first = weeks[0] as IsoWeek
+  const last = weeks[weeks.length - 1] as IsoWeek
+  const parameters: unknown[] = [stationId, weeks.map(w => w.year), weeks.map(w => w.week), first.year, first.week, last.year, last.week]
+  return articleIds === undefined ? { sql: TERMS_ALL, parameters } : { sql: TERMS_SOME, parameters: [...parameters, articleIds] }
 }
 
 /** The ISO weeks whose forecasts are read: from the current one over horizon + the longest lead time. */
@@ -241,7 +251,7 @@ export function packsFor (rawNeedUnits: number, unitsPerPack: number, moqPacks: 
   return { packsForNeed, proposedPacks: ceilDiv(Math.max(packsForNeed, moqPacks), packMultiple) * packMultiple }
 }
 
-function itemOf (row: TermsRow, prices: ReadonlyMap<string, ResolvedPrice>, current: IsoWeek, horizonWeeks: number): ReplenishmentItem | null {
+function itemOf (row: TermsRow, prices: ReadonlyMap<string, ResolvedPrice>, weekKeys: readonly string[], horizonWeeks: number): ReplenishmentItem | null {
   const { chosen, rule, candidates, explanation } = choose(row.offers, prices, row.articleId, row.baseUnit)
   const leadTimeDays = chosen?.price.leadTimeDays ?? 0
   const leadTimeWeeks = ceilDiv(leadTimeDays, 7)
@@ -259,8 +269,8 @@ function itemOf (row: TermsRow, prices: ReadonlyMap<string, ResolvedPrice>, curr
   const { packsForNeed, proposedPacks } = p === undefined
     ? { packsForNeed: 0, proposedPacks: 0 }
     : packsFor(rawNeedUnits, p.unitsPerPack as number, p.moqPacks as number, p.packMultiple as number)
-  const windowFrom = weekKey(current)
-  const windowTo = weekKey(addWeeks(current, windowWeeks - 1))
+  const windowFrom = weekKeys[0] as string
+  const windowTo = weekKeys[windowWeeks - 1] as string
   const offer: ChosenOffer | null = chosen === null || p === undefined
     ? null
     : {
@@ -318,12 +328,14 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
   const today = opts.today ?? businessDate()
   const weeks = forecastWeeks(today, horizonWeeks)
   const current = weeks[0] as IsoWeek
-  const { rows } = await termsQuery(stationId, weeks, opts.articleIds).execute(db)
+  const weekKeys = weeks.map(weekKey)
+  const terms = termsStatement(stationId, weeks, opts.articleIds)
+  const rows = await rawRows<TermsRow>(db, terms.sql, terms.parameters)
   const pairs = rows.flatMap(r => (r.offers ?? []).map(o => ({ articleId: r.articleId, supplierId: o.supplierId })))
   const prices = await resolvePrices(db, pairs, today)
   const items: ReplenishmentItem[] = []
   for (const row of rows) {
-    const item = itemOf(row, prices, current, horizonWeeks)
+    const item = itemOf(row, prices, weekKeys, horizonWeeks)
     if (item !== null && (opts.onlyNeeded !== true || item.rawNeedUnits > 0)) items.push(item)
   }
   return { stationId, asOf: today, currentWeek: weekKey(current), horizonWeeks, items }
