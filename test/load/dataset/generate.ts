@@ -42,11 +42,15 @@ export const SCALES: Record<Scale, ScaleSizes> = {
 }
 
 /** Bump when the generated shape changes: `--reuse` regenerates a dataset of another version. */
-export const GENERATOR_VERSION = 1
+export const GENERATOR_VERSION = 2
 /** Orders are spread over the two years before this instant (fixed so a seed gives the same rows). */
 export const ANCHOR = '2026-11-15T00:00:00Z'
 export const BENCH_PASSWORD = 'Bench-load-password-2026!'
 export const PLATFORM_ORG_ID = '00000000-0000-7000-8000-000000000001'
+/** The bench station (the biggest) holds a stock level for this many articles (fewer on small data). */
+export const BENCH_STATION_ARTICLES = 2000
+/** Weeks of forecasts generated from the anchor's ISO week. */
+export const FORECAST_WEEKS = 12
 
 export type BenchRole = 'ADMIN' | 'MANAGER' | 'HANDLER' | 'STATION' | 'SUPPLIER'
 export interface BenchUser { id: string, email: string, role: BenchRole, organizationId: string, organizationKind: 'PLATFORM' | 'STATION' | 'SUPPLIER' }
@@ -118,7 +122,7 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
   const q = async (text: string, values?: unknown[]): Promise<pg.QueryResult> => await client.query(text, values)
   const progress = createProgress([
     ['prepare', 1], ['organizations & users', 2], ['articles & offers', 2], ['contracts', 1], ['orders (headers)', 4],
-    ['order lines', 30], ['order totals', 8], ['order events', 12], ['stock movements', 25], ['stock levels & caps', 4], ['audit events', 3], ['indexes', 20], ['analyze', 4]
+    ['order lines', 30], ['order totals', 8], ['order events', 12], ['stock movements', 25], ['stock levels & caps', 4], ['thresholds & forecasts', 6], ['audit events', 3], ['indexes', 20], ['analyze', 4]
   ], `dataset ${opts.scale}`)
 
   progress.step('prepare')
@@ -137,7 +141,7 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
     $$ SELECT (hashint8extended(i, ${seed}::bigint * 1000 + stream) & 2147483647)::float8 / 2147483648.0 $$`)
 
   // Secondary indexes of the big tables are rebuilt after the load (sorting once beats 1M inserts).
-  const bigTables = ['master_orders', 'carts', 'purchase_orders', 'purchase_order_lines', 'purchase_order_events', 'stock_movements', 'stock_levels', 'audit_events', 'users']
+  const bigTables = ['master_orders', 'carts', 'purchase_orders', 'purchase_order_lines', 'purchase_order_events', 'stock_movements', 'stock_levels', 'forecasts', 'audit_events', 'users']
   const idx = await q(`SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
     FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
     WHERE t.relname = ANY($1) AND t.relnamespace = 'public'::regnamespace AND NOT i.indisprimary
@@ -496,6 +500,30 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
     WHERE cl.id = t.contract_line_id`)
   progress.advance(1)
 
+  // ---- replenishment: the bench station's articles and thresholds, weekly forecasts ----
+  progress.step('thresholds & forecasts')
+  // The bench station (the biggest, index 0) stocks up to BENCH_STATION_ARTICLES articles: empty
+  // levels (Σ movements = 0 still holds) for the most popular orderable articles it lacks. Every
+  // level of it gets an alert threshold (the safety stock of the replenishment) and a critical one.
+  const benchStation = uid('station', 0)
+  await q(`INSERT INTO stock_levels (station_id, article_id, quantity, alert_threshold, critical_threshold)
+    SELECT $1::uuid, a.id, 0, 0, 0 FROM (
+      SELECT a.id FROM articles a WHERE a.is_active AND EXISTS (SELECT 1 FROM offers o WHERE o.article_id = a.id AND o.is_active) ORDER BY a.code LIMIT $2) a
+    ON CONFLICT (station_id, article_id) DO NOTHING`, [benchStation, Math.min(BENCH_STATION_ARTICLES, size.articles)])
+  await q(`UPDATE stock_levels SET alert_threshold = 20 + abs(hashtext(article_id::text)) % 480, critical_threshold = (20 + abs(hashtext(article_id::text)) % 480) / 3
+    WHERE station_id = $1::uuid`, [benchStation])
+  progress.advance(0.3)
+  // FORECAST_WEEKS ISO weeks from the anchor's: every level of the bench station, one level in
+  // four elsewhere (the suppliers' demand sums over stations); units from a hash of the key.
+  await q(`INSERT INTO forecasts (station_id, article_id, iso_year, iso_week, units, updated_at)
+    SELECT sl.station_id, sl.article_id, extract(isoyear FROM w.d)::int, extract(week FROM w.d)::int,
+      10 + abs(hashtext(sl.station_id::text || sl.article_id::text || w.k)) % (50 + abs(hashtext(sl.article_id::text)) % 950), $2::timestamptz
+    FROM stock_levels sl
+    CROSS JOIN LATERAL (SELECT k, ($2::timestamptz)::date + 7 * k AS d FROM generate_series(0, $3::int - 1) AS k) w
+    WHERE sl.station_id = $1::uuid OR abs(hashtext(sl.station_id::text || sl.article_id::text)) % 4 = 0
+    ORDER BY sl.station_id, sl.article_id, w.k`, [benchStation, ANCHOR, FORECAST_WEEKS])
+  progress.advance(1)
+
   progress.step('audit events')
   // Normal replication role: the enqueue trigger must queue these for the service's sealer.
   await q('SET session_replication_role = origin')
@@ -519,7 +547,7 @@ export async function generateDataset (client: pg.Client, opts: GenerateOptions)
   progress.step('analyze')
   await q('ANALYZE')
   const counts: Record<string, number> = {}
-  for (const t of ['stations', 'suppliers', 'users', 'articles', 'offers', 'contracts', 'contract_lines', 'master_orders', 'purchase_orders', 'purchase_order_lines', 'purchase_order_events', 'stock_levels', 'stock_movements', 'audit_events', 'carts']) {
+  for (const t of ['stations', 'suppliers', 'users', 'articles', 'offers', 'contracts', 'contract_lines', 'master_orders', 'purchase_orders', 'purchase_order_lines', 'purchase_order_events', 'stock_levels', 'stock_movements', 'forecasts', 'audit_events', 'carts']) {
     counts[t] = Number(((await q(`SELECT count(*)::bigint AS n FROM ${t}`)).rows[0] as { n: string }).n)
   }
   progress.done()
@@ -559,7 +587,8 @@ export async function verifyDataset (client: pg.Client | pg.Pool): Promise<strin
     ['contract ordered packs ≠ Σ lines', `SELECT count(*) FROM contract_lines cl LEFT JOIN (SELECT l.contract_line_id, sum(l.packs_ordered) AS n FROM purchase_order_lines l
       JOIN purchase_orders p ON p.id = l.purchase_order_id WHERE p.status NOT IN ('CANCELLED', 'DECLINED') GROUP BY 1) t ON t.contract_line_id = cl.id WHERE coalesce(t.n, 0) <> cl.ordered_packs`],
     ['users in an unknown organization', 'SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = u.organization_id AND o.kind = u.organization_kind)'],
-    ['stations with several open carts', "SELECT count(*) FROM (SELECT station_id FROM carts WHERE status = 'OPEN' GROUP BY 1 HAVING count(*) > 1) x"]
+    ['stations with several open carts', "SELECT count(*) FROM (SELECT station_id FROM carts WHERE status = 'OPEN' GROUP BY 1 HAVING count(*) > 1) x"],
+    ['forecasts of an unknown station or article', 'SELECT count(*) FROM forecasts f WHERE NOT EXISTS (SELECT 1 FROM stations s WHERE s.id = f.station_id) OR NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = f.article_id)']
   ]
   const failed: string[] = []
   for (const [name, sql] of checks) {
