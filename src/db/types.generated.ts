@@ -277,7 +277,13 @@ export interface OutboxEvents {
   id: Generated<number>;
   organizationIds: Generated<string[]>;
   payload: Json;
+  seq: number | null;
   type: string;
+}
+
+export interface OutboxRecipients {
+  organizationId: string;
+  seq: number;
 }
 
 export interface PasswordResetTokens {
@@ -543,6 +549,44 @@ export interface Users {
   version: Generated<number>;
 }
 
+export interface WebhookDeliveries {
+  attempt: number;
+  attemptedAt: Timestamp | null;
+  createdAt: Generated<Timestamp>;
+  deliveredAt: Timestamp | null;
+  durationMs: number | null;
+  error: string | null;
+  eventId: number;
+  id: Generated<number>;
+  nextAttemptAt: Timestamp | null;
+  responseBody: string | null;
+  responseStatus: number | null;
+  scheduledAt: Timestamp;
+  seriesStartedAt: Timestamp;
+  status: Generated<"PENDING" | "SUCCEEDED" | "FAILED" | "CANCELLED">;
+  subscriptionId: string;
+  trigger: "EVENT" | "RETRY" | "REPLAY";
+}
+
+export interface WebhookSubscriptions {
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  description: string | null;
+  disabledAt: Timestamp | null;
+  disabledReason: string | null;
+  events: string[];
+  failingSince: Timestamp | null;
+  id: string;
+  isActive: Generated<boolean>;
+  organizationId: string;
+  previousSecretExpiresAt: Timestamp | null;
+  previousSecretSealed: string | null;
+  secretSealed: string;
+  updatedAt: Generated<Timestamp>;
+  url: string;
+  version: Generated<number>;
+}
+
 export interface DB {
   articles: Articles;
   auditEvents: AuditEvents;
@@ -566,6 +610,7 @@ export interface DB {
   offers: Offers;
   organizations: Organizations;
   outboxEvents: OutboxEvents;
+  outboxRecipients: OutboxRecipients;
   passwordResetTokens: PasswordResetTokens;
   purchaseOrderEvents: PurchaseOrderEvents;
   purchaseOrderLines: PurchaseOrderLines;
@@ -582,4 +627,6 @@ export interface DB {
   transferLines: TransferLines;
   transfers: Transfers;
   users: Users;
+  webhookDeliveries: WebhookDeliveries;
+  webhookSubscriptions: WebhookSubscriptions;
 }
