@@ -105,6 +105,24 @@ export async function writeWithCommit (db: Db, statement: RawBuilder<unknown>): 
 
 interface Statement { text: string, values: unknown[] }
 
+// pg internals this module relies on that @types/pg does not declare (pg 8.x lib/connection.js,
+// lib/query.js, lib/client.js): each is read through one downcast to the interface below.
+interface PgConnection extends pg.Connection {
+  /** statement name → text of the statements already prepared on this connection */
+  parsedStatements: Record<string, string>
+}
+/** A Query named and given its callback after construction: pg reads both when it submits it. */
+interface NamedQuery extends pg.Query {
+  name: string
+  callback: (err: Error | null, res: unknown) => void
+}
+/** What the pool's release handler reads and writes on a pooled client. */
+interface PooledClientInternals {
+  /** false once pg knows the connection is unusable: pg-pool discards a released client that is not */
+  _queryable: boolean
+  connection?: { stream?: { destroyed?: boolean } }
+}
+
 const noop = (): void => {}
 const emptyResult = (command: string): Promise<unknown> => Promise.resolve({ command, rowCount: 0, rows: [], fields: [] })
 const BEGIN: Statement = { text: 'begin', values: [] }
@@ -201,7 +219,7 @@ class NamingClient extends pg.Client {
    */
   #batch (statements: Statement[]): Promise<unknown> {
     if (statements.length === 1) return this.#send(statements[0] as Statement)
-    const stream = (this as unknown as { connection: { stream: { cork?: () => void, uncork?: () => void } } }).connection.stream
+    const stream = this.connection.stream
     stream.cork?.()
     let sent: Array<Promise<unknown>>
     try {
@@ -218,16 +236,16 @@ class NamingClient extends pg.Client {
   #send ({ text, values }: Statement): Promise<unknown> {
     if (values.length > 0) {
       const name = statementName(text)
-      const parsed = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements
+      const parsed = (this.connection as PgConnection).parsedStatements
       if (parsed[name] !== undefined || this.#named < MAX_NAMED_PER_CONNECTION) {
         if (parsed[name] === undefined) this.#named++
         // A Query built from the text (pg clones a config object property by property on every
         // call, ~2.5 % of a hot read's CPU), named before it is submitted.
-        const query = new pg.Query(text, values) as unknown as { name: string, callback: (err: Error | null, res: unknown) => void }
+        const query = new pg.Query(text, values) as NamedQuery
         query.name = name
         return new Promise((resolve, reject) => {
           query.callback = (err, res) => { if (err !== null && err !== undefined) reject(err); else resolve(res) }
-          super.query(query as never)
+          super.query(query)
         })
       }
       return super.query(text, values) as Promise<unknown>
@@ -279,7 +297,7 @@ export function createPool (opts: DbOptions): pg.Pool {
   // to the pool, where the next borrower would get it: pg-pool discards a client that is not
   // queryable, and it decides just after this event.
   pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => {
-    const c = client as unknown as { _queryable: boolean, connection?: { stream?: { destroyed?: boolean } } }
+    const c = client as pg.PoolClient & PooledClientInternals
     if (c.connection?.stream?.destroyed === true) c._queryable = false
   })
   return pool

@@ -106,7 +106,7 @@ function startListener (app: FastifyInstance, guard: MemoryTokenGuard, connectio
   const startHeartbeat = (c: pg.Client): void => {
     clearInterval(heartbeat)
     heartbeat = setInterval(() => {
-      const deadline = setTimeout(() => { (c as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy() }, HEARTBEAT_MS / 2)
+      const deadline = setTimeout(() => { c.connection.stream.destroy() }, HEARTBEAT_MS / 2)
       c.query('SELECT 1').catch(() => {}).finally(() => { clearTimeout(deadline) })
     }, HEARTBEAT_MS)
     heartbeat.unref()
