@@ -1,9 +1,9 @@
 // buildApp: Fastify with the production validator and logger settings → cross-cutting plugins →
 // domain plugins, registered explicitly in dependency order.
-import Fastify, { LogController } from 'fastify'
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createDb, type DbHandle } from './db/index.js'
@@ -37,7 +37,9 @@ import stockRoutes from './domains/stock/stock.routes.js'
 import forecastsRoutes from './domains/forecasts/forecasts.routes.js'
 import transfersRoutes from './domains/transfers/transfers.routes.js'
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+// ajv-formats is CommonJS: the default import is its module.exports, the plugin itself, whose
+// `default` property is the plugin again (what its typings describe).
+const addFormats = addFormatsModule.default
 
 export interface BuildOptions {
   config: Config
@@ -72,10 +74,12 @@ function buildValidator (sharedSchemas: Record<string, unknown>) {
 }
 
 /** Fastify's own response serializer factory (fast-json-stringify), compiling on first use. */
-function buildSerializer (sharedSchemas: Record<string, unknown>, serializerOpts: Record<string, unknown>) {
-  const build = SerializerSelector()(sharedSchemas, serializerOpts) as (route: { schema: object }) => (value: unknown) => string
-  return (route: { schema: object }) => lazySerializer(() => build(route))
+const buildSerializer: SerializerFactory = (sharedSchemas, serializerOpts) => {
+  const build = SerializerSelector()(sharedSchemas, serializerOpts)
+  return route => lazySerializer(() => build(route))
 }
+
+type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 
 export async function buildApp (opts: BuildOptions): Promise<App> {
   const { config } = opts
@@ -90,7 +94,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     logger,
     logController: new LogController({ disableRequestLogging: !config.LOG_REQUESTS, requestIdLogLabel: 'requestId' }),
     genReqId: genRequestId,
-    childLoggerFactory: lazyChildLoggerFactory as never,
+    childLoggerFactory: lazyChildLoggerFactory,
     requestIdHeader: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
@@ -100,7 +104,10 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } }
+    // Fastify declares buildValidator with @fastify/ajv-compiler's type, whose compiler takes a bare
+    // schema (Ajv's compile); Fastify calls it with the route definition ({ schema, httpPart, … }),
+    // as buildValidator expects: the one cast, to the declared type.
+    schemaController: { compilersFactory: { buildValidator: buildValidator as ValidatorFactory, buildSerializer } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   setCursorKey(config.jwtSecret)
@@ -124,7 +131,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(authPlugin, { connectionString: opts.connectionString })
   await app.register(auditPlugin)
   await app.register(rateLimitPlugin)
-  await app.register(jobsPlugin)
+  await app.register(jobsPlugin, { connectionString: opts.connectionString })
   await app.register(drainPlugin)
   await app.register(healthPlugin, { pool: handle.pool })
 

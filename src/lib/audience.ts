@@ -32,11 +32,20 @@ export interface AudienceSerializer {
   serialize: (audience: Audience, value: unknown) => string
 }
 
+/**
+ * A shared schema as fast-json-stringify's options type wants it: a TypeBox schema is one of its
+ * AnySchema (any JSON schema, what it compiles), but the options type lists external schemas as its
+ * narrower Schema union (each member with a `type` or a `$ref`, which a union schema has not).
+ */
+function externalSchema (schema: fastJson.AnySchema): fastJson.Schema {
+  return schema as fastJson.Schema
+}
+
 /** Compiles one serializer per audience. `refs` are shared schemas referenced by the views. */
 export function audienceSerializer (views: AudienceViews, refs: TSchema[] = []): AudienceSerializer {
-  const schemaRefs = Object.fromEntries(refs.map(r => [String(r.$id), r]))
+  const schemaRefs = Object.fromEntries(refs.map(r => [String(r.$id), externalSchema(r)]))
   // compiled on first use (or by the post-listen background pass): see lazy-compile.ts
-  const compile = (view: TSchema) => lazySerializer(() => fastJson(view as never, { schema: schemaRefs as never }))
+  const compile = (view: TSchema) => lazySerializer(() => fastJson(view, { schema: schemaRefs }))
   const compiled = { platform: compile(views.platform), supplier: compile(views.supplier), station: compile(views.station) }
   // views that are structurally identical (e.g. a list every audience sees in full) appear once
   const byShape = new Map<string, TSchema>()

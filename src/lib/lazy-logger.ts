@@ -3,18 +3,18 @@
 // logging off most requests never log. This child is created on the first call at an enabled
 // level instead; until then calls at disabled levels cost a level check.
 import type { FastifyBaseLogger } from 'fastify'
-import type { Logger } from 'pino'
+import type { Bindings, ChildLoggerOptions, Logger } from 'pino'
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 type LogFn = (...args: unknown[]) => void
 
-class LazyChildLogger {
+class LazyChildLogger implements FastifyBaseLogger {
   #child: Logger | undefined
 
   constructor (
     private readonly parent: Logger,
-    private readonly childBindings: Record<string, unknown>,
-    private readonly options: Record<string, unknown>
+    private readonly childBindings: Bindings,
+    private readonly options: ChildLoggerOptions
   ) {}
 
   get logger (): Logger {
@@ -30,8 +30,8 @@ class LazyChildLogger {
   get level (): string { return (this.#child ?? this.parent).level }
   set level (value: string) { this.logger.level = value }
   isLevelEnabled (level: string): boolean { return (this.#child ?? this.parent).isLevelEnabled(level) }
-  bindings (): Record<string, unknown> { return this.logger.bindings() }
-  child (bindings: Record<string, unknown>, options?: Record<string, unknown>): Logger { return this.logger.child(bindings, options) }
+  bindings (): Bindings { return this.logger.bindings() }
+  child (bindings: Bindings, options?: ChildLoggerOptions): Logger { return this.logger.child(bindings, options) }
   silent (): void {}
   fatal (...args: unknown[]): void { this.#log('fatal', args) }
   error (...args: unknown[]): void { this.#log('error', args) }
@@ -41,8 +41,12 @@ class LazyChildLogger {
   trace (...args: unknown[]): void { this.#log('trace', args) }
 }
 
-/** Fastify's `childLoggerFactory`: a route with its own log level gets its child at once. */
-export function lazyChildLoggerFactory (logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: Record<string, unknown>): FastifyBaseLogger {
+/**
+ * Fastify's `childLoggerFactory`: a route with its own log level gets its child at once. Fastify
+ * types the parent as its minimal logger interface; buildApp configures Fastify's own pino, so the
+ * parent is a pino Logger (isLevelEnabled, bindings), the one narrowing here.
+ */
+export function lazyChildLoggerFactory (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   if (options.level !== undefined) return logger.child(bindings, options)
-  return new LazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger
+  return new LazyChildLogger(logger as Logger, bindings, options)
 }

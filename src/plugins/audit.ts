@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { sql, type RawBuilder } from 'kysely'
-import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { AppError } from '../lib/problems.js'
 import { redactChanges } from '../domains/audit/audit.service.js'
 import { DEFERRED_TO_COMMIT, literal } from '../db/index.js'
@@ -89,7 +89,7 @@ export default fp(async function auditPlugin (app) {
   })
 
   function wrapHandler (handler: RouteHandlerMethod, spec: AuditSpec, requireKey: boolean): RouteHandlerMethod {
-    return async function auditedHandler (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+    return async function auditedHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const key = idempotencyKeyOf(request)
       if (key === undefined && requireKey) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'This operation requires an Idempotency-Key header')
       const actor = request.actor
@@ -107,7 +107,7 @@ export default fp(async function auditPlugin (app) {
               return { kind: 'replay', stored: { fingerprint: row.fingerprint, status: row.responseStatus ?? 200, body: row.responseBody, headers: row.responseHeaders ?? {} } }
             }
           }
-          const value = await handler.call(this as never, request, reply)
+          const value = await handler.call(this, request, reply)
           const ctx = request.audit
           const entityId = ctx?.entityId !== undefined ? ctx.entityId : ((value as { id?: unknown } | null)?.id ?? (request.params as { id?: unknown } | undefined)?.id ?? null)
           const changes = ctx?.changes !== undefined ? ctx.changes : redactChanges(request.body ?? null)

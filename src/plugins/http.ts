@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import underPressure from '@fastify/under-pressure'
+import type { FastifyUnderPressureOptions } from '@fastify/under-pressure'
 import { AppError } from '../lib/problems.js'
 import { problemBody } from './errors.js'
 
@@ -117,13 +118,13 @@ export default fp(async function httpPlugin (app) {
       retryAfter: 2,
       exposeStatusRoute: false,
       // returning nothing lets the request through; returning a payload sends it (under-pressure's
-      // runtime contract, wider than its declared type)
+      // runtime contract, wider than its declared `=> void | Promise<void>`: hence the one cast)
       pressureHandler: ((request: FastifyRequest, reply: FastifyReply) => {
         if (Date.now() < sheddingFrom) return undefined
         const e = new AppError('SERVICE_UNAVAILABLE', 'The service is overloaded; retry shortly', { retryAfterSeconds: 2 })
         void reply.code(503).header('retry-after', '2').type('application/problem+json; charset=utf-8').serializer(JSON.stringify)
         return problemBody(e, request)
-      }) as never
+      }) as FastifyUnderPressureOptions['pressureHandler']
     })
   }
 }, { name: 'http', dependencies: ['errors'] })

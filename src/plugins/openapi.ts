@@ -3,6 +3,7 @@
 // Shared schemas are named components by their $id; protected operations carry the bearer
 // security requirement derived from their `config.access`.
 import fp from 'fastify-plugin'
+import type { FastifySchema } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { problemCatalogueMarkdown } from './errors.js'
@@ -55,7 +56,7 @@ export default fp(async function openapiPlugin (app) {
     },
     transform: ({ schema, url, route }) => {
       const access = route.config?.access
-      const s = { ...(schema ?? {}) } as Record<string, unknown>
+      const s: FastifySchema & Record<string, unknown> = { ...(schema ?? {}) }
       if (access !== undefined && access !== 'public') {
         s.security = [{ bearerAuth: [] }]
         const base = typeof s.description === 'string' ? s.description : ''
@@ -63,7 +64,7 @@ export default fp(async function openapiPlugin (app) {
       } else if (access === 'public') {
         s.security = []
       }
-      return { schema: s as never, url }
+      return { schema: s, url }
     }
   })
   await app.register(swaggerUi, {
