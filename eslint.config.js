@@ -7,5 +7,17 @@ export default [
       // `void promise` marks a deliberately unawaited call (Fastify reply helpers, timers)
       'no-void': ['error', { allowAsStatement: true }]
     }
+  },
+  {
+    // A cast to never or through unknown silences the type checker instead of informing it: type
+    // the value (generated table types, the library's declared types), or narrow once to a declared
+    // interface with a comment saying why (src/db/index.ts, src/app.ts).
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "TSAsExpression[typeAnnotation.type='TSNeverKeyword'], TSTypeAssertion[typeAnnotation.type='TSNeverKeyword']", message: 'No `as never`: type the value, or narrow to a declared type with a comment.' },
+        { selector: "TSAsExpression[typeAnnotation.type!='TSUnknownKeyword'] > TSAsExpression.expression[typeAnnotation.type='TSUnknownKeyword']", message: 'No `as unknown as`: type the value, or narrow to a declared type with a comment.' }
+      ]
+    }
   }
 ]
