@@ -19,5 +19,12 @@ export default [
         { selector: "TSAsExpression[typeAnnotation.type!='TSUnknownKeyword'] > TSAsExpression.expression[typeAnnotation.type='TSUnknownKeyword']", message: 'No `as unknown as`: type the value, or narrow to a declared type with a comment.' }
       ]
     }
+  },
+  {
+    // demo.ts imports the seed steps; a step imports what the steps share from db/seed/context.ts
+    files: ['db/seed/steps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/demo.js', '**/demo'], message: 'A seed step imports db/seed/context.ts, not demo.ts (demo.ts imports the steps).' }] }]
+    }
   }
 ]
