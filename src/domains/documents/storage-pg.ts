@@ -20,7 +20,7 @@ import { checkKey, checkRange, Digest, newKey, ObjectNotFoundError, type ByteRan
 
 export const CHUNK_BYTES = 256 * 1024
 /** Chunks fetched per query while reading. */
-const READ_BATCH = 4
+const READ_BATCH = 2
 
 export class PgStorage implements DocumentStorage {
   readonly name = 'pg' as const

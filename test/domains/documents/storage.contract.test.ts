@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { sql } from 'kysely'
+import { sql, type KyselyPlugin } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type DbHandle } from '../../../src/db/index.js'
 import { ObjectNotFoundError, type DocumentStorage } from '../../../src/domains/documents/storage.js'
@@ -147,5 +147,55 @@ describe.each(BACKENDS)('DocumentStorage contract: %s', (_name, backend) => {
     expect(stream.destroyed).toBe(true)
     // the object is still whole
     expect((await drain(await storage.get(key))).length).toBe(CHUNK_BYTES * 2 + 1)
+  })
+})
+
+describe('PgStorage specifics', () => {
+  /** Counts the statements a storage sends. */
+  function counted (): { storage: PgStorage, statements: () => number } {
+    let n = 0
+    const plugin: KyselyPlugin = {
+      transformQuery: args => { n++; return args.node },
+      transformResult: async args => args.result
+    }
+    return { storage: new PgStorage(handle.db.withPlugin(plugin), { chunkBytes: 1000 }), statements: () => n }
+  }
+
+  it('reads are pulled: a reader that takes one piece has caused a couple of queries, not one per chunk', async () => {
+    const data = randomBytes(40_000)
+    const { storage, statements } = counted()
+    const { key } = await storage.put(pieces(data))
+    const atStart = statements()
+    const stream = await storage.get(key)
+    const it = stream[Symbol.asyncIterator]()
+    await it.next()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    // the blob row, the batch being read and at most one batch ahead (40 chunks would be 20 batches)
+    expect(statements() - atStart).toBeLessThanOrEqual(3)
+    const rest: Buffer[] = []
+    for (let next = await it.next(); next.done !== true; next = await it.next()) rest.push(next.value as Buffer)
+    expect(statements() - atStart).toBe(1 + 20)
+  })
+
+  it('writes one statement per chunk as the bytes arrive, never one holding the whole object', async () => {
+    const { storage, statements } = counted()
+    const before = statements()
+    let storedWhenHalfSent = -1
+    async function * source (): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 40; i++) {
+        if (i === 20) storedWhenHalfSent = statements() - before
+        yield randomBytes(1000)
+      }
+    }
+    await storage.put(source())
+    // the blob row and the first 20 chunks are written before the 21st piece is even asked for
+    expect(storedWhenHalfSent).toBeGreaterThanOrEqual(20)
+    expect(statements() - before).toBe(1 + 40 + 1)
+  })
+
+  it('refuses to work inside a transaction (one connection held for a whole upload)', async () => {
+    await handle.db.transaction().execute(async trx => {
+      expect(() => new PgStorage(trx)).toThrow(TypeError)
+    })
   })
 })
