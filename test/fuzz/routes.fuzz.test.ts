@@ -23,6 +23,7 @@ import { bearer, createTestApp, tokenFor } from '../helpers/app.js'
 import { createArticle, createContract, createOffer, createStationGroup, createUser } from '../helpers/factories.js'
 import { addLine, placeOrder, station, supplier } from '../domains/orders/fixtures.js'
 import { encodeLoose, hostileString, valueFor, withOneDefect, type GenContext, type JsonSchema } from './schema-arbitraries.js'
+import { TINY_PDF, uploadForm } from '../helpers/multipart.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20)
 const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261202)
@@ -68,6 +69,8 @@ beforeAll(async () => {
   const contact = await app.inject({ method: 'POST', url: `/v1/organizations/${st.id}/contacts`, headers: bearer(tokenFor(app, admin)), payload: { fullName: 'Claire Moreau' } })
   const sites = await sql<{ id: string }>`SELECT id FROM supplier_sites WHERE supplier_id = ${sup.id}`.execute(app.db)
   const transfers = await fuzzTransfers(app, tokenFor(app, admin), st.id, articles[0]?.id ?? '')
+  const upload = uploadForm('DELIVERY_NOTE', TINY_PDF)
+  const document = await app.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(st.token), ...upload.headers }, payload: upload.payload })
 
   pools.set('station', [st.id, transfers.peer])
   pools.set('supplier', [sup.id])
@@ -83,6 +86,7 @@ beforeAll(async () => {
   pools.set('transfer', transfers.ids)
   pools.set('site', sites.rows.map(r => r.id))
   pools.set('contact', contact.statusCode === 201 ? [(contact.json() as { id: string }).id] : [])
+  pools.set('document', document.statusCode === 201 ? [(document.json() as { id: string }).id] : [])
   pools.set('any', [...pools.values()].flat())
 
   parties.station = st.id
@@ -140,7 +144,8 @@ async function fingerprint (): Promise<string> {
 
 const POOL_BY_SEGMENT: Record<string, string> = Object.fromEntries([
   ['stations', 'station'], ['station-groups', 'group'], ['suppliers', 'supplier'], ['users', 'user'], ['articles', 'article'], ['offers', 'offer'],
-  ['contracts', 'contract'], ['purchase-orders', 'po'], ['master-orders', 'mo'], ['organizations', 'organization'], ['transfers', 'transfer']
+  ['contracts', 'contract'], ['purchase-orders', 'po'], ['master-orders', 'mo'], ['organizations', 'organization'], ['transfers', 'transfer'],
+  ['documents', 'document']
 ])
 const POOL_BY_NAME: Record<string, string> = Object.fromEntries([
   ['stationId', 'station'], ['supplierId', 'supplier'], ['organizationId', 'organization'], ['groupId', 'group'], ['articleId', 'article'], ['offerId', 'offer'],
@@ -183,7 +188,8 @@ function queryArb (params: Parameter[]): fc.Arbitrary<string> {
   })
 }
 
-type BodyChoice = { kind: 'none' } | { kind: 'json', value: unknown } | { kind: 'raw', text: string, contentType: string }
+type FormPart = { name: string, value: string } | { name: string, filename: string, data: Uint8Array }
+type BodyChoice = { kind: 'none' } | { kind: 'json', value: unknown } | { kind: 'raw', text: string, contentType: string } | { kind: 'multipart', parts: FormPart[] }
 
 const RAW_BODIES: fc.Arbitrary<BodyChoice> = fc.constantFrom<BodyChoice>(
   { kind: 'raw', text: '{', contentType: 'application/json' },
@@ -218,6 +224,39 @@ function bodyArb (schema: JsonSchema | undefined, method: string): fc.Arbitrary<
   )
 }
 
+// multipart/form-data routes (uploads): the form's fields in any order, each now and then missing,
+// repeated or hostile, an unknown field, files that start like a PDF, PNG or JPEG or like nothing,
+// and hostile file names (which travel in a header: quotes, CR/LF, NUL)
+const FILE_HEADS = ['%PDF-1.7\n', '\x89PNG\r\n\x1a\n', '\xff\xd8\xff\xe0', 'GIF89a', '<svg>', '']
+const fileArb = (name: string): fc.Arbitrary<FormPart> => fc.record({
+  head: fc.constantFrom(...FILE_HEADS),
+  rest: fc.uint8Array({ maxLength: 3000 }),
+  filename: fc.oneof({ weight: 3, arbitrary: fc.constant('note.pdf') }, { weight: 2, arbitrary: hostileString(300) }, { weight: 1, arbitrary: fc.constantFrom('a"b.pdf', 'a\r\nX: y', '../../x.pdf', '') })
+}).map(f => ({ name, filename: f.filename, data: Buffer.concat([Buffer.from(f.head, 'latin1'), f.rest]) }))
+
+function multipartArb (schema: JsonSchema): fc.Arbitrary<BodyChoice> {
+  const fields = Object.entries(schema.properties ?? {}).map(([name, s]) => s.format === 'binary'
+    ? fileArb(name)
+    : fc.oneof({ weight: 3, arbitrary: valueFor(s, bodyContext, name, 0).map(v => ({ name, value: String(v) })) }, { weight: 1, arbitrary: hostileString(200).map(value => ({ name, value })) }))
+  const extra = fc.oneof(fc.constant<FormPart[]>([]), fc.constant<FormPart[]>([]), fields.length > 0 ? fc.oneof(...fields).map(p => [p]) : fc.constant([]), fc.constant<FormPart[]>([{ name: 'unknown', value: 'x' }]))
+  return fc.tuple(fc.tuple(...fields.map(f => fc.option(f, { freq: 8 }))), extra, fc.boolean())
+    .map(([chosen, more, reversed]) => {
+      const parts = [...chosen.filter((p): p is FormPart => p !== null), ...more]
+      return { kind: 'multipart', parts: reversed ? parts.reverse() : parts }
+    })
+}
+
+function encodeMultipart (parts: FormPart[], boundary: string): Buffer {
+  const out: Uint8Array[] = []
+  for (const p of parts) {
+    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`
+    if ('value' in p) out.push(Buffer.from(`${disposition}\r\n\r\n${p.value}\r\n`))
+    else out.push(Buffer.from(`${disposition}; filename="${p.filename}"\r\nContent-Type: application/pdf\r\n\r\n`), p.data, Buffer.from('\r\n'))
+  }
+  out.push(Buffer.from(`--${boundary}--\r\n`))
+  return Buffer.concat(out)
+}
+
 function headerArb (params: Parameter[], method: string): fc.Arbitrary<Record<string, string>> {
   const key = params.some(p => p.name === 'idempotency-key')
     ? fc.oneof({ weight: 6, arbitrary: fc.uuid().map(k => ({ 'idempotency-key': k })) }, { weight: 1, arbitrary: fc.constantFrom({}, { 'idempotency-key': 'x'.repeat(300) }, { 'idempotency-key': ' ' }) })
@@ -225,7 +264,12 @@ function headerArb (params: Parameter[], method: string): fc.Arbitrary<Record<st
   const cond: fc.Arbitrary<Record<string, string>> = method === 'GET'
     ? fc.constantFrom<Record<string, string>>({}, {}, { 'if-none-match': '"1"' }, { 'if-none-match': '*' })
     : fc.constantFrom<Record<string, string>>({}, {}, {}, { 'if-match': '"1"' }, { 'if-match': '*' }, { 'if-match': '"99999999999"' }, { 'if-match': 'W/"x"' })
-  return fc.tuple(key, cond).map(([k, c]) => ({ ...k, ...c }))
+  // a declared Range header (document content): valid, ignored and unsatisfiable forms
+  const range: fc.Arbitrary<Record<string, string>> = params.some(p => p.name === 'range')
+    ? fc.constantFrom<Record<string, string>>({}, {}, { range: 'bytes=0-0' }, { range: 'bytes=-1' }, { range: 'bytes=10-' }, { range: 'bytes=0-999999999999999' }, { range: 'bytes=5-1' },
+      { range: 'bytes=-0' }, { range: 'bytes=99999-' }, { range: 'bytes=0-1,2-3' }, { range: 'bytes=x-' }, { range: 'bytes=1-2', 'if-range': '"stale"' })
+    : fc.constant({})
+  return fc.tuple(key, cond, range).map(([k, c, r]) => ({ ...k, ...c, ...r }))
 }
 
 function operationOf (r: RouteEntry): Operation {
@@ -241,13 +285,14 @@ describe.each(routes.map(r => [`${r.method} ${r.url}`, r] as const))('fuzz %s', 
     const params = op.parameters ?? []
     const pathNames = [...route.url.matchAll(/:([A-Za-z]+)/g)].map(m => m[1] as string)
     const bodySchema = op.requestBody?.content?.['application/json']?.schema
+    const formSchema = op.requestBody?.content?.['multipart/form-data']?.schema
     const allowed: readonly Role[] = route.access === 'public' ? [] : PERMISSIONS[route.access]
     const audited = route.audit !== undefined && 'action' in route.audit && MUTATING.has(route.method)
 
     const request = fc.record({
       path: pathNames.length === 0 ? fc.constant<string[]>([]) : fc.tuple(...pathNames.map(n => pathParamArb(route.url, n))),
       query: queryArb(params.filter(p => p.in === 'query')),
-      body: bodyArb(bodySchema, route.method),
+      body: formSchema === undefined ? bodyArb(bodySchema, route.method) : fc.oneof({ weight: 4, arbitrary: multipartArb(formSchema) }, { weight: 1, arbitrary: bodyArb(undefined, route.method) }),
       headers: headerArb(params.filter(p => p.in === 'header'), route.method),
       role: allowed.length === 0 ? fc.constant<Role | null>(null) : fc.constantFrom<Role | null>(...allowed)
     })
@@ -259,13 +304,14 @@ describe.each(routes.map(r => [`${r.method} ${r.url}`, r] as const))('fuzz %s', 
       const url = req.query === '' ? path : `${path}?${req.query}`
       const headers: Record<string, string> = { ...req.headers }
       if (req.role !== null) Object.assign(headers, bearer(actors.get(req.role) ?? ''))
-      let payload: string | undefined
+      let payload: string | Buffer | undefined
       if (req.body.kind === 'json') { payload = JSON.stringify(req.body.value) ?? 'null'; headers['content-type'] = 'application/json' }
       if (req.body.kind === 'raw') { payload = req.body.text; headers['content-type'] = req.body.contentType }
+      if (req.body.kind === 'multipart') { payload = encodeMultipart(req.body.parts, 'fuzzBoundary7MA4YWxk'); headers['content-type'] = 'multipart/form-data; boundary=fuzzBoundary7MA4YWxk' }
 
       const before = audited ? await fingerprint() : ''
       const res = await app.inject({ method: route.method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) })
-      const what = `${route.method} ${url}\nheaders ${JSON.stringify(headers)}\nbody ${payload === undefined ? '(none)' : JSON.stringify(payload.slice(0, 2000))}\n→ ${res.statusCode} ${res.body.slice(0, 1000)}`
+      const what = `${route.method} ${url}\nheaders ${JSON.stringify(headers)}\nbody ${payload === undefined ? '(none)' : JSON.stringify((typeof payload === 'string' ? payload : payload.toString('latin1')).slice(0, 2000))}\n→ ${res.statusCode} ${res.body.slice(0, 1000)}`
 
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
       if (res.statusCode >= 500) throw new Error(`5xx answer\n${what}`)

@@ -13,6 +13,7 @@ import type { App } from '../../src/lib/route.js'
 import { kindForRole, PLATFORM_ORGANIZATION_ID, ROLES, type Role } from '../../src/lib/permissions.js'
 import { bearer, tokenFor } from './app.js'
 import { createArticle, createContract, createStation, createUser, TEST_PASSWORD, testPasswordHash, uniq } from './factories.js'
+import { TINY_PDF, uploadForm } from './multipart.js'
 
 export type RouteEntry = App['routeTable'][number]
 
@@ -113,6 +114,16 @@ export class Scene {
         if (r.statusCode !== 200) throw new Error(`${verb}: ${r.body}`)
       }
       return { moId: mo.id, poId: po.id, lineIds }
+    })
+  }
+
+  /** A document the caller uploaded (its organization's: every caller may read its own). */
+  document (c: Caller): Promise<string> {
+    return this.once(`document:${c.userId}`, async () => {
+      const form = uploadForm('DELIVERY_NOTE', TINY_PDF)
+      const res = await this.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(c.token), ...form.headers }, payload: form.payload })
+      if (res.statusCode !== 201) throw new Error(`document: ${res.body}`)
+      return (res.json() as { id: string }).id
     })
   }
 
@@ -305,7 +316,11 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/transfers/:id/receive': transferVerb('SHIPPED', 'receive', 'requesting'),
   'POST /v1/transfers/:id/close': transferVerb('RECEIVED', 'close', 'requesting'),
   'POST /v1/transfers/:id/settle': transferVerb('CLOSED', 'settle', 'requesting'),
-  'POST /v1/transfers/:id/archive': transferVerb('SETTLED', 'archive', 'requesting')
+  'POST /v1/transfers/:id/archive': transferVerb('SETTLED', 'archive', 'requesting'),
+  // documents: a multipart upload; reads of a document the caller's organization uploaded
+  'POST /v1/documents': async () => { const form = uploadForm('DELIVERY_NOTE', TINY_PDF); return { body: form.payload, headers: form.headers } },
+  'GET /v1/documents/:id': async (s, c) => ({ params: { id: await s.document(c) } }),
+  'GET /v1/documents/:id/content': async (s, c) => ({ params: { id: await s.document(c) } })
 }
 
 async function refreshTokenOf (app: App, c: Caller): Promise<string> {
