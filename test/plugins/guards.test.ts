@@ -7,6 +7,7 @@ import type { App } from '../../src/lib/route.js'
 import { can, ROLES, type Permission, type Role } from '../../src/lib/permissions.js'
 import { bearer, buildTestApp, countAudit, createTestApp, expectProblem, tokenFor } from '../helpers/app.js'
 import { hasRecipe, requestFor, routeKey, Scene } from '../helpers/route-requests.js'
+import { multipartBody } from '../helpers/multipart.js'
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
@@ -14,6 +15,11 @@ afterAll(async () => { await app.close() })
 
 const fill = (url: string): string => url.replace(/:[A-Za-z]+/g, () => randomUUID())
 const apiRoutes = (): App['routeTable'] => app.routeTable.filter(r => !r.hidden && !r.url.startsWith('/docs'))
+
+type Operation = { requestBody?: { content?: Record<string, unknown> }, responses?: Record<string, { content?: Record<string, unknown> }> }
+/** The route's operation in the OpenAPI document: what it consumes and produces (multipart uploads, binary downloads). */
+const operation = (r: { method: string, url: string }): Operation =>
+  (app.swagger() as { paths: Record<string, Record<string, Operation>> }).paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()] ?? {}
 
 describe('every route', () => {
   it('declares access, and protected routes answer 401 problem details without a token', async () => {
@@ -59,7 +65,9 @@ describe('every route', () => {
     expect(withBody.length).toBeGreaterThan(0)
     for (const r of withBody) {
       const before = await countAudit(app)
-      const res = await app.inject({ method: r.method as 'POST', url: fill(r.url), headers: { ...bearer(token), 'content-type': 'application/json', 'idempotency-key': `guard-${r.method}-${r.url}` }, payload: '{"unexpectedField":1}' })
+      // a multipart route gets the unknown field as a form field
+      const form = operation(r).requestBody?.content?.['multipart/form-data'] !== undefined ? multipartBody([{ name: 'unexpectedField', value: '1' }]) : undefined
+      const res = await app.inject({ method: r.method as 'POST', url: fill(r.url), headers: { ...bearer(token), 'content-type': form?.contentType ?? 'application/json', 'idempotency-key': `guard-${r.method}-${r.url}` }, payload: form?.payload ?? '{"unexpectedField":1}' })
       expectProblem(res, 400)
       expect(await countAudit(app), `${r.method} ${r.url}`).toBe(before)
     }
@@ -94,7 +102,12 @@ describe('Content-Type of every answer', () => {
       if (role === undefined) delete (req.headers as Record<string, unknown>).authorization
       const res = await app.inject(req)
       const what = `${role ?? 'anonymous'} ${routeKey(r)} → ${res.statusCode} ${String(res.headers['content-type'])}`
-      if (res.statusCode >= 200 && res.statusCode < 300) {
+      // a route may declare another media type for its success (a document's content)
+      const produces = Object.keys(operation(r).responses?.[String(res.statusCode)]?.content ?? {})
+      const binary = produces.length > 0 && !produces.includes('application/json') && produces.includes(String(res.headers['content-type']).split(';')[0] ?? '')
+      if (res.statusCode >= 200 && res.statusCode < 300 && binary) {
+        if (res.headers['x-content-type-options'] !== 'nosniff') failures.push(`${what}: a declared ${String(res.headers['content-type'])} answer without nosniff`)
+      } else if (res.statusCode >= 200 && res.statusCode < 300) {
         if (res.body.length > 0 && !isJson(res.headers['content-type'])) failures.push(`${what}: 2xx without application/json`)
         if (res.body.length > 0) expect(() => JSON.parse(res.body), what).not.toThrow()
       } else {
