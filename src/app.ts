@@ -45,6 +45,11 @@ export interface BuildOptions {
   config: Config
   /** PostgreSQL connection string (the configured one or the embedded server's) */
   connectionString: string
+  /**
+   * A direct connection (never through a transaction pooler) for LISTEN and session-level locks:
+   * DATABASE_DIRECT_URL; `connectionString` when not given
+   */
+  directConnectionString?: string
   /** pino options override (tests pass { level: 'silent' }) */
   logger?: Record<string, unknown> | false
 }
@@ -116,6 +121,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     poolSize: config.DATABASE_POOL_SIZE,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     onPoolError: err => { app.log.warn({ err: err.message }, 'idle database connection lost') }
   })
   app.decorate('conf', config)
@@ -128,10 +134,13 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(errorsPlugin)
   await app.register(httpPlugin)
   await app.register(openapiPlugin)
-  await app.register(authPlugin, { connectionString: opts.connectionString })
+  // the revocation listener LISTENs: a session of its own, on the direct connection
+  const directConnectionString = opts.directConnectionString ?? opts.connectionString
+  await app.register(authPlugin, { connectionString: directConnectionString })
   await app.register(auditPlugin)
   await app.register(rateLimitPlugin)
-  await app.register(jobsPlugin, { connectionString: opts.connectionString })
+  // the job queue's runner LISTENs and prepares its statements: the direct connection too
+  await app.register(jobsPlugin, { connectionString: directConnectionString })
   await app.register(drainPlugin)
   await app.register(healthPlugin, { pool: handle.pool })
 

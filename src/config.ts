@@ -28,6 +28,14 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   // the schema owner's connection, for migrations; DATABASE_URL is then the service's restricted role
   DATABASE_OWNER_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // a direct PostgreSQL connection (never through a transaction pooler) for what needs a session:
+  // LISTEN/NOTIFY (token revocation, the job queue), session-level advisory locks, migrations at
+  // start; defaults to DATABASE_URL
+  DATABASE_DIRECT_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // false when DATABASE_URL goes through a transaction pooler (PgBouncer pool_mode=transaction):
+  // unnamed statements only, and no session settings sent at connect (statement_timeout and
+  // idle_in_transaction_session_timeout then come from the pooler's connect_query or the role)
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
   DATABASE_POOL_SIZE: Int(1, 200, 10),
   DATABASE_STATEMENT_TIMEOUT_MS: Int(100, 600_000, 5000),
   DATABASE_CONNECT_TIMEOUT_MS: Int(100, 60_000, 2000),
@@ -45,6 +53,8 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Int(1, 1_000_000, 600),
   RATE_LIMIT_WINDOW_SECONDS: Int(1, 3600, 60),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // the longest a rate-limit counter waits for Redis before counting in this instance's memory
+  REDIS_TIMEOUT_MS: Int(5, 10_000, 100),
   TRUST_PROXY: Type.Boolean({ default: false }),
   BODY_LIMIT_BYTES: Int(1024, 50 * 1024 * 1024, 1024 * 1024),
   METRICS_PUBLIC: Type.Optional(Bool),

@@ -39,8 +39,11 @@ async function main (): Promise<void> {
   const database = await resolveDatabase(config, say, { ownSignals: true })
   started.database = database
   try {
-    await prepareDatabase(config, database.url, say)
-    app = await buildApp({ config, connectionString: database.url })
+    // migrations, grants and the bootstrap admin need a session (advisory locks, named
+    // statements): the direct connection when DATABASE_URL goes through a transaction pooler
+    const direct = config.DATABASE_DIRECT_URL ?? database.url
+    await prepareDatabase(config, direct, say)
+    app = await buildApp({ config, connectionString: database.url, directConnectionString: direct })
     const address = await app.listen({ host: config.HOST, port: config.PORT })
     const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
     say(`Gestion Emballages API listening on ${base} — API docs: ${base}/docs`)

@@ -2,7 +2,8 @@
 // stuck statement or an abandoned transaction cannot hold a connection forever, type parsers so
 // int8 arrives as an exact number (or the read fails) and numeric/date arrive as exact strings,
 // and statement naming so PostgreSQL plans each distinct query once per connection instead of on
-// every call.
+// every call — or, behind a transaction pooler (PgBouncer pool_mode=transaction), unnamed
+// statements and no session settings (`preparedStatements: false`).
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely'
@@ -144,13 +145,17 @@ const ENDS = /^\s*(?:commit|end|rollback|abort)(?:\s+(?:work|transaction))?\s*;?
  * refuses a deferred write outside one.
  */
 class NamingClient extends pg.Client {
+  /** false behind a transaction pooler: every statement unnamed (the next one may run on another server connection) */
+  readonly #prepare: boolean
   #named = 0
   /** none: no transaction; pending: BEGIN held back; open: BEGIN sent */
   #tx: 'none' | 'pending' | 'open' = 'none'
   #deferred: Statement[] = []
 
-  constructor (config?: string | pg.ClientConfig) {
+  constructor (config?: string | (pg.ClientConfig & { preparedStatements?: boolean })) {
     super(typeof config === 'string' ? { connectionString: config, pipeline: true } : { ...config, pipeline: true })
+    // pg-pool constructs its clients with the pool's own options (createPool puts the switch there)
+    this.#prepare = typeof config === 'string' || config?.preparedStatements !== false
     // pg-pool listens for 'error' only while a client is idle in the pool. A checked-out client
     // whose connection dies between two statements (a transaction waiting on the handler, a
     // FATAL 57P01 from pg_terminate_backend, PostgreSQL stopping) emits 'error' with no listener,
@@ -234,7 +239,7 @@ class NamingClient extends pg.Client {
   }
 
   #send ({ text, values }: Statement): Promise<unknown> {
-    if (values.length > 0) {
+    if (values.length > 0 && this.#prepare) {
       const name = statementName(text)
       const parsed = (this.connection as PgConnection).parsedStatements
       if (parsed[name] !== undefined || this.#named < MAX_NAMED_PER_CONNECTION) {
@@ -250,7 +255,8 @@ class NamingClient extends pg.Client {
       }
       return super.query(text, values) as Promise<unknown>
     }
-    return super.query(text) as Promise<unknown>
+    // unnamed: parsed, planned and executed within its own Sync, on whichever server connection
+    return (values.length > 0 ? super.query(text, values) : super.query(text)) as Promise<unknown>
   }
 }
 
@@ -260,6 +266,15 @@ export interface DbOptions {
   statementTimeoutMs: number
   connectTimeoutMs: number
   applicationName?: string
+  /**
+   * false when connectionString goes through a transaction pooler (PgBouncer pool_mode=transaction,
+   * which hands each transaction whichever server connection is free): no named statements (a
+   * statement prepared on one server connection is unknown on the next) and no session settings at
+   * connect (PgBouncer refuses unknown startup parameters; statement_timeout and
+   * idle_in_transaction_session_timeout then come from its connect_query or from the role). What
+   * never goes through it: LISTEN and session-level advisory locks (DATABASE_DIRECT_URL). Default true.
+   */
+  preparedStatements?: boolean
   onPoolError?: (err: Error) => void
 }
 
@@ -270,13 +285,16 @@ export interface DbHandle {
 }
 
 export function createPool (opts: DbOptions): pg.Pool {
+  const session = opts.preparedStatements !== false
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.poolSize,
     connectionTimeoutMillis: opts.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
-    statement_timeout: opts.statementTimeoutMs,
-    idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 2, 10_000),
+    preparedStatements: session,
+    ...(session
+      ? { statement_timeout: opts.statementTimeoutMs, idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 2, 10_000) }
+      : {}),
     // statement_timeout is the server's: a server the network no longer reaches (a partition, a
     // dead host, dropped packets) never sees the statement and never answers. The client's own
     // bound fires later than the server's, so a slow statement still ends as 57014: the statement
