@@ -69,6 +69,31 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
     }
   })
 
+  // rate limits (src/plugins/rate-limit.ts): shared in Redis, or per instance while Redis is unreachable
+  if (app.hasDecorator('rateLimitStatus')) {
+    // eslint-disable-next-line no-new
+    new client.Gauge({
+      name: 'rate_limit_redis_up',
+      help: 'Rate-limit counters: 1 shared in Redis, 0 counted per instance (Redis unreachable); absent without REDIS_URL',
+      registers: [registry],
+      collect () { const s = app.rateLimitStatus(); if (s.redis !== 'off') this.set(s.redis === 'up' ? 1 : 0) }
+    })
+    // eslint-disable-next-line no-new
+    new client.Counter({
+      name: 'rate_limit_redis_outages_total',
+      help: 'Times rate limiting switched from Redis to per-instance counting',
+      registers: [registry],
+      collect () { this.reset(); this.inc(app.rateLimitStatus().outages) }
+    })
+    // eslint-disable-next-line no-new
+    new client.Counter({
+      name: 'rate_limit_local_fallbacks_total',
+      help: 'Requests counted in this instance\'s memory because Redis could not count them',
+      registers: [registry],
+      collect () { this.reset(); this.inc(app.rateLimitStatus().fallbacks) }
+    })
+  }
+
   app.addHook('onResponse', function (request, reply, done) {
     const route = request.routeOptions.url
     if (route !== undefined && route !== '/metrics') {
