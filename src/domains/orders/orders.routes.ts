@@ -9,32 +9,10 @@ import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
 import { IdParams } from '../../lib/schemas.js'
 import { getMasterOrder, getPurchaseOrderJson, listMasterOrders, listPurchaseOrderEvents, listPurchaseOrdersJson } from './orders.reads.js'
-import {
-  ConfirmBody, EmptyBody, EventsQuery, InvoiceBody, ListMasterOrdersQuery, ListPurchaseOrdersQuery, MasterOrderDetailPlatform,
-  MasterOrderDetailStation, MasterOrderPlatform, MasterOrderStation, PurchaseOrderEventSchema, PurchaseOrderLinePlatform,
-  PurchaseOrderLineStation, PurchaseOrderLineSupplier, PurchaseOrderPlatform, PurchaseOrderStation, PurchaseOrderSupplier,
-  ReasonBody, ReceiveBody, ShipBody, orderRefs
-} from './orders.schemas.js'
+import { ConfirmBody, EmptyBody, EventsQuery, InvoiceBody, ListMasterOrdersQuery, ListPurchaseOrdersQuery, ReasonBody, ReceiveBody, ShipBody } from './orders.schemas.js'
 import { transitionPurchaseOrder, type PurchaseOrderVerb, type TransitionInput } from './orders.transitions.js'
-import { sendJson, views } from './views.js'
-
-const pageOf = (item: TSchema, id: string) => Type.Object({
-  items: Type.Array(Type.Ref(item)),
-  nextCursor: Type.Union([Type.String(), Type.Null()])
-}, { $id: id })
-
-const PurchaseOrderPagePlatform = pageOf(PurchaseOrderPlatform, 'PurchaseOrderPagePlatform')
-const PurchaseOrderPageSupplier = pageOf(PurchaseOrderSupplier, 'PurchaseOrderPageSupplier')
-const PurchaseOrderPageStation = pageOf(PurchaseOrderStation, 'PurchaseOrderPageStation')
-const MasterOrderPagePlatform = pageOf(MasterOrderPlatform, 'MasterOrderPagePlatform')
-const MasterOrderPageStation = pageOf(MasterOrderStation, 'MasterOrderPageStation')
-const PurchaseOrderEventPage = pageOf(PurchaseOrderEventSchema, 'PurchaseOrderEventPage')
-
-export const purchaseOrderViews = views({ platform: PurchaseOrderPlatform, supplier: PurchaseOrderSupplier, station: PurchaseOrderStation }, [PurchaseOrderLinePlatform, PurchaseOrderLineSupplier, PurchaseOrderLineStation])
-export const purchaseOrderPageViews = views({ platform: PurchaseOrderPagePlatform, supplier: PurchaseOrderPageSupplier, station: PurchaseOrderPageStation }, orderRefs)
-// Suppliers never reach master orders (RBAC 403); the station view stands in for the third slot.
-export const masterOrderDetailViews = views({ platform: MasterOrderDetailPlatform, supplier: MasterOrderDetailStation, station: MasterOrderDetailStation }, orderRefs)
-const masterOrderPageViews = views({ platform: MasterOrderPagePlatform, supplier: MasterOrderPageStation, station: MasterOrderPageStation }, [MasterOrderPlatform, MasterOrderStation])
+import { sendJson } from '../../lib/views.js'
+import { addOrderSchemas, masterOrderDetailViews, masterOrderPageViews, PurchaseOrderEventPage, purchaseOrderPageViews, purchaseOrderViews } from './orders.serializers.js'
 
 // The 304 of the GET detail routes, declared here rather than with `notModified: true` so the
 // OpenAPI document keeps the description these routes have always had.
@@ -64,15 +42,6 @@ const ACTIONS = [
   action({ verb: 'archive', access: 'purchase_orders:archive', body: EmptyBody, input: body => ({ verb: 'archive', body }), summary: 'Archive a purchase order', description: 'INVOICED → ARCHIVED (final). Platform staff only.' }),
   action({ verb: 'cancel', access: 'purchase_orders:cancel', body: ReasonBody, input: body => ({ verb: 'cancel', body }), summary: 'Cancel a purchase order', description: 'PLACED or CONFIRMED → CANCELLED (final). The ordering station or platform staff, with a reason. Releases the contract quantities the PO had reserved; sibling POs are untouched.' })
 ]
-
-/** Registers the order view schemas in a plugin's context (domain plugins are encapsulated; checkout answers a master order too). */
-export function addOrderSchemas (app: App): void {
-  for (const s of [
-    PurchaseOrderLinePlatform, PurchaseOrderLineSupplier, PurchaseOrderLineStation, PurchaseOrderPlatform, PurchaseOrderSupplier, PurchaseOrderStation,
-    MasterOrderPlatform, MasterOrderStation, MasterOrderDetailPlatform, MasterOrderDetailStation, PurchaseOrderEventSchema,
-    PurchaseOrderPagePlatform, PurchaseOrderPageSupplier, PurchaseOrderPageStation, MasterOrderPagePlatform, MasterOrderPageStation, PurchaseOrderEventPage
-  ]) app.addSchema(s)
-}
 
 /** POST /v1/purchase-orders/:id/<verb>: one transition, answered in the caller's view. */
 function actionRoute<V extends PurchaseOrderVerb, B extends TSchema> (app: App, a: Action<V, B>): void {

@@ -9,8 +9,8 @@
 //   purchase-order reads) without any serializer.
 import type { FastifyReply } from 'fastify'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
-import { audienceSerializer, type AudienceSerializer } from '../../lib/audience.js'
-import type { Actor } from '../../lib/permissions.js'
+import { audienceSerializer, type AudienceSerializer } from './audience.js'
+import type { Actor } from './permissions.js'
 
 export interface Views extends AudienceSerializer {
   /** select the caller's serializer and return the value it will serialize */
