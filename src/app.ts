@@ -16,6 +16,7 @@ import './lib/fastify-types.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js'
 import httpPlugin, { genRequestId } from './plugins/http.js'
 import openapiPlugin from './plugins/openapi.js'
+import corsPlugin from './plugins/cors.js'
 import authPlugin from './plugins/auth.js'
 import rbacPlugin from './plugins/rbac.js'
 import auditPlugin from './plugins/audit.js'
@@ -133,6 +134,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(rbacPlugin)
   await app.register(errorsPlugin)
   await app.register(httpPlugin)
+  await app.register(corsPlugin)
   await app.register(openapiPlugin)
   // the revocation listener LISTENs: a session of its own, on the direct connection
   const directConnectionString = opts.directConnectionString ?? opts.connectionString

@@ -68,6 +68,9 @@ export const ConfigSchema = Type.Object({
   AUDIT_CHAIN_PREVIOUS_KEYS: Type.Optional(Type.String()),
   MAX_EVENT_LOOP_DELAY_MS: Int(0, 60_000, 1000),
   PUBLIC_URL: Type.Optional(Type.String()),
+  // browser origins allowed to call the API (CORS), comma-separated (https://app.example.com,
+  // http://localhost:5173) or `*`; none by default (src/plugins/cors.ts)
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^\\s*(\\*|https?://[^/\\s,]+/?)(\\s*,\\s*(https?://[^/\\s,]+/?))*\\s*,?\\s*$' })),
   // documents (PRODUCT.md §8): the largest upload accepted (413 beyond), where the bytes are kept
   // (pg: in the database, nothing else to run; fs: files under DOCUMENT_DIR)
   DOCUMENT_MAX_BYTES: Int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),

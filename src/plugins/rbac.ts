@@ -7,7 +7,9 @@
 // Fastify runs an onRoute hook only for routes registered after it, so buildApp registers this
 // plugin before any other, and at onReady the router's route count must equal what the hook saw:
 // a route that escaped the check (registered before this plugin) makes the app refuse to start.
-// Only Swagger UI's own routes (/docs and /docs/…) may omit `access`: they serve static assets.
+// Only Swagger UI's own routes (/docs and /docs/…) may omit `access`: they serve static assets;
+// and @fastify/cors's preflight route (OPTIONS *, src/plugins/cors.ts): preflights are answered in
+// its onRequest hook, before authentication (browsers send none); its handler only answers 404.
 // Until the token revocation map is loaded (src/plugins/auth.ts), protected routes answer 503.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
@@ -15,6 +17,7 @@ import { can, type Permission } from '../lib/permissions.js'
 import { AppError } from '../lib/problems.js'
 import type { AccessClaims } from './auth.js'
 import type { RouteEntry, TokenGuard } from '../lib/fastify-types.js'
+import { isCorsPreflightRoute } from './cors.js'
 
 /** Swagger UI's routes (registered by @fastify/swagger-ui under /docs) need no access declaration. */
 export function isDocsRoute (url: string): boolean {
@@ -90,7 +93,7 @@ export default fp(async function rbacPlugin (app) {
       if (method !== 'HEAD') table.push({ method, url: route.url, access: access ?? 'public', audit: route.config?.audit, idempotency: route.config?.idempotency, hidden: route.schema?.hide === true, hasBody: route.schema?.body !== undefined })
     }
     if (access === undefined) {
-      if (isDocsRoute(route.url)) return
+      if (isDocsRoute(route.url) || isCorsPreflightRoute(route)) return
       throw new Error(`Route ${String(route.method)} ${route.url} declares no config.access (default deny)`)
     }
     if (access === 'public') return
