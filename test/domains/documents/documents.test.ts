@@ -226,6 +226,14 @@ describe('content', () => {
     expect(sha256(data)).toBe(doc.sha256)
   })
 
+  it('HEAD answers the headers of the content without it', async () => {
+    const res = await app.inject({ method: 'HEAD', url: url(), headers: bearer(station.token) })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-length']).toBe(String(data.length))
+    expect(res.headers['content-type']).toBe('application/pdf')
+    expect(res.rawPayload.length).toBe(0)
+  })
+
   it('ETag = quoted SHA-256; If-None-Match answers 304 (content and metadata)', async () => {
     const etag = `"${doc.sha256}"`
     for (const inm of [etag, `W/${etag}`, `"x", ${etag}`, '*']) {
