@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   // the schema owner's connection, for migrations; DATABASE_URL is then the service's restricted role
   DATABASE_OWNER_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // a read replica for the reports (PRODUCT.md §11); without it they read the primary
+  DATABASE_READ_URL: Type.Optional(Type.String({ minLength: 1 })),
   // a direct PostgreSQL connection (never through a transaction pooler) for what needs a session:
   // LISTEN/NOTIFY (token revocation, the job queue), session-level advisory locks, migrations at
   // start; defaults to DATABASE_URL
@@ -75,7 +77,29 @@ export const ConfigSchema = Type.Object({
   // (pg: in the database, nothing else to run; fs: files under DOCUMENT_DIR)
   DOCUMENT_MAX_BYTES: Int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   DOCUMENT_STORAGE: Type.Union([Type.Literal('pg'), Type.Literal('fs')], { default: 'pg' }),
-  DOCUMENT_DIR: Type.String({ default: '.data/documents', minLength: 1 })
+  DOCUMENT_DIR: Type.String({ default: '.data/documents', minLength: 1 }),
+  // background work (src/plugins/jobs.ts): the job queue's runner, the outbox dispatcher and the
+  // cron sweeps run in this process (in-process) or only in `npm run worker` processes (off)
+  WORKER_MODE: Type.Union([Type.Literal('in-process'), Type.Literal('off')], { default: 'in-process' }),
+  WORKER_CONCURRENCY: Int(1, 100, 4),
+  // how often the queue looks for jobs scheduled in the future (retries); new jobs arrive by LISTEN
+  WORKER_POLL_MS: Int(20, 60_000, 1000),
+  // `npm run worker`: /health/live and /metrics on this port (none when unset)
+  WORKER_HTTP_PORT: Type.Optional(Int(0, 65535, 0)),
+  OUTBOX_POLL_MS: Int(20, 60_000, 250),
+  OUTBOX_RETENTION_DAYS: Int(1, 3650, 30),
+  // webhooks (PRODUCT.md §10): receivers on loopback/private/link-local/CGNAT/metadata addresses are
+  // refused unless this says so; secrets are sealed with WEBHOOK_SECRET_KEY (else a key derived from JWT_SECRET)
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false }),
+  WEBHOOK_SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  WEBHOOK_TIMEOUT_MS: Int(100, 30_000, 5000),
+  WEBHOOK_RETRY_BASE_MS: Int(10, 3_600_000, 30_000),
+  WEBHOOK_RETRY_MAX_MS: Int(10, 86_400_000, 7_200_000),
+  WEBHOOK_RETRY_WINDOW_HOURS: Int(1, 168, 24),
+  // GET /v1/events/stream: per user and instance, the longest a stream stays open, keep-alive comments
+  EVENTS_STREAM_MAX_PER_USER: Int(1, 100, 5),
+  EVENTS_STREAM_MAX_SECONDS: Int(1, 86_400, 3600),
+  EVENTS_STREAM_HEARTBEAT_SECONDS: Int(1, 300, 15)
 })
 
 type Raw = Static<typeof ConfigSchema>

@@ -10,6 +10,7 @@ import { sql } from 'kysely'
 import { createDb, type Db } from './db/index.js'
 import type { EmbeddedDb } from './db/embedded.js'
 import { migrateToLatest } from './db/migrate.js'
+import { migrateQueue } from './lib/queue.js'
 import { ensureLoginRole, grantServiceRole } from './db/roles.js'
 import { ensureBootstrapAdmin } from './domains/auth/bootstrap.js'
 import { migrations } from '../db/migrations/index.js'
@@ -70,6 +71,8 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
     // tables: when a migration Job already applied everything, there is nothing to do.
     const applied = ownerUrl === url && await migrationsRecorded(handle.db) ? [] : await migrateToLatest(handle.db)
     if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
+    // the job queue's schema (graphile-worker), installed or upgraded by the owner too
+    await migrateQueue(ownerUrl)
     if (ownerUrl !== url) await grantServiceRole(handle.db, await currentRole(url))
     const admin = await ensureBootstrapAdmin(handle.db, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD)
     if (admin === 'created') log(`Created bootstrap admin ${config.BOOTSTRAP_ADMIN_EMAIL ?? ''}`)

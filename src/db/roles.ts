@@ -31,6 +31,15 @@ export async function grantServiceRole (owner: Db, role: string): Promise<void> 
       await sql`REVOKE INSERT, UPDATE, DELETE ON ${list([...READ_ONLY, ...APPEND_ONLY])} FROM ${r}`.execute(trx)
     }
     if (APPEND_ONLY.some(n => present.has(n))) await sql`GRANT INSERT ON ${list(APPEND_ONLY)} TO ${r}`.execute(trx)
+    // the job queue (src/lib/queue.ts): its rows and functions, never its schema or version
+    const queue = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'graphile_worker'`.execute(trx)
+    if ((queue.rows[0]?.n ?? 0) > 0) {
+      await sql`GRANT USAGE ON SCHEMA graphile_worker TO ${r}`.execute(trx)
+      await sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO ${r}`.execute(trx)
+      await sql`REVOKE INSERT, UPDATE, DELETE ON graphile_worker.migrations FROM ${r}`.execute(trx)
+      await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO ${r}`.execute(trx)
+      await sql`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO ${r}`.execute(trx)
+    }
   })
 }
 

@@ -16,7 +16,7 @@ export type ConfigOverrides = Partial<Static<typeof ConfigSchema>>
 
 export async function buildTestApp (overrides: ConfigOverrides = {}, connectionString?: string): Promise<App> {
   const url = connectionString ?? await testDatabaseUrl()
-  const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: false, DATABASE_URL: url, AUDIT_SEAL_INTERVAL_MS: 100, MAX_EVENT_LOOP_DELAY_MS: 0, ...overrides })
+  const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: false, DATABASE_URL: url, AUDIT_SEAL_INTERVAL_MS: 100, MAX_EVENT_LOOP_DELAY_MS: 0, WORKER_MODE: 'off', ...overrides })
   return await buildApp({ config, connectionString: url, logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } })
 }
 

@@ -8,6 +8,7 @@ import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { createDb } from '../../src/db/index.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
+import { migrateQueue } from '../../src/lib/queue.js'
 import { startEmbeddedPostgres, type EmbeddedDb } from '../../src/db/embedded.js'
 
 declare module 'vitest' {
@@ -43,6 +44,8 @@ export default async function setup (project: TestProject): Promise<() => Promis
   const handle = createDb({ connectionString: withDatabase(serverUrl, template), poolSize: 1, statementTimeoutMs: 120_000, connectTimeoutMs: 10_000 })
   await migrateToLatest(handle.db)
   await handle.destroy()
+  // the job queue's schema, as prepareDatabase installs it (src/lib/queue.ts)
+  await migrateQueue(withDatabase(serverUrl, template))
   project.provide('dbServerUrl', serverUrl)
   project.provide('dbTemplate', template)
   project.provide('dbPrefix', prefix)

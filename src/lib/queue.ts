@@ -1,0 +1,143 @@
+// The PostgreSQL job queue (graphile-worker) behind webhook deliveries, their retries and the cron
+// sweeps. Jobs are rows in the `graphile_worker` schema: whoever enqueues one does it with SQL
+// (`graphile_worker.add_jobs(…)`) in its own transaction, so a job exists exactly when the change
+// that needs it committed. A job runs on one worker at a time (rows claimed with SKIP LOCKED),
+// and a cron slot is scheduled once whatever the number of instances (known_crontabs).
+//
+// The schema is installed by the owner (prepareDatabase, like the migrations); the service's
+// restricted role only uses it (grants: src/db/roles.ts), and its runner's start-up check then
+// reads the schema's version and changes nothing.
+import pg from 'pg'
+import { Logger, makeWorkerUtils, parseCronItems, run, runMigrations, type JobHelpers, type Runner, type TaskList } from 'graphile-worker'
+
+export type { JobHelpers }
+export type QueueTask = (payload: unknown, helpers: JobHelpers) => Promise<void>
+
+/** The subset of a pino logger the queue writes to. */
+export interface QueueLog {
+  error: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  info: (obj: object, msg: string) => void
+  debug: (obj: object, msg: string) => void
+}
+
+/** graphile-worker's logger, writing to ours (its `warning` level is pino's `warn`). */
+export function queueLogger (log: QueueLog): Logger {
+  return new Logger(scope => (level, message, meta) => {
+    const obj = { queue: { ...scope, ...(meta ?? {}) } }
+    if (level === 'error') log.error(obj, message)
+    else if (level === 'warning') log.warn(obj, message)
+    else if (level === 'info') log.info(obj, message)
+    else log.debug(obj, message)
+  })
+}
+
+/**
+ * A connection that dies (PostgreSQL restarting, a terminated backend) emits 'error': on an idle
+ * client the pool forwards it, on a checked-out one only the client's own listener hears it, and
+ * an unheard 'error' ends the process. The query in flight fails on its own and is retried.
+ */
+function withErrorHandlers (pool: pg.Pool, onError: (err: Error) => void): void {
+  pool.on('error', onError)
+  pool.on('connect', client => { client.on('error', onError) })
+}
+
+const silent: QueueLog = { error () {}, warn () {}, info () {}, debug () {} }
+
+/** Installs or upgrades the queue's schema (idempotent; run as the schema owner). */
+export async function migrateQueue (connectionString: string, log: QueueLog = silent): Promise<void> {
+  const pool = new pg.Pool({ connectionString, max: 1, application_name: 'gestion-emballages-api:migrate' })
+  withErrorHandlers(pool, () => {})
+  try {
+    await runMigrations({ pgPool: pool, logger: queueLogger(log) })
+  } finally {
+    await pool.end()
+  }
+}
+
+/**
+ * A cron pattern firing every `intervalMs` (rounded to whole minutes, the queue's resolution):
+ * every n minutes within the hour, every n hours within the day, or daily.
+ */
+export function cronPattern (intervalMs: number): string {
+  const minutes = Math.max(1, Math.round(intervalMs / 60_000))
+  if (minutes === 1) return '* * * * *'
+  if (minutes < 60) return `*/${minutes} * * * *`
+  const hours = Math.round(minutes / 60)
+  if (hours === 1) return '0 * * * *'
+  if (hours < 24) return `0 */${hours} * * *`
+  return '0 0 * * *'
+}
+
+export interface CronItemSpec {
+  /** the task's identifier (also the cron item's) */
+  identifier: string
+  pattern: string
+}
+
+export interface QueueOptions {
+  connectionString: string
+  concurrency: number
+  pollMs: number
+  connectTimeoutMs: number
+  log: QueueLog
+  tasks: TaskList
+  cron: CronItemSpec[]
+}
+
+export interface Queue {
+  runner: Runner
+  pool: pg.Pool
+  /** removes jobs that used up their attempts (they stay visible until then for inspection) */
+  deletePermanentlyFailed: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/** Starts a runner (its own small pool: one LISTEN connection plus the job queries). */
+export async function startQueue (opts: QueueOptions): Promise<Queue> {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.concurrency + 2,
+    connectionTimeoutMillis: opts.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'gestion-emballages-api:worker'
+  })
+  withErrorHandlers(pool, err => { opts.log.warn({ err: err.message }, 'queue connection lost') })
+  try {
+    const runner = await run({
+      pgPool: pool,
+      concurrency: opts.concurrency,
+      pollInterval: opts.pollMs,
+      noHandleSignals: true,
+      logger: queueLogger(opts.log),
+      taskList: opts.tasks,
+      // one job of a sweep at a time (its own serial queue), no retries (the next slot runs it
+      // again) and no backfill of slots missed while no worker ran
+      parsedCronItems: parseCronItems(opts.cron.map(c => ({
+        task: c.identifier,
+        identifier: c.identifier,
+        match: c.pattern,
+        options: { backfillPeriod: 0, maxAttempts: 1, queueName: c.identifier }
+      })))
+    })
+    let stopped = false
+    return {
+      runner,
+      pool,
+      deletePermanentlyFailed: async () => {
+        const utils = await makeWorkerUtils({ pgPool: pool, logger: queueLogger(opts.log) })
+        try { await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS'] }) } finally { await utils.release() }
+      },
+      stop: async () => {
+        if (stopped) return
+        stopped = true
+        await runner.stop().catch(() => {})
+        await pool.end().catch(() => {})
+      }
+    }
+  } catch (err) {
+    await pool.end().catch(() => {})
+    throw err
+  }
+}
