@@ -117,10 +117,10 @@ export class Scene {
     })
   }
 
-  /** A document the caller uploaded (its organization's: every caller may read its own). */
-  document (c: Caller): Promise<string> {
-    return this.once(`document:${c.userId}`, async () => {
-      const form = uploadForm('DELIVERY_NOTE', TINY_PDF)
+  /** A document the caller uploaded (its organization's: every caller may read its own), of `type`. */
+  document (c: Caller, type = 'DELIVERY_NOTE'): Promise<string> {
+    return this.once(`document:${c.userId}:${type}`, async () => {
+      const form = uploadForm(type, TINY_PDF)
       const res = await this.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(c.token), ...form.headers }, payload: form.payload })
       if (res.statusCode !== 201) throw new Error(`document: ${res.body}`)
       return (res.json() as { id: string }).id
