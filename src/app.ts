@@ -37,6 +37,8 @@ import ordersRoutes from './domains/orders/orders.routes.js'
 import stockRoutes from './domains/stock/stock.routes.js'
 import forecastsRoutes from './domains/forecasts/forecasts.routes.js'
 import transfersRoutes from './domains/transfers/transfers.routes.js'
+import webhooksPlugin from './domains/webhooks/index.js'
+import eventsRoutes from './domains/events/events.routes.js'
 
 // ajv-formats is CommonJS: the default import is its module.exports, the plugin itself, whose
 // `default` property is the plugin again (what its typings describe).
@@ -160,6 +162,8 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(transfersRoutes)
   await app.register(auditRoutes)
   await app.register(documentsRoutes)
+  await app.register(webhooksPlugin)
+  await app.register(eventsRoutes, { connectionString: directConnectionString })
 
   return app
 }

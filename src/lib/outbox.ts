@@ -3,6 +3,13 @@
 import { sql } from 'kysely'
 import { writeWithCommit, type Db } from '../db/index.js'
 
+/**
+ * Event types that carry a secret (a sealed password-reset token, src/domains/auth/reset-delivery.ts)
+ * and are meant for the platform's own mailer only: the dispatcher never claims them, so they never
+ * get a place in the events feed and never reach a webhook, whoever they are addressed to.
+ */
+export const PRIVATE_EVENT_TYPES: readonly string[] = ['user.password_reset_requested']
+
 export interface OutboxEvent {
   type: string
   /** organizations allowed to receive the event (station, supplier…) */

@@ -70,6 +70,8 @@ export const PERMISSIONS = {
   'documents:upload': EVERYONE,
   'documents:read': EVERYONE,
   'webhooks:manage': [A, M, S, P],
+  // the events feed: each organization its own events, platform staff all (§10)
+  'events:read': EVERYONE,
   'reports:read': EVERYONE,
   'audit:read': [A, M],
   'settings:read': STAFF,

@@ -13,8 +13,16 @@ import { migrationsCurrent } from '../db/migrate.js'
 import { AppError } from '../lib/problems.js'
 import { ProblemRef } from '../lib/schemas.js'
 import { unsealedBacklog } from '../domains/audit/audit.service.js'
+import { PRIVATE_EVENT_TYPES } from '../lib/outbox.js'
 
 export interface HealthOptions { pool: Pool }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the registry /metrics serves: domains add their own metrics to it */
+    metrics: client.Registry
+  }
+}
 
 /** Accepts exactly `Authorization: Bearer <token>` (compared in constant time), else 401. */
 function requireBearer (token: string): onRequestHookHandler {
@@ -30,6 +38,7 @@ const HealthBody = Type.Object({ status: Type.String(), checks: Type.Optional(Ty
 
 export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   const registry = new client.Registry()
+  app.decorate('metrics', registry)
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   const duration = new client.Histogram({
     name: 'http_request_duration_seconds',
@@ -61,10 +70,10 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   // eslint-disable-next-line no-new
   new client.Gauge({
     name: 'outbox_backlog',
-    help: 'Outbox events not yet dispatched',
+    help: 'Outbox events not yet dispatched (to the events feed and webhooks; the mailer\'s own events excluded)',
     registers: [registry],
     async collect () {
-      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox_events WHERE dispatched_at IS NULL`.execute(app.db).catch(() => undefined)
+      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox_events WHERE dispatched_at IS NULL AND type <> ALL(${PRIVATE_EVENT_TYPES}::text[])`.execute(app.db).catch(() => undefined)
       if (r !== undefined) this.set(r.rows[0]?.n ?? 0)
     }
   })

@@ -68,6 +68,8 @@ export default fp(async function openapiPlugin (app) {
     }
   })
   await app.register(swaggerUi, {
+        { name: 'webhooks', description: 'Signed HTTP callbacks of domain events: subscriptions, deliveries, replays' },
+        { name: 'events', description: 'The domain events feed: pages and a live Server-Sent Events stream' },
     routePrefix: '/docs',
     staticCSP: true,
     uiConfig: { deepLinking: true, persistAuthorization: true, tryItOutEnabled: true }
