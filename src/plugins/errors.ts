@@ -8,7 +8,7 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, PROBLEMS, problemType, type ProblemCode, type ProblemItem } from '../lib/problems.js'
-import { DATE_PATTERN, type Problem } from '../lib/schemas.js'
+import { DATE_PATTERN, PROBLEM_LIMITS, type Problem } from '../lib/schemas.js'
 
 interface PgLikeError { code?: string, constraint?: string, column?: string, detail?: string, message?: string }
 
@@ -137,18 +137,23 @@ export function toAppError (err: unknown): AppError {
   return fromFastifyError(err as FastifyError)
 }
 
+/** Texts of a problem are clipped to the lengths its schema documents (a path or a detail can echo long input). */
+const clip = (text: string, max: number): string => text.length <= max ? text : `${text.slice(0, max - 1)}…`
+
 export function problemBody (e: AppError, request: FastifyRequest): Problem {
   const body: Problem = {
     type: problemType(e.code),
     title: e.title,
     status: e.status,
-    detail: e.message,
-    instance: request.url.split('?')[0] ?? request.url,
+    detail: clip(e.message, PROBLEM_LIMITS.detail),
+    instance: clip(request.url.split('?')[0] ?? request.url, PROBLEM_LIMITS.instance),
     code: e.code,
     requestId: request.id
   }
   if (e.currentStatus !== undefined) body.currentStatus = e.currentStatus
-  if (e.errors !== undefined) body.errors = e.errors
+  if (e.errors !== undefined) {
+    body.errors = e.errors.slice(0, PROBLEM_LIMITS.items).map(i => ({ pointer: clip(i.pointer, PROBLEM_LIMITS.pointer), code: i.code, detail: clip(i.detail, PROBLEM_LIMITS.itemDetail) }))
+  }
   return body
 }
 
@@ -198,6 +203,32 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
   socket.destroy(err)
 }
 
+/**
+ * The methods registered for each route pattern, and the ones a concrete path allows: a `:param`
+ * segment matches one non-empty segment, a `*` segment the rest of the path; a trailing slash is ignored, as the
+ * router does (`ignoreTrailingSlash`).
+ */
+export class RouteMethods {
+  private readonly patterns = new Map<string, { re: RegExp, methods: Set<string> }>()
+
+  add (url: string, method: string | string[]): void {
+    let entry = this.patterns.get(url)
+    if (entry === undefined) {
+      const source = url.replace(/\/+$/, '').split('/').map(segment =>
+        segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+      entry = { re: new RegExp(`^${source}/?$`), methods: new Set() }
+      this.patterns.set(url, entry)
+    }
+    for (const m of ([] as string[]).concat(method)) entry.methods.add(m.toUpperCase())
+  }
+
+  allowed (path: string): string[] {
+    const methods = new Set<string>()
+    for (const { re, methods: ms } of this.patterns.values()) if (re.test(path)) for (const m of ms) methods.add(m)
+    return [...methods].sort()
+  }
+}
+
 const isDataException = (err: unknown): boolean => typeof (err as PgLikeError).code === 'string' && /^22[0-9A-Z]{3}$/.test((err as PgLikeError).code ?? '')
 
 export default fp(async function errorsPlugin (app) {
@@ -213,8 +244,18 @@ export default fp(async function errorsPlugin (app) {
     }
     return sendProblem(reply, e)
   })
+  // A known path with another method is 405 with Allow (RFC 9110 §15.5.6), not a 404: the
+  // not-found handler matches the path against every registered route's pattern.
+  const routes = new RouteMethods()
+  app.addHook('onRoute', route => { routes.add(route.url, route.method) })
   app.setNotFoundHandler(function (request, reply) {
-    return sendProblem(reply, new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`))
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = routes.allowed(path)
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '))
+      return sendProblem(reply, new AppError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`))
+    }
+    return sendProblem(reply, new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}`))
   })
 }, { name: 'errors' })
 
