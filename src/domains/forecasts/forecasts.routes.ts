@@ -12,7 +12,7 @@ import { actorOf, dbOf, etagOf } from '../../lib/route.js'
 import { Page } from '../../lib/schemas.js'
 import { Type } from '@sinclair/typebox'
 import { CartLinePlatform, CartLineStation, CartPlatform, CartStation } from '../carts/carts.schemas.js'
-import { views } from '../orders/views.js'
+import { views } from '../../lib/views.js'
 import {
   DemandListQuery, DemandSchema, ForecastListQuery, ForecastSchema, ForecastUpsertBody, ForecastUpsertResult,
   ReplenishmentItemSchema, ReplenishmentQuery, ReplenishmentSchema, StationParams, SupplierParams, ToCartBody
@@ -78,7 +78,7 @@ export default async function forecastsRoutes (app: App): Promise<void> {
     operationId: 'getReplenishment',
     tag: 'forecasts',
     summary: 'Replenishment proposals with their working',
-    description: `${STATION_WHO} For every article of the station (a stock level, a forecast in the window, or an inbound quantity): forecast over lead time + horizon (ISO weeks from the current one; lead time of the chosen offer, days rounded up to weeks) − on hand − inbound POs (PLACED, CONFIRMED, SHIPPED: packs × units per pack) − inbound transfers (SHIPPED to this station: units shipped) + safety stock (the alert threshold) = raw need; packs = ceil(raw need / units per pack), raised to the MOQ, rounded up to the order multiple; 0 when the raw need is ≤ 0 (listed unless \`onlyNeeded=true\`). The offer: a contract price first, then the lowest station price per base unit, then the shortest lead time (prices resolved as the cart does); \`choice\` says why and \`working\` spells out the arithmetic. Station prices only. Changes nothing.`,
+    description: `${STATION_WHO} For every article of the station (a stock level, a forecast in the window, or an inbound quantity): forecast over lead time + horizon (ISO weeks from the current one; lead time of the chosen offer, days rounded up to weeks) − on hand − inbound POs (PLACED, CONFIRMED, SHIPPED: packs × units per pack) − inbound transfers (SHIPPED to this station: units shipped) + safety stock (the alert threshold) = raw need; packs = ceil(raw need / units per pack), raised to the MOQ, rounded up to the order multiple; 0 when the raw need is ≤ 0 (listed unless \`onlyNeeded=true\`). The offer: a contract price first, then the lowest station price per base unit, then the shortest lead time (prices resolved as the cart does); \`choice\` says why and \`working\` spells out the arithmetic. Station prices only. Keyset-paginated over the station's articles in code order (\`limit\` ≤ 200, default 50; the offers, prices and proposals are computed for the page's articles only, whatever its depth). Changes nothing.`,
     access: 'forecasts:read',
     params: StationParams,
     querystring: ReplenishmentQuery,
@@ -88,7 +88,9 @@ export default async function forecastsRoutes (app: App): Promise<void> {
     return await computeReplenishment(app.db, actorOf(request), request.params.stationId, {
       ...(q.horizonWeeks !== undefined ? { horizonWeeks: q.horizonWeeks } : {}),
       ...(q.onlyNeeded !== undefined ? { onlyNeeded: q.onlyNeeded } : {}),
-      ...(q.articleId !== undefined ? { articleIds: [q.articleId] } : {})
+      ...(q.articleId !== undefined ? { articleIds: [q.articleId] } : {}),
+      ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {})
     })
   })
 

@@ -81,7 +81,8 @@ export type DemandView = Static<typeof DemandSchema>
 export const ReplenishmentQuery = Type.Object({
   horizonWeeks: Type.Optional(Type.Integer({ minimum: 1, maximum: 52, default: 4, description: 'Weeks to cover beyond the lead time (1–52, default 4)' })),
   onlyNeeded: Type.Optional(Type.Boolean({ default: false, description: 'Only the articles with a positive raw need (proposal > 0)' })),
-  articleId: Type.Optional(Uuid({ description: 'Only this article' }))
+  articleId: Type.Optional(Uuid({ description: 'Only this article' })),
+  ...PageQuery
 }, { additionalProperties: false })
 export type ReplenishmentInput = Static<typeof ReplenishmentQuery>
 
@@ -137,7 +138,8 @@ export const ReplenishmentSchema = Type.Object({
   asOf: DateString({ description: 'Business date (Europe/Paris) the proposal was computed for' }),
   currentWeek: IsoWeekString(),
   horizonWeeks: Type.Integer(),
-  items: Type.Array(Type.Ref(ReplenishmentItemSchema))
+  items: Type.Array(Type.Ref(ReplenishmentItemSchema), { description: 'A page of the station\'s articles in code order (with onlyNeeded, those of the page that need something: a page may hold fewer than limit; follow nextCursor)' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()])
 }, { $id: 'Replenishment', additionalProperties: false })
 
 export const ToCartBody = Type.Object({

@@ -16,6 +16,7 @@
 // price resolution statement for every candidate (article, supplier) pair.
 import type { Db } from '../../db/index.js'
 import { rawRows } from '../../db/prepared.js'
+import { decodeCursor, page } from '../../lib/cursor.js'
 import { fromScaled, lineNet, toScaled } from '../../lib/money.js'
 import type { Actor } from '../../lib/permissions.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
@@ -28,6 +29,7 @@ import type { ToCartInput } from './forecasts.schemas.js'
 /** Lead times are at most 365 days (offers CHECK): 53 weeks. */
 const MAX_LEAD_WEEKS = 53
 export const DEFAULT_HORIZON_WEEKS = 4
+const DEFAULT_PAGE = 50
 
 export type ChoiceRule = 'ONLY_OFFER' | 'CONTRACT_PRICE' | 'LOWEST_UNIT_PRICE' | 'SHORTEST_LEAD_TIME' | 'TIE' | 'NO_OFFER'
 
@@ -78,13 +80,17 @@ export interface Replenishment {
   currentWeek: string
   horizonWeeks: number
   items: ReplenishmentItem[]
+  nextCursor: string | null
 }
 
 export interface ReplenishmentOptions {
   horizonWeeks?: number
   onlyNeeded?: boolean
-  /** restrict to these articles (to-cart, the articleId filter) */
+  /** restrict to these articles (to-cart, the articleId filter): all of them in one page */
   articleIds?: readonly string[]
+  /** page size (default 50) and the opaque cursor of the previous page */
+  limit?: number
+  cursor?: string
   /** the business date; tests pin it */
   today?: string
 }
@@ -159,17 +165,25 @@ function termsText (filtered: boolean): string {
     LEFT JOIN po ON po.article_id = a.id
     LEFT JOIN tr ON tr.article_id = a.id
     LEFT JOIN fc ON fc.article_id = a.id
-    ORDER BY a.code`
+    WHERE ($${filtered ? 9 : 8}::text IS NULL OR a.code > $${filtered ? 9 : 8}::text)
+    ORDER BY a.code
+    LIMIT $${filtered ? 10 : 9}::int`
 }
 const TERMS_ALL = termsText(false)
 const TERMS_SOME = termsText(true)
 
-/** The terms statement and its parameters (exported for the bench's plan check). */
-export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined): { sql: string, parameters: unknown[] } {
+/**
+ * The terms statement and its parameters (exported for the bench's plan check): the articles
+ * after `afterCode` in code order, `limit` of them (the page; the caller asks one more to know
+ * whether another page follows). The per-article work (offers, prices, the proposal) is done for
+ * the page only: PostgreSQL evaluates the offers subquery after the LIMIT.
+ */
+export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined, page: { afterCode?: string, limit: number }): { sql: string, parameters: unknown[] } {
   const first = weeks[0] as IsoWeek
   const last = weeks[weeks.length - 1] as IsoWeek
   const parameters: unknown[] = [stationId, weeks.map(w => w.year), weeks.map(w => w.week), first.year, first.week, last.year, last.week]
-  return articleIds === undefined ? { sql: TERMS_ALL, parameters } : { sql: TERMS_SOME, parameters: [...parameters, articleIds] }
+  const tail = [page.afterCode ?? null, page.limit]
+  return articleIds === undefined ? { sql: TERMS_ALL, parameters: [...parameters, ...tail] } : { sql: TERMS_SOME, parameters: [...parameters, articleIds, ...tail] }
 }
 
 /** The ISO weeks whose forecasts are read: from the current one over horizon + the longest lead time. */
@@ -329,8 +343,11 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
   const weeks = forecastWeeks(today, horizonWeeks)
   const current = weeks[0] as IsoWeek
   const weekKeys = weeks.map(weekKey)
-  const terms = termsStatement(stationId, weeks, opts.articleIds)
-  const rows = await rawRows<TermsRow>(db, terms.sql, terms.parameters)
+  const limit = opts.articleIds !== undefined ? opts.articleIds.length : (opts.limit ?? DEFAULT_PAGE)
+  const afterCode = opts.cursor !== undefined ? codeOf(opts.cursor) : undefined
+  const terms = termsStatement(stationId, weeks, opts.articleIds, { ...(afterCode !== undefined ? { afterCode } : {}), limit: limit + 1 })
+  const fetched = await rawRows<TermsRow>(db, terms.sql, terms.parameters)
+  const { items: rows, nextCursor } = page(fetched, limit, r => [r.articleCode])
   const pairs = rows.flatMap(r => (r.offers ?? []).map(o => ({ articleId: r.articleId, supplierId: o.supplierId })))
   const prices = await resolvePrices(db, pairs, today)
   const items: ReplenishmentItem[] = []
@@ -338,7 +355,13 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
     const item = itemOf(row, prices, weekKeys, horizonWeeks)
     if (item !== null && (opts.onlyNeeded !== true || item.rawNeedUnits > 0)) items.push(item)
   }
-  return { stationId, asOf: today, currentWeek: weekKey(current), horizonWeeks, items }
+  return { stationId, asOf: today, currentWeek: weekKey(current), horizonWeeks, items, nextCursor }
+}
+
+function codeOf (cursor: string): string {
+  const [code] = decodeCursor(cursor, 1)
+  if (typeof code !== 'string' || code.length === 0 || code.length > 200) throw problem('INVALID_CURSOR', 'The cursor does not fit this list')
+  return code
 }
 
 // ---- to the cart -------------------------------------------------------------------------------

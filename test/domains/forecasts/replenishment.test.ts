@@ -277,6 +277,37 @@ describe('the offer chosen', () => {
   })
 })
 
+describe('replenishment pages', () => {
+  it('pages over the station\'s articles in code order without gaps or repeats, each page computed on its own', async () => {
+    const st = await station(app)
+    const sup = await supplier(app)
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const { articleId } = await offeredArticle(app, sup.id, { unitsPerPack: 10 })
+      ids.push(articleId)
+      await forecast(st, weeks(articleId, { 0: 10 * (i + 1) }))
+    }
+    const all = (await proposals(st)).body.items as Item[]
+    expect(all).toHaveLength(5)
+    const seen: Item[] = []
+    let cursor: string | null = null
+    let pages = 0
+    do {
+      const r = await get(app, st.token, `/v1/stations/${st.id}/replenishment?limit=2${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      expect(r.statusCode, r.body).toBe(200)
+      const body = r.json() as { items: Item[], nextCursor: string | null }
+      seen.push(...body.items)
+      cursor = body.nextCursor
+      pages++
+    } while (cursor !== null)
+    expect(pages).toBe(3)
+    expect(seen).toEqual(all)
+    expect(new Set(seen.map(i => i.articleId))).toEqual(new Set(ids))
+    expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?cursor=forged.cursor`), 400, 'INVALID_CURSOR')
+    expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?limit=201`), 400, 'VALIDATION_FAILED')
+  })
+})
+
 describe('replenishment scope', () => {
   it('own station only (another station 404), staff any existing station, suppliers 403', async () => {
     const st = await station(app)
@@ -352,6 +383,29 @@ describe('replenishment → cart', () => {
     const forced = await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: [{ articleId: plenty, packs: 2 }], desiredDeliveryDate: '2099-01-15' } })
     expect(forced.statusCode, forced.body).toBe(200)
     expect(forced.json().lines).toMatchObject([{ articleId: plenty, packs: 2, desiredDeliveryDate: '2099-01-15' }])
+  })
+
+  it('twenty concurrent to-cart calls leave one line per article with the proposed packs (an upsert, never doubled)', async () => {
+    const st = await station(app)
+    const sup = await supplier(app)
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const { articleId } = await offeredArticle(app, sup.id, { unitsPerPack: 10 })
+      ids.push(articleId)
+      await forecast(st, weeks(articleId, { 0: 100 * (i + 1) }))
+    }
+    const h = await staff(app)
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, k) => await app.inject({
+      method: 'POST',
+      url: `/v1/stations/${st.id}/replenishment/to-cart`,
+      headers: bearer(k % 2 === 0 ? st.token : h.token),
+      payload: { lines: (k % 3 === 0 ? [...ids].reverse() : ids).map(articleId => ({ articleId })) }
+    })))
+    expect(results.map(r => r.statusCode)).toEqual(Array(20).fill(200))
+    const lines = await app.db.selectFrom('cartLines').innerJoin('carts', 'carts.id', 'cartLines.cartId')
+      .select(['cartLines.articleId', 'cartLines.packs']).where('cartLines.stationId', '=', st.id).where('carts.status', '=', 'OPEN').execute()
+    expect(lines.map(l => [l.articleId, l.packs]).sort()).toEqual(ids.map((id, i) => [id, 10 * (i + 1)]).sort())
+    expect(await app.db.selectFrom('carts').select('id').where('stationId', '=', st.id).execute()).toHaveLength(1)
   })
 
   it('never trusts client figures: unknown fields such as a price are refused', async () => {
