@@ -91,7 +91,8 @@ export async function createWebhook (db: Db, actor: Actor, input: CreateWebhookI
 }
 
 export async function updateWebhook (db: Db, actor: Actor, id: string, input: UpdateWebhookInput, ctx: WebhookContext, expectedVersion?: number): Promise<WebhookView> {
-  // the name is resolved before the row is locked (a slow resolver holds no lock)
+  // in scope (404) first; the name is resolved before the row is locked (a slow resolver holds no lock)
+  if (input.url !== undefined) await getWebhook(db, actor, id)
   const url = input.url === undefined ? undefined : await checkWebhookUrl(input.url, ctx.policy)
   const current = await getWebhook(db, actor, id, true)
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw problem('PRECONDITION_FAILED', `If-Match "${expectedVersion}" does not match the current ETag "${current.version}"`)
