@@ -58,3 +58,14 @@ export async function storedCounts (app: App): Promise<StoredCounts> {
       (SELECT count(*) FROM document_chunks)::int AS chunks, (SELECT count(*) FROM document_staging)::int AS staging`.execute(app.db)
   return rows[0] as StoredCounts
 }
+
+/**
+ * The storage invariant: every stored object (pg backend) is referenced by a document or listed in
+ * document_staging (where the sweep finds it). Returns the objects that are neither.
+ */
+export async function unaccountedBlobs (app: App): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM document_blobs b
+    WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.storage = 'pg' AND d.storage_key = b.key::text)
+      AND NOT EXISTS (SELECT 1 FROM document_staging s WHERE s.storage = 'pg' AND s.key = b.key::text)`.execute(app.db)
+  return rows[0]?.n ?? -1
+}
