@@ -39,6 +39,7 @@ import forecastsRoutes from './domains/forecasts/forecasts.routes.js'
 import transfersRoutes from './domains/transfers/transfers.routes.js'
 import webhooksPlugin from './domains/webhooks/index.js'
 import eventsRoutes from './domains/events/events.routes.js'
+import reportsRoutes from './domains/reports/reports.routes.js'
 
 // ajv-formats is CommonJS: the default import is its module.exports, the plugin itself, whose
 // `default` property is the plugin again (what its typings describe).
@@ -162,6 +163,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(transfersRoutes)
   await app.register(auditRoutes)
   await app.register(documentsRoutes)
+  await app.register(reportsRoutes)
   await app.register(webhooksPlugin)
   await app.register(eventsRoutes, { connectionString: directConnectionString })
 

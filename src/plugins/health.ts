@@ -13,6 +13,7 @@ import { migrationsCurrent } from '../db/migrate.js'
 import { AppError } from '../lib/problems.js'
 import { ProblemRef } from '../lib/schemas.js'
 import { unsealedBacklog } from '../domains/audit/audit.service.js'
+import { reportMetrics } from '../domains/reports/reports.cache.js'
 import { PRIVATE_EVENT_TYPES } from '../lib/outbox.js'
 
 export interface HealthOptions { pool: Pool }
@@ -163,6 +164,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
     onRequest: scraperToken === undefined ? [] : [requireBearer(scraperToken)]
   }, async (_req, reply) => {
     void reply.type(registry.contentType)
-    return await registry.metrics()
+    // the report cache's counters (hit rate) live for the process, outside this app's registry
+    return await client.Registry.merge([registry, reportMetrics]).metrics()
   })
 }, { name: 'health', dependencies: ['errors', 'rbac', 'drain'] })

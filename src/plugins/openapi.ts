@@ -70,6 +70,7 @@ export default fp(async function openapiPlugin (app) {
         { name: 'documents', description: 'Uploaded files (delivery notes, invoices, certificates, photos) and their content' },
         { name: 'webhooks', description: 'Signed HTTP callbacks of domain events: subscriptions, deliveries, replays' },
         { name: 'events', description: 'The domain events feed: pages and a live Server-Sent Events stream' },
+        { name: 'reports', description: 'Spend, contract utilization, supplier performance and the dashboard (JSON or CSV)' },
         { name: 'audit', description: 'The tamper-evident audit trail' },
         { name: 'settings', description: 'Platform settings' },
         { name: 'operations', description: 'Health and metrics' }
