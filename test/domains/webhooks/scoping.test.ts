@@ -1,0 +1,163 @@
+// Each organization receives only the events about its own rows (PRODUCT.md §10, §14.9): a supplier
+// its purchase orders and contracts, a station its orders, transfers and stock alerts, platform
+// staff everything. The events are produced by the real workflows (checkout, every purchase-order
+// and transfer step, contract transitions, the expiry sweep, a threshold that makes a level low),
+// dispatched, and then checked per event type: whom the emitting domain addressed, whom the feed
+// lists it for (outbox_recipients), which subscriptions got a delivery, and which callers read it
+// in GET /v1/events — the parties and platform staff, never an uninvolved station or supplier.
+// No worker runs: the deliveries are created and never sent (the URLs are public addresses that
+// nothing contacts).
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expireContracts } from '../../../src/domains/contracts/contracts.service.js'
+import { EVENT_TYPES } from '../../../src/domains/events/events.catalogue.js'
+import { dispatchOutbox } from '../../../src/domains/webhooks/dispatcher.js'
+import { PLATFORM_ORGANIZATION_ID, type Role } from '../../../src/lib/permissions.js'
+import type { App } from '../../../src/lib/route.js'
+import { bearer, createTestApp } from '../../helpers/app.js'
+import { createContract } from '../../helpers/factories.js'
+import { Scene } from '../../helpers/route-requests.js'
+import { clearWebhooks } from './fixtures.js'
+
+const DOC = '0193a5f0-0000-7000-8000-00000000d001'
+
+let app: App
+let a: Scene
+let b: Scene
+let c: Scene
+let outsider: Scene
+const subscriptionOf = new Map<string, string>() // organization → subscription
+let events: Array<{ id: number, type: string, organizationIds: string[], payload: Record<string, string> }> = []
+
+async function call (scene: Scene, role: Role, method: 'POST' | 'PATCH', url: string, payload: object, status = 200): Promise<Record<string, unknown>> {
+  const res = await app.inject({ method, url, headers: bearer(scene.callers[role].token), payload })
+  if (res.statusCode !== status) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+/** Who must receive an event, from what it is about (its payload). */
+function parties (type: string, p: Record<string, string>): string[] {
+  if (type.startsWith('purchase_order.')) return [p.stationId!, p.supplierId!]
+  if (type === 'master_order.created') return [p.stationId!]
+  if (type.startsWith('contract.')) return [p.supplierId!]
+  if (type.startsWith('transfer.')) return [p.requestingStationId!, p.sourceStationId!]
+  if (type === 'stock.low') return [p.stationId!]
+  throw new Error(`no rule for ${type}`)
+}
+
+async function transfer (requesting: Scene, source: Scene, verbs: string[]): Promise<void> {
+  await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${source.stationId}::uuid, ${requesting.articleId}::uuid, 50)
+      ON CONFLICT (station_id, article_id) DO UPDATE SET quantity = stock_levels.quantity + 50 RETURNING station_id, article_id)
+    INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, 50, 'ADJUSTMENT' FROM l`.execute(app.db)
+  const t = await call(requesting, 'HANDLER', 'POST', '/v1/transfers', { requestingStationId: requesting.stationId, sourceStationId: source.stationId, lines: [{ articleId: requesting.articleId, units: 5 }] }, 201) as { id: string, lines: Array<{ id: string }> }
+  const lineIds = t.lines.map(l => l.id)
+  const bodies: Record<string, object> = {
+    confirm: { lines: lineIds.map(lineId => ({ lineId, unitsGranted: 5 })) },
+    reject: { reason: 'not now' },
+    ship: { deliveryNoteDocumentId: DOC },
+    receive: { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) },
+    settle: { settlementRef: 'AV-1', settlementAmount: '10.00' }
+  }
+  for (const verb of verbs) await call(requesting, 'HANDLER', 'POST', `/v1/transfers/${t.id}/${verb}`, bodies[verb] ?? {})
+}
+
+beforeAll(async () => {
+  await clearWebhooks()
+  app = await createTestApp()
+  ;[a, b, c, outsider] = await Promise.all([Scene.create(app), Scene.create(app), Scene.create(app), Scene.create(app)])
+  // every station and supplier (the outsider's too) and the platform subscribe to everything
+  for (const [scene, role] of [a, b, c, outsider].flatMap(s => [[s, 'STATION'], [s, 'SUPPLIER']] as Array<[Scene, Role]>).concat([[a, 'ADMIN']])) {
+    const w = await call(scene, role, 'POST', '/v1/webhooks', { url: 'https://203.0.114.10/hooks', events: [...EVENT_TYPES] }, 201) as { id: string, organizationId: string }
+    subscriptionOf.set(w.organizationId, w.id)
+  }
+  const before = (await sql<{ id: number }>`SELECT coalesce(max(id), 0)::bigint AS id FROM outbox_events`.execute(app.db)).rows[0]!.id
+
+  // purchase orders: the whole lifecycle on a's, declined on b's, cancelled on c's
+  const po = await a.purchaseOrder('INVOICED')
+  await call(a, 'HANDLER', 'POST', `/v1/purchase-orders/${po.poId}/archive`, {})
+  await call(b, 'SUPPLIER', 'POST', `/v1/purchase-orders/${(await b.purchaseOrder('PLACED')).poId}/decline`, { reason: 'out of stock' })
+  await call(c, 'STATION', 'POST', `/v1/purchase-orders/${(await c.purchaseOrder('PLACED')).poId}/cancel`, { reason: 'ordered twice' })
+  // contracts of a's supplier: approved, suspended, resumed, renewed, terminated; b's expires
+  const draft = await createContract(app.db, a.supplierId, [{ articleId: a.articleId, packPrice: '9.0000' }], { status: 'DRAFT', validFrom: '2030-01-01', validUntil: '2030-12-31' })
+  await call(a, 'ADMIN', 'POST', `/v1/contracts/${draft.id}/approve`, {})
+  await call(a, 'MANAGER', 'POST', `/v1/contracts/${draft.id}/suspend`, { reason: 'audit' })
+  await call(a, 'MANAGER', 'POST', `/v1/contracts/${draft.id}/resume`, {})
+  await call(a, 'MANAGER', 'POST', `/v1/contracts/${draft.id}/renew`, {}, 201)
+  await call(a, 'MANAGER', 'POST', `/v1/contracts/${draft.id}/terminate`, { reason: 'replaced' })
+  await createContract(app.db, b.supplierId, [{ articleId: b.articleId, packPrice: '9.0000' }], { status: 'ACTIVE', validFrom: '2020-01-01', validUntil: '2020-12-31' })
+  await expireContracts(app.db)
+  // transfers between a (requesting) and c (source): through every step, rejected, cancelled
+  await transfer(a, c, ['confirm', 'prepare', 'ship', 'receive', 'close', 'settle', 'archive'])
+  await transfer(a, c, ['reject'])
+  await transfer(c, a, ['cancel'])
+  // a threshold raised above b's level of 50: stock.low
+  await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${b.stationId}::uuid, ${b.articleId}::uuid, 50) RETURNING station_id, article_id)
+    INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, 50, 'ADJUSTMENT' FROM l`.execute(app.db)
+  await call(b, 'STATION', 'PATCH', `/v1/stations/${b.stationId}/stock/${b.articleId}`, { alertThreshold: 100, criticalThreshold: 10 })
+
+  await dispatchOutbox(app.db)
+  const ours = [a, b, c].flatMap(s => [s.stationId, s.supplierId])
+  events = (await sql<{ id: number, type: string, organizationIds: string[], payload: Record<string, string> }>`
+    SELECT id, type, organization_ids, payload FROM outbox_events WHERE id > ${before} AND organization_ids && ${ours}::uuid[] ORDER BY id`.execute(app.db)).rows
+}, 120_000)
+
+afterAll(async () => {
+  await sql`DELETE FROM webhook_subscriptions`.execute(app.db)
+  await app?.close()
+})
+
+describe.each(EVENT_TYPES.filter(t => t !== 'webhook.disabled'))('%s', (type) => {
+  it('reaches exactly its parties (and platform staff), by webhook and in the feed', async () => {
+    const mine = events.filter(e => e.type === type)
+    expect(mine.length, `the workflows produced no ${type}`).toBeGreaterThan(0)
+    for (const e of mine) {
+      const expected = [...new Set(parties(type, e.payload))].sort()
+      // addressed by the emitting domain
+      expect([...e.organizationIds].sort()).toEqual(expected)
+      // listed in the feed for them only
+      const recipients = await sql<{ org: string }>`SELECT r.organization_id AS org FROM outbox_recipients r JOIN outbox_events x ON x.seq = r.seq WHERE x.id = ${e.id}`.execute(app.db)
+      expect(recipients.rows.map(r => r.org).sort()).toEqual(expected)
+      // a delivery for their subscriptions and the platform's, none for anyone else's
+      const delivered = await sql<{ org: string }>`SELECT s.organization_id AS org FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.event_id = ${e.id}`.execute(app.db)
+      expect(delivered.rows.map(r => r.org).sort()).toEqual([...expected, PLATFORM_ORGANIZATION_ID].sort())
+    }
+    // the feed, as each caller reads it
+    const readers: Array<[Scene, Role]> = [a, b, c, outsider].flatMap(s => [[s, 'STATION'], [s, 'SUPPLIER']] as Array<[Scene, Role]>)
+    for (const [scene, role] of readers) {
+      const res = await app.inject({ method: 'GET', url: `/v1/events?type=${type}&limit=200`, headers: bearer(scene.callers[role].token) })
+      expect(res.statusCode, res.body).toBe(200)
+      const seen = new Set((res.json().items as Array<{ id: number }>).map(i => i.id))
+      const org = scene.callers[role].organizationId
+      for (const e of mine) expect(seen.has(e.id), `${role} of ${org} reading ${type} ${e.id}`).toBe(e.organizationIds.includes(org))
+    }
+    for (const role of ['ADMIN', 'MANAGER', 'HANDLER'] as const) {
+      const res = await app.inject({ method: 'GET', url: `/v1/events?type=${type}&limit=200&after=${Math.min(...await seqs(mine)) - 1}`, headers: bearer(a.callers[role].token) })
+      const seen = new Set((res.json().items as Array<{ id: number }>).map(i => i.id))
+      for (const e of mine) expect(seen.has(e.id), `${role} reading ${type} ${e.id}`).toBe(true)
+    }
+  })
+})
+
+async function seqs (rows: Array<{ id: number }>): Promise<number[]> {
+  const r = await sql<{ seq: number }>`SELECT seq FROM outbox_events WHERE id = ANY(${rows.map(x => x.id)}::bigint[])`.execute(app.db)
+  return r.rows.map(x => x.seq)
+}
+
+describe('the catalogue', () => {
+  it('is exactly what the workflows emit (and webhook.disabled, emitted by the delivery worker)', () => {
+    expect([...new Set(events.map(e => e.type))].sort()).toEqual(EVENT_TYPES.filter(t => t !== 'webhook.disabled').sort())
+  })
+})
+
+describe('the uninvolved organizations', () => {
+  it('got no delivery and read none of these events', async () => {
+    for (const org of [outsider.stationId, outsider.supplierId]) {
+      const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = ${subscriptionOf.get(org)!}::uuid`.execute(app.db)
+      expect(n.rows[0]!.n).toBe(0)
+    }
+    for (const role of ['STATION', 'SUPPLIER'] as const) {
+      const res = await app.inject({ method: 'GET', url: '/v1/events?limit=200', headers: bearer(outsider.callers[role].token) })
+      expect(res.json().items).toEqual([])
+    }
+  })
+})
