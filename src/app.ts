@@ -17,6 +17,7 @@ import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugi
 import httpPlugin, { genRequestId } from './plugins/http.js'
 import openapiPlugin from './plugins/openapi.js'
 import corsPlugin from './plugins/cors.js'
+import compressPlugin from './plugins/compress.js'
 import authPlugin from './plugins/auth.js'
 import rbacPlugin from './plugins/rbac.js'
 import auditPlugin from './plugins/audit.js'
@@ -138,6 +139,8 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(errorsPlugin)
   await app.register(httpPlugin)
   await app.register(corsPlugin)
+  // before openapi and the domains: it chooses the routes that compress as they are registered
+  await app.register(compressPlugin)
   await app.register(openapiPlugin)
   // the revocation listener LISTENs: a session of its own, on the direct connection
   const directConnectionString = opts.directConnectionString ?? opts.connectionString
