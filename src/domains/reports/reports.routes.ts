@@ -38,11 +38,11 @@ const FRESHNESS = {
 } as const
 type ReportName = keyof typeof FRESHNESS
 
+// (ETag is added to every conditional GET by the document's shaping: JSON and CSV have their own)
 const HEADERS = {
-  etag: { type: 'string', description: 'Strong validator of this representation (JSON and CSV differ); send it back in If-None-Match' },
-  'cache-control': { type: 'string', description: 'private, max-age=N: N seconds a client may reuse the report without asking (15 for the dashboard, 60 otherwise)' },
-  'x-report-cache': { type: 'string', enum: ['hit', 'miss'], description: 'Whether the report came from the cache or was computed for this request' },
-  vary: { type: 'string', description: 'Accept' }
+  'Cache-Control': { type: 'string', maxLength: 64, description: 'private, max-age=N: N seconds a client may reuse the report without asking (15 for the dashboard, 60 otherwise)' },
+  'X-Report-Cache': { type: 'string', enum: ['hit', 'miss'], description: 'Whether the report came from the cache or was computed for this request' },
+  Vary: { type: 'string', maxLength: 64, description: 'Accept: the representation depends on it' }
 }
 
 /** The 200 response: the audience views as JSON, or CSV. */
@@ -53,7 +53,7 @@ function ok (description: string, views: TSchema[]): TSchema {
     headers: HEADERS,
     content: {
       'application/json': { schema: refs.length === 1 ? refs[0] : Type.Union(refs) },
-      'text/csv': { schema: Type.String({ description: 'The same report as CSV (header row first), in the caller\'s view' }) }
+      'text/csv': { schema: Type.String({ maxLength: 256 * 1024 * 1024, description: 'The same report as CSV (header row first), in the caller\'s view' }) }
     }
   })
 }

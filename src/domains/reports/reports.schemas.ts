@@ -4,12 +4,17 @@
 // margin; platform staff see both sides and the margin. Counts, packs and rates carry no price and
 // are the same in every view.
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
-import { Amount, DateString, Uuid } from '../../lib/schemas.js'
+import { Amount, Count as Int32Count, DateString, Int64, Nullable, StringEnum, Uuid } from '../../lib/schemas.js'
 import { STATUSES as CONTRACT_STATUSES } from '../contracts/contracts.schemas.js'
 
-const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Number | typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()])
-const Count = (description: string) => Type.Integer({ minimum: 0, description })
-const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, description }))
+/** Counts and sums of packs over many orders: 64-bit (exact up to 2^53 in JSON). */
+const Count = (description: string) => Int64({ description })
+const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1e9 }), { description })
+const Name = (description?: string) => Type.String({ maxLength: 200, ...(description === undefined ? {} : { description }) })
+const Code = (description?: string) => Type.String({ maxLength: 64, ...(description === undefined ? {} : { description }) })
+
+/** The most groups or lines a report lists (the scale targets of DATA.md stay far below it). */
+export const MAX_REPORT_ITEMS = 100_000
 
 /** The longest period a report covers (days): bounds the work of one request. */
 export const MAX_PERIOD_DAYS = 1096
@@ -32,8 +37,8 @@ export type SpendBasis = typeof SPEND_BASES[number]
 
 export const SpendQuery = Type.Object({
   ...period,
-  groupBy: Type.Optional(Type.Union(SPEND_GROUPS.map(g => Type.Literal(g)), { default: 'supplier', description: 'supplier, station, article, category (of the article) or month (UTC, YYYY-MM)' })),
-  basis: Type.Optional(Type.Union(SPEND_BASES.map(b => Type.Literal(b)), { default: 'ordered', description: 'ordered: the frozen line nets of every order not CANCELLED or DECLINED; received: packs received × the frozen pack price, rounded per line (what is invoiced), for the orders received so far' })),
+  groupBy: Type.Optional(StringEnum(SPEND_GROUPS, { default: 'supplier', description: 'supplier, station, article, category (of the article) or month (UTC, YYYY-MM)' })),
+  basis: Type.Optional(StringEnum(SPEND_BASES, { default: 'ordered', description: 'ordered: the frozen line nets of every order not CANCELLED or DECLINED; received: packs received × the frozen pack price, rounded per line (what is invoiced), for the orders received so far' })),
   ...filters
 }, { additionalProperties: false })
 export type SpendInput = Static<typeof SpendQuery>
@@ -48,9 +53,9 @@ const supplierSide = { supplierNet: Amount({ description: 'Supplier-side net: wh
 const margin = { marginNet: Amount({ description: 'stationNet − supplierNet (platform only)' }) }
 
 const spendItem = (prices: TProperties): TObject => Type.Object({
-  key: Type.String({ description: 'The group: a supplier, station or article id, a category, or a month YYYY-MM' }),
-  code: Nullable(Type.String({ description: 'Station or article code, the category; null for suppliers and months' })),
-  name: Type.String({ description: 'Supplier, station or article name, the category, or the month' }),
+  key: Code('The group: a supplier, station or article id, a category, or a month YYYY-MM'),
+  code: Nullable(Code(), { description: 'Station or article code, the category; null for suppliers and months' }),
+  name: Name('Supplier, station or article name, the category, or the month'),
   ...spendCounts,
   ...prices
 }, { additionalProperties: false })
@@ -58,10 +63,10 @@ const spendItem = (prices: TProperties): TObject => Type.Object({
 const spendReport = (id: string, description: string, prices: TProperties): TObject => Type.Object({
   from: DateString(),
   to: DateString(),
-  groupBy: Type.Union(SPEND_GROUPS.map(g => Type.Literal(g))),
-  basis: Type.Union(SPEND_BASES.map(b => Type.Literal(b))),
-  currency: Type.String({ examples: ['EUR'] }),
-  items: Type.Array(spendItem(prices), { description: 'One per group; by net descending (months in order)' }),
+  groupBy: StringEnum(SPEND_GROUPS),
+  basis: StringEnum(SPEND_BASES),
+  currency: StringEnum(['EUR']),
+  items: Type.Array(spendItem(prices), { maxItems: MAX_REPORT_ITEMS, description: 'One per group; by net descending (months in order)' }),
   totals: Type.Object({ ...spendCounts, ...prices }, { additionalProperties: false, description: 'Σ over every group (to the cent)' })
 }, { $id: id, description, additionalProperties: false })
 
@@ -71,10 +76,10 @@ export const SpendSupplier = spendReport('SpendReportSupplier', 'Spend as a supp
 
 // ---- contract utilization ---------------------------------------------------------------------
 
-const ContractStatus = Type.Union(CONTRACT_STATUSES.map(s => Type.Literal(s)))
+const ContractStatus = StringEnum(CONTRACT_STATUSES)
 
 export const UtilizationQuery = Type.Object({
-  status: Type.Optional(Type.Union(CONTRACT_STATUSES.map(s => Type.Literal(s)), { description: 'Effective contract status (an ACTIVE contract past validUntil is EXPIRED). Default: ACTIVE and SUSPENDED' })),
+  status: Type.Optional(StringEnum(CONTRACT_STATUSES, { description: 'Effective contract status (an ACTIVE contract past validUntil is EXPIRED). Default: ACTIVE and SUSPENDED' })),
   supplierId: filters.supplierId,
   contractId: Type.Optional(Uuid({ description: 'Only this contract (a filter: a contract outside the caller\'s scope gives no lines)' }))
 }, { additionalProperties: false })
@@ -82,41 +87,41 @@ export type UtilizationInput = Static<typeof UtilizationQuery>
 
 const utilizationBase = {
   contractId: Uuid(),
-  contractNumber: Type.String({ examples: ['CT-2026-0001'] }),
+  contractNumber: Code('e.g. CT-2026-0001'),
   status: ContractStatus,
   validFrom: DateString(),
   validUntil: DateString(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
+  articleCode: Code(),
+  articleName: Name(),
   elapsedPct: Type.Number({ minimum: 0, maximum: 100, description: 'Share of the validity period elapsed today (France), days counted inclusively' })
 }
 const UtilizationLineFull = Type.Object({
   ...utilizationBase,
-  contractName: Type.String(),
+  contractName: Name(),
   supplierId: Uuid(),
-  supplierName: Type.String(),
+  supplierName: Name(),
   contractLineId: Uuid(),
-  committedPacks: Nullable(Type.Integer({ minimum: 1, description: 'The cap; null: no cap' })),
-  allowancePct: Type.String({ examples: ['5.00'] }),
-  capPacks: Nullable(Type.Integer({ minimum: 0, description: 'floor(committed × (1 + allowance %)): the most orders may reach' })),
+  committedPacks: Nullable(Int32Count({ minimum: 1 }), { description: 'The cap; null: no cap' }),
+  allowancePct: Type.String({ pattern: '^\\d{1,4}\\.\\d{2}$', maxLength: 7, description: 'How far above the cap orders may go, %' }),
+  capPacks: Nullable(Int64(), { description: 'floor(committed × (1 + allowance %)): the most orders may reach' }),
   orderedPacks: Count('Packs counting against the cap: non-cancelled order lines priced by this line, less the shortfalls given back when a short delivery was closed'),
   receivedPacks: Count('Packs received on order lines priced by this line'),
-  remainingPacks: Nullable(Type.Integer({ description: 'capPacks − orderedPacks' })),
+  remainingPacks: Nullable(Type.Integer({ format: 'int64', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }), { description: 'capPacks − orderedPacks' }),
   usedPct: Rate('orderedPacks ÷ committedPacks × 100 (2 decimals)'),
-  projectedPacks: Nullable(Type.Integer({ minimum: 0, description: 'orderedPacks extrapolated linearly to the end of the period: orderedPacks × period days ÷ days elapsed (null before the period starts)' })),
+  projectedPacks: Nullable(Int64(), { description: 'orderedPacks extrapolated linearly to the end of the period: orderedPacks × period days ÷ days elapsed (null before the period starts)' }),
   projectedPct: Rate('projectedPacks ÷ committedPacks × 100 (2 decimals)')
 }, { additionalProperties: false })
 const UtilizationLineStation = Type.Object({
   ...utilizationBase,
   orderedPacks: Count('Packs this station ordered on non-cancelled, non-declined order lines priced by this contract line'),
   receivedPacks: Count('Packs this station received on those lines'),
-  projectedPacks: Nullable(Type.Integer({ minimum: 0, description: 'This station\'s orderedPacks extrapolated linearly to the end of the period' }))
+  projectedPacks: Nullable(Int64(), { description: 'This station\'s orderedPacks extrapolated linearly to the end of the period' })
 }, { additionalProperties: false })
 
 const utilizationReport = (id: string, description: string, line: TObject): TObject => Type.Object({
   asOf: DateString({ description: 'Today (France): the date elapsed shares and projections are computed for' }),
-  items: Type.Array(line, { description: 'By contract number, then article code' })
+  items: Type.Array(line, { maxItems: MAX_REPORT_ITEMS, description: 'By contract number, then article code' })
 }, { $id: id, description, additionalProperties: false })
 
 export const UtilizationPlatform = utilizationReport('ContractUtilizationPlatform', 'Contract lines with their caps, as platform staff and the contract\'s supplier see them (pack counts carry no price)', UtilizationLineFull)
@@ -129,7 +134,7 @@ export type PerformanceInput = Static<typeof PerformanceQuery>
 
 const PerformanceRow = Type.Object({
   supplierId: Uuid(),
-  supplierName: Type.String(),
+  supplierName: Name(),
   purchaseOrders: Count('Orders placed in the period (every status)'),
   declined: Count('… of which DECLINED'),
   cancelled: Count('… of which CANCELLED'),
@@ -149,7 +154,7 @@ const PerformanceRow = Type.Object({
 export const PerformanceReport = Type.Object({
   from: DateString(),
   to: DateString(),
-  items: Type.Array(PerformanceRow, { description: 'One per supplier with orders in the period, by name' })
+  items: Type.Array(PerformanceRow, { maxItems: MAX_REPORT_ITEMS, description: 'One per supplier with orders in the period, by name' })
 }, { $id: 'SupplierPerformanceReport', additionalProperties: false, description: 'The same in every view (no price)' })
 
 // ---- dashboard --------------------------------------------------------------------------------
@@ -163,10 +168,10 @@ export const ENDING_WITHIN_DAYS = 30
 export const DASHBOARD_ITEMS = 20
 
 const openOrders = (prices: TProperties) => Type.Array(Type.Object({
-  status: Type.Union(OPEN_PO_STATUSES.map(s => Type.Literal(s))),
+  status: StringEnum(OPEN_PO_STATUSES),
   purchaseOrders: Count('Orders in this status'),
   ...prices
-}, { additionalProperties: false }), { description: 'Orders not yet invoiced (nor cancelled or declined), per status, every status listed' })
+}, { additionalProperties: false }), { maxItems: OPEN_PO_STATUSES.length, description: 'Orders not yet invoiced (nor cancelled or declined), per status, every status listed' })
 
 const LowStock = Type.Object({
   levels: Count('Stock levels at or below their alert threshold'),
@@ -174,41 +179,41 @@ const LowStock = Type.Object({
   out: Count('… at zero'),
   items: Type.Array(Type.Object({
     stationId: Uuid(),
-    stationCode: Type.String(),
+    stationCode: Code(),
     articleId: Uuid(),
-    articleCode: Type.String(),
-    articleName: Type.String(),
-    quantity: Type.Integer({ minimum: 0 }),
-    alertThreshold: Type.Integer({ minimum: 0 }),
-    criticalThreshold: Type.Integer({ minimum: 0 }),
-    severity: Type.Union([Type.Literal('OUT'), Type.Literal('CRITICAL'), Type.Literal('LOW')])
-  }, { additionalProperties: false }), { description: `The ${DASHBOARD_ITEMS} most urgent: OUT, then CRITICAL, then LOW, lowest quantity ÷ alert threshold first` })
+    articleCode: Code(),
+    articleName: Name(),
+    quantity: Int32Count(),
+    alertThreshold: Int32Count(),
+    criticalThreshold: Int32Count(),
+    severity: StringEnum(['OUT', 'CRITICAL', 'LOW'])
+  }, { additionalProperties: false }), { maxItems: DASHBOARD_ITEMS, description: `The ${DASHBOARD_ITEMS} most urgent: OUT, then CRITICAL, then LOW, lowest quantity ÷ alert threshold first` })
 }, { additionalProperties: false })
 
 const PendingTransfers = Type.Array(Type.Object({
-  status: Type.Union(PENDING_TRANSFER_STATUSES.map(s => Type.Literal(s))),
+  status: StringEnum(PENDING_TRANSFER_STATUSES),
   transfers: Count('Transfers in this status')
-}, { additionalProperties: false }), { description: 'Transfers not in a final status (REJECTED, CANCELLED, ARCHIVED), per status, every status listed' })
+}, { additionalProperties: false }), { maxItems: PENDING_TRANSFER_STATUSES.length, description: 'Transfers not in a final status (REJECTED, CANCELLED, ARCHIVED), per status, every status listed' })
 
 const ContractsWatch = Type.Object({
   nearCap: Count(`ACTIVE contracts with a capped line at ${NEAR_CAP_PCT} % of its committed packs or more`),
   endingSoon: Count(`ACTIVE contracts ending within ${ENDING_WITHIN_DAYS} days`),
   items: Type.Array(Type.Object({
     contractId: Uuid(),
-    contractNumber: Type.String(),
-    contractName: Type.String(),
+    contractNumber: Code(),
+    contractName: Name(),
     supplierId: Uuid(),
-    supplierName: Type.String(),
+    supplierName: Name(),
     validUntil: DateString(),
-    daysLeft: Type.Integer({ minimum: 0 }),
+    daysLeft: Int32Count(),
     linesNearCap: Count(`Capped lines at ${NEAR_CAP_PCT} % or more`),
     maxUsedPct: Rate('The highest orderedPacks ÷ committedPacks × 100 of its lines')
-  }, { additionalProperties: false }), { description: `Up to ${DASHBOARD_ITEMS}: ending soonest first, then the most used` })
+  }, { additionalProperties: false }), { maxItems: DASHBOARD_ITEMS, description: `Up to ${DASHBOARD_ITEMS}: ending soonest first, then the most used` })
 }, { additionalProperties: false })
 
 const dashboard = (id: string, description: string, props: TProperties): TObject => Type.Object({
   asOf: DateString({ description: 'Today (France)' }),
-  currency: Type.String({ examples: ['EUR'] }),
+  currency: StringEnum(['EUR']),
   ...props
 }, { $id: id, description, additionalProperties: false })
 
