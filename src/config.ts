@@ -1,6 +1,8 @@
 // The only reader of process.env. Every setting is declared here with its type and default,
 // validated at startup, and the result is frozen: a typo in a variable fails the boot with a
 // message naming it instead of surfacing later as a strange runtime error.
+// A `.env` file in the working directory (ENV_FILE names another, ENV_FILE=none reads none) is read
+// into process.env first by loadConfig(process.env): variables already set in the environment win.
 //
 // Rules that keep a careless deployment from being an open one:
 // - The built-in development JWT secret is public (it is in this file). It is used only in
@@ -12,6 +14,8 @@
 // - /metrics is public by default outside production only; production serves it to METRICS_TOKEN
 //   (a scraper's bearer token) or to an access token with audit:read.
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { resolveChainKeys, type ChainKeys } from './domains/audit/chain-keys.js'
@@ -25,6 +29,8 @@ export const ConfigSchema = Type.Object({
   PORT: Int(0, 65535, 3000),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   LOG_REQUESTS: Type.Boolean({ default: true }),
+  // development only: human-readable single-line logs (pino-pretty); default: when stdout is a terminal
+  LOG_PRETTY: Type.Optional(Bool),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   // the schema owner's connection, for migrations; DATABASE_URL is then the service's restricted role
   DATABASE_OWNER_URL: Type.Optional(Type.String({ minLength: 1 })),
@@ -138,8 +144,26 @@ function resolveJwtSecret (cfg: Raw): string {
 
 export class ConfigError extends Error {}
 
+/**
+ * Reads a `.env` file (KEY=value lines, as in .env.example) into `env`: variables already set
+ * (even to an empty value) are kept, so the real environment always wins. ENV_FILE names another
+ * file; ENV_FILE=none reads none. Returns the path read, if any.
+ */
+export function loadDotEnv (env: Record<string, string | undefined> = process.env, path = env.ENV_FILE ?? '.env'): string | undefined {
+  if (path === 'none' || path === '' || !existsSync(path)) return undefined
+  let parsed: Record<string, string | undefined>
+  try {
+    parsed = parseEnv(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot be read (${(err as Error).message})`)
+  }
+  for (const [key, value] of Object.entries(parsed)) if (env[key] === undefined && value !== undefined) env[key] = value
+  return path
+}
+
 /** Reads and validates configuration from an environment-like record (process.env by default). */
 export function loadConfig (env: Record<string, string | undefined> = process.env, overrides: Partial<Static<typeof ConfigSchema>> = {}): Config {
+  if (env === process.env) loadDotEnv(env)
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
     const v = env[key]
