@@ -113,61 +113,72 @@ export interface TermsRow {
 }
 
 /**
- * Every term of every article of the station in one statement. The article set: a stock level, a
- * forecast in the weeks read, an open PO line or a transfer in transit. Forecast weeks are read
- * from the current week over horizon + the longest possible lead time (the index on (station,
- * year, week) reads exactly that range); each article then sums the weeks of its own window.
+ * Every term of a page of the station's articles in one statement. The article set: a stock
+ * level, a forecast in the weeks read, an open PO line or a transfer in transit; the page is
+ * chosen from their ids first (index-only reads of the station's levels and of its window of
+ * forecasts, the open orders from their partial index), then the per-article work — forecast
+ * weeks, level, candidate offers — is done for the page's articles only, whatever the station's
+ * size. Forecast weeks are read from the current week over horizon + the longest possible lead
+ * time; each article then sums the weeks of its own window (JS, once the offer is chosen).
  * A constant text (one per variant) run without Kysely's plugins (rawRows): it aliases its own
- * camelCase keys, and the rows (2 000 for a big station) are not copied by the CamelCasePlugin.
+ * camelCase keys, and the rows are not copied by the CamelCasePlugin.
  */
 function termsText (filtered: boolean): string {
   const only = (column: string): string => filtered ? `AND ${column} = ANY($8::uuid[])` : ''
+  const after = filtered ? 9 : 8
   return `
     WITH win AS (
       SELECT * FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS w(y, wk, n)
-    ), fc AS (
-      SELECT f.article_id, array_agg((w.n - 1)::int ORDER BY w.n) AS fc_offsets, array_agg(f.units ORDER BY w.n) AS fc_units
-      FROM forecasts f
-      JOIN win w ON w.y = f.iso_year AND w.wk = f.iso_week
-      WHERE f.station_id = $1::uuid
-        AND (f.iso_year, f.iso_week) >= ($4::int, $5::int)
-        AND (f.iso_year, f.iso_week) <= ($6::int, $7::int)
-        ${only('f.article_id')}
-      GROUP BY f.article_id
-    ), sl AS (
-      SELECT article_id, quantity, alert_threshold FROM stock_levels
-      WHERE station_id = $1::uuid ${only('article_id')}
-    ), po AS (
+    ), open_po AS MATERIALIZED (
+      -- the station's open orders from their partial index, on their own: joined to the lines in
+      -- one plan, PostgreSQL preferred a parallel sequential scan of every purchase order
+      SELECT id FROM purchase_orders WHERE station_id = $1::uuid AND status IN ('PLACED', 'CONFIRMED', 'SHIPPED')
+    ), po AS MATERIALIZED (
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
-      FROM purchase_orders p
+      FROM open_po p
       JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-      WHERE p.station_id = $1::uuid AND p.status IN ('PLACED', 'CONFIRMED', 'SHIPPED') ${only('l.article_id')}
+      ${filtered ? 'WHERE l.article_id = ANY($8::uuid[])' : ''}
       GROUP BY l.article_id
-    ), tr AS (
+    ), tr AS MATERIALIZED (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
       FROM transfers t
       JOIN transfer_lines tl ON tl.transfer_id = t.id
       WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${only('tl.article_id')}
       GROUP BY tl.article_id
-    ), arts AS (
-      SELECT article_id FROM sl UNION SELECT article_id FROM fc UNION SELECT article_id FROM po UNION SELECT article_id FROM tr
+    ), page AS MATERIALIZED (
+      SELECT a.id, a.code, a.name, a.base_unit, a.is_active
+      FROM articles a
+      WHERE a.id IN (
+          SELECT article_id FROM stock_levels WHERE station_id = $1::uuid ${only('article_id')}
+          UNION
+          SELECT article_id FROM forecasts
+          WHERE station_id = $1::uuid AND (iso_year, iso_week) >= ($4::int, $5::int) AND (iso_year, iso_week) <= ($6::int, $7::int) ${only('article_id')}
+          UNION SELECT article_id FROM po
+          UNION SELECT article_id FROM tr)
+        AND ($${after}::text IS NULL OR a.code > $${after}::text)
+      ORDER BY a.code
+      LIMIT $${after + 1}::int
+    ), fc AS (
+      SELECT f.article_id, array_agg((w.n - 1)::int ORDER BY w.n) AS fc_offsets, array_agg(f.units ORDER BY w.n) AS fc_units
+      FROM page p
+      JOIN forecasts f ON f.station_id = $1::uuid AND f.article_id = p.id
+        AND (f.iso_year, f.iso_week) >= ($4::int, $5::int) AND (f.iso_year, f.iso_week) <= ($6::int, $7::int)
+      JOIN win w ON w.y = f.iso_year AND w.wk = f.iso_week
+      GROUP BY f.article_id
     )
-    SELECT a.id AS "articleId", a.code AS "articleCode", a.name AS "articleName", a.base_unit AS "baseUnit",
+    SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
       sl.article_id IS NOT NULL AS "hasLevel", coalesce(sl.quantity, 0) AS "onHand", coalesce(sl.alert_threshold, 0) AS safety,
       coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
       fc.fc_offsets AS "fcOffsets", fc.fc_units AS "fcUnits",
       (SELECT json_agg(json_build_object('supplierId', o.supplier_id, 'supplierName', s.name))
          FROM offers o JOIN suppliers s ON s.id = o.supplier_id
-        WHERE o.article_id = a.id AND o.is_active AND s.is_active AND a.is_active) AS offers
-    FROM arts
-    JOIN articles a ON a.id = arts.article_id
-    LEFT JOIN sl ON sl.article_id = a.id
-    LEFT JOIN po ON po.article_id = a.id
-    LEFT JOIN tr ON tr.article_id = a.id
-    LEFT JOIN fc ON fc.article_id = a.id
-    WHERE ($${filtered ? 9 : 8}::text IS NULL OR a.code > $${filtered ? 9 : 8}::text)
-    ORDER BY a.code
-    LIMIT $${filtered ? 10 : 9}::int`
+        WHERE o.article_id = p.id AND o.is_active AND s.is_active AND p.is_active) AS offers
+    FROM page p
+    LEFT JOIN stock_levels sl ON sl.station_id = $1::uuid AND sl.article_id = p.id
+    LEFT JOIN po ON po.article_id = p.id
+    LEFT JOIN tr ON tr.article_id = p.id
+    LEFT JOIN fc ON fc.article_id = p.id
+    ORDER BY p.code`
 }
 const TERMS_ALL = termsText(false)
 const TERMS_SOME = termsText(true)
@@ -176,7 +187,7 @@ const TERMS_SOME = termsText(true)
  * The terms statement and its parameters (exported for the bench's plan check): the articles
  * after `afterCode` in code order, `limit` of them (the page; the caller asks one more to know
  * whether another page follows). The per-article work (offers, prices, the proposal) is done for
- * the page only: PostgreSQL evaluates the offers subquery after the LIMIT.
+ * the page only.
  */
 export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined, page: { afterCode?: string, limit: number }): { sql: string, parameters: unknown[] } {
   const first = weeks[0] as IsoWeek
