@@ -47,7 +47,7 @@ export const GENERATOR_VERSION = 2
 export const ANCHOR = '2026-11-15T00:00:00Z'
 export const BENCH_PASSWORD = 'Bench-load-password-2026!'
 export const PLATFORM_ORG_ID = '00000000-0000-7000-8000-000000000001'
-/** The bench station (the biggest) holds a stock level for this many articles (fewer on small data). */
+/** The bench station (the biggest) holds a stock level for at least this many articles (all of them on small data; its own order history already covers more on the standard one). */
 export const BENCH_STATION_ARTICLES = 2000
 /** Weeks of forecasts generated from the anchor's ISO week. */
 export const FORECAST_WEEKS = 12

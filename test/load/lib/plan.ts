@@ -17,6 +17,12 @@ const compiler = new Kysely<Record<string, never>>({
 
 /** A table is big from this many rows (pg_class.reltuples after ANALYZE). */
 export const BIG_TABLE_ROWS = 20_000
+/**
+ * The catalog may be read whole: a statement that checks hundreds of article ids at once (the
+ * forecast upsert's existence check) hashes the articles (≤ 25 000 rows at the large scale) rather
+ * than probing the index per id when that is cheaper, and its cost does not grow with history.
+ */
+export const WHOLE_SCAN_ALLOWED = new Set(['articles'])
 
 interface PlanNode { 'Node Type': string, 'Relation Name'?: string, 'Index Name'?: string, Plans?: PlanNode[] }
 
@@ -74,7 +80,7 @@ export async function checkPlan (pool: pg.Pool, label: string, statement: { sql:
       const kind = mode === 'force_custom_plan' ? 'custom' : 'generic'
       notes.push(`${label} ${kind} plan: ${found.map(s => `${s.type} ${s.relation}${s.index !== undefined ? ` (${s.index})` : ''}`).join(', ')}`)
       for (const s of found) {
-        if (s.type !== 'Seq Scan') continue
+        if (s.type !== 'Seq Scan' || WHOLE_SCAN_ALLOWED.has(s.relation)) continue
         const n = await size(s.relation)
         if (n >= BIG_TABLE_ROWS) violations.push(`${kind}: sequential scan of ${s.relation} (${n} rows)`)
       }

@@ -1,8 +1,8 @@
-// Replenishment proposals for the bench station (the biggest: a stock level for 2 000 articles on
-// the standard and large datasets, every article on small), as the station itself:
+// Replenishment proposals for the bench station (the biggest: a stock level for at least 2 000
+// articles — every article (500) on small, ≈ 4 850 of 5 000 on standard), as the station itself:
 // GET /v1/stations/{id}/replenishment?horizonWeeks=4&limit=200, the requests rotating over every
-// page of the list (cursors collected in setup), so each 10 requests read the whole 2 000-article
-// list, every term of every article. Setup (unmeasured) publishes 12 weeks of forecasts from the
+// page of the list (cursors collected in setup), so the requests read the whole list in turn,
+// every term of every article. Setup (unmeasured) publishes 12 weeks of forecasts from the
 // current ISO week for all of its articles through the API (the dataset's forecasts start at its
 // fixed anchor date), then EXPLAINs the service's own terms statement (custom and generic plans):
 // a sequential scan of a big table fails the scenario. A heavy, occasional request (a buyer's
