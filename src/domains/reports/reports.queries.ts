@@ -22,7 +22,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Period, ReportScope } from './reports.service.js'
 import type { SpendBasis, SpendGroup } from './reports.schemas.js'
-import { ENDING_WITHIN_DAYS, NEAR_CAP_PCT, DASHBOARD_ITEMS } from './reports.schemas.js'
+import { DASHBOARD_ITEMS, ENDING_WITHIN_DAYS, MAX_REPORT_ITEMS, NEAR_CAP_PCT } from './reports.schemas.js'
 
 const NOT_GIVEN_UP = sql`po.status NOT IN ('CANCELLED', 'DECLINED')`
 const RECEIVED = sql`po.status IN ('RECEIVED', 'CLOSED', 'INVOICED', 'ARCHIVED')`
@@ -209,7 +209,8 @@ export function utilizationQuery (f: ContractFilter): RawBuilder<UtilizationRow>
     JOIN articles a ON a.id = cl.article_id
     LEFT JOIN LATERAL (SELECT sum(l.packs_received) AS received FROM purchase_order_lines l WHERE l.contract_line_id = cl.id) r ON true
     WHERE ${contractsWhere(f)}
-    ORDER BY c.number, a.code`
+    ORDER BY c.number, a.code
+    LIMIT ${MAX_REPORT_ITEMS}`
 }
 
 export interface StationUtilizationRow {
@@ -248,7 +249,8 @@ export function stationUtilizationQuery (f: ContractFilter, stationId: string): 
     JOIN contract_lines cl ON cl.id = g.contract_line_id
     JOIN k ON k.id = cl.contract_id
     JOIN articles a ON a.id = cl.article_id
-    ORDER BY k.number, a.code`
+    ORDER BY k.number, a.code
+    LIMIT ${MAX_REPORT_ITEMS}`
 }
 
 // ---- dashboard --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import {
   spendQuery, stationUtilizationQuery, utilizationQuery, type ContractFilter, type SpendRow
 } from './reports.queries.js'
 import {
-  MAX_PERIOD_DAYS, OPEN_PO_STATUSES, PENDING_TRANSFER_STATUSES, type SpendBasis, type SpendGroup, type UtilizationInput
+  MAX_PERIOD_DAYS, MAX_REPORT_ITEMS, OPEN_PO_STATUSES, PENDING_TRANSFER_STATUSES, type SpendBasis, type SpendGroup, type UtilizationInput
 } from './reports.schemas.js'
 
 export interface ReportScope {
@@ -126,7 +126,8 @@ function spendTotals (items: readonly SpendItem[], group: SpendGroup): SpendFigu
 export async function spendReport (db: Db, scope: ReportScope, period: Period, groupBy: SpendGroup, basis: SpendBasis): Promise<SpendReport> {
   const rows = (await spendQuery(scope, period, groupBy, basis).execute(db)).rows
   const items = sortSpend(rows.map(r => spendItem(r, groupBy)), groupBy, scope.audience)
-  return { from: period.from, to: period.to, groupBy, basis, currency: 'EUR', items, totals: spendTotals(items, groupBy) }
+  // the totals cover every group, the list at most MAX_REPORT_ITEMS (far above the scale targets)
+  return { from: period.from, to: period.to, groupBy, basis, currency: 'EUR', items: items.slice(0, MAX_REPORT_ITEMS), totals: spendTotals(items, groupBy) }
 }
 
 // ---- supplier performance ---------------------------------------------------------------------
