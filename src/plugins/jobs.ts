@@ -178,14 +178,9 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
   app.addHook('onReady', async () => {
     started = true
     for (const job of loops.values()) schedule(job)
-    if (workerEnabled) {
-      // the first attempt is awaited (bounded by the connect timeout); a database that is down at
-      // boot must not keep the service from starting: later attempts run in the background
-      queueStarting = startWorker()
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([queueStarting, new Promise<void>(resolve => { timer = setTimeout(resolve, conf.DATABASE_CONNECT_TIMEOUT_MS + 1000) })])
-      clearTimeout(timer)
-    }
+    // in the background: readiness never waits for the queue, and a database that is down at boot
+    // delays the worker, not the service
+    if (workerEnabled) queueStarting = startWorker()
   })
   app.addHook('preClose', async () => {
     stopped = true

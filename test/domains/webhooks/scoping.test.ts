@@ -15,11 +15,12 @@ import { dispatchOutbox } from '../../../src/domains/webhooks/dispatcher.js'
 import { PLATFORM_ORGANIZATION_ID, type Role } from '../../../src/lib/permissions.js'
 import type { App } from '../../../src/lib/route.js'
 import { bearer, createTestApp } from '../../helpers/app.js'
-import { createContract } from '../../helpers/factories.js'
+import { createContract, uniq } from '../../helpers/factories.js'
+import { TINY_PDF, uploadForm } from '../../helpers/multipart.js'
 import { Scene } from '../../helpers/route-requests.js'
 import { clearWebhooks } from './fixtures.js'
 
-const DOC = '0193a5f0-0000-7000-8000-00000000d001'
+const FAR = '2099-06-30'
 
 let app: App
 let a: Scene
@@ -45,20 +46,50 @@ function parties (type: string, p: Record<string, string>): string[] {
   throw new Error(`no rule for ${type}`)
 }
 
+/** A document uploaded by the scene's HANDLER (staff may attach it to anyone's order or transfer). */
+async function document (scene: Scene, type: 'DELIVERY_NOTE' | 'SIGNED_DELIVERY_NOTE'): Promise<string> {
+  const form = uploadForm(type, TINY_PDF)
+  const res = await app.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(scene.callers.HANDLER.token), ...form.headers }, payload: form.payload })
+  if (res.statusCode !== 201) throw new Error(`document: ${res.body}`)
+  return (res.json() as { id: string }).id
+}
+
+/** The scene's station orders its article from its supplier; the purchase order goes through `verbs`. */
+async function order (scene: Scene, verbs: Array<[string, Role]>): Promise<void> {
+  await call(scene, 'STATION', 'POST', `/v1/stations/${scene.stationId}/cart/lines`, { articleId: scene.articleId, supplierId: scene.supplierId, packs: 5, desiredDeliveryDate: FAR }, 201)
+  const res = await app.inject({ method: 'POST', url: `/v1/stations/${scene.stationId}/cart/checkout`, headers: { ...bearer(scene.callers.STATION.token), 'idempotency-key': uniq() }, payload: {} })
+  if (res.statusCode !== 201) throw new Error(`checkout: ${res.body}`)
+  const po = (res.json() as { purchaseOrders: Array<{ id: string, lines: Array<{ id: string }> }> }).purchaseOrders[0]!
+  const lineIds = po.lines.map(l => l.id)
+  for (const [verb, role] of verbs) {
+    const body: Record<string, object> = {
+      confirm: { lines: lineIds.map(lineId => ({ lineId, confirmedDeliveryDate: FAR })) },
+      decline: { reason: 'out of stock' },
+      cancel: { reason: 'ordered twice' },
+      ship: { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: await document(scene, 'DELIVERY_NOTE') },
+      receive: { signedDeliveryNoteDocumentId: await document(scene, 'SIGNED_DELIVERY_NOTE'), lines: lineIds.map(lineId => ({ lineId, packsReceived: 5 })) },
+      invoice: { invoiceNumber: `INV-${uniq()}`, invoiceDate: FAR }
+    }
+    await call(scene, role, 'POST', `/v1/purchase-orders/${po.id}/${verb}`, body[verb] ?? {})
+  }
+}
+
 async function transfer (requesting: Scene, source: Scene, verbs: string[]): Promise<void> {
   await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${source.stationId}::uuid, ${requesting.articleId}::uuid, 50)
       ON CONFLICT (station_id, article_id) DO UPDATE SET quantity = stock_levels.quantity + 50 RETURNING station_id, article_id)
     INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, 50, 'ADJUSTMENT' FROM l`.execute(app.db)
   const t = await call(requesting, 'HANDLER', 'POST', '/v1/transfers', { requestingStationId: requesting.stationId, sourceStationId: source.stationId, lines: [{ articleId: requesting.articleId, units: 5 }] }, 201) as { id: string, lines: Array<{ id: string }> }
   const lineIds = t.lines.map(l => l.id)
-  const bodies: Record<string, object> = {
-    confirm: { lines: lineIds.map(lineId => ({ lineId, unitsGranted: 5 })) },
-    reject: { reason: 'not now' },
-    ship: { deliveryNoteDocumentId: DOC },
-    receive: { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) },
-    settle: { settlementRef: 'AV-1', settlementAmount: '10.00' }
+  for (const verb of verbs) {
+    const bodies: Record<string, object> = {
+      confirm: { lines: lineIds.map(lineId => ({ lineId, unitsGranted: 5 })) },
+      reject: { reason: 'not now' },
+      ship: verb === 'ship' ? { deliveryNoteDocumentId: await document(requesting, 'DELIVERY_NOTE') } : {},
+      receive: verb === 'receive' ? { signedDeliveryNoteDocumentId: await document(requesting, 'SIGNED_DELIVERY_NOTE'), lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) } : {},
+      settle: { settlementRef: 'AV-1', settlementAmount: '10.00' }
+    }
+    await call(requesting, 'HANDLER', 'POST', `/v1/transfers/${t.id}/${verb}`, bodies[verb] ?? {})
   }
-  for (const verb of verbs) await call(requesting, 'HANDLER', 'POST', `/v1/transfers/${t.id}/${verb}`, bodies[verb] ?? {})
 }
 
 beforeAll(async () => {
@@ -73,10 +104,9 @@ beforeAll(async () => {
   const before = (await sql<{ id: number }>`SELECT coalesce(max(id), 0)::bigint AS id FROM outbox_events`.execute(app.db)).rows[0]!.id
 
   // purchase orders: the whole lifecycle on a's, declined on b's, cancelled on c's
-  const po = await a.purchaseOrder('INVOICED')
-  await call(a, 'HANDLER', 'POST', `/v1/purchase-orders/${po.poId}/archive`, {})
-  await call(b, 'SUPPLIER', 'POST', `/v1/purchase-orders/${(await b.purchaseOrder('PLACED')).poId}/decline`, { reason: 'out of stock' })
-  await call(c, 'STATION', 'POST', `/v1/purchase-orders/${(await c.purchaseOrder('PLACED')).poId}/cancel`, { reason: 'ordered twice' })
+  await order(a, ['confirm', 'ship', 'receive', 'close', 'invoice', 'archive'].map(v => [v, 'HANDLER'] as [string, Role]))
+  await order(b, [['decline', 'SUPPLIER']])
+  await order(c, [['cancel', 'STATION']])
   // contracts of a's supplier: approved, suspended, resumed, renewed, terminated; b's expires
   const draft = await createContract(app.db, a.supplierId, [{ articleId: a.articleId, packPrice: '9.0000' }], { status: 'DRAFT', validFrom: '2030-01-01', validUntil: '2030-12-31' })
   await call(a, 'ADMIN', 'POST', `/v1/contracts/${draft.id}/approve`, {})
