@@ -84,7 +84,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
     // eslint-disable-next-line no-new
     new client.Gauge({
       name: 'rate_limit_redis_up',
-      help: 'Rate-limit counters: 1 shared in Redis, 0 counted per instance (Redis unreachable); absent without REDIS_URL',
+      help: 'Rate-limit counters: 1 shared in Redis, 0 counted per instance (Redis unreachable, or not reached yet since the start); absent without REDIS_URL',
       registers: [registry],
       collect () { const s = app.rateLimitStatus(); if (s.redis !== 'off') this.set(s.redis === 'up' ? 1 : 0) }
     })

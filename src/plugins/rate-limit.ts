@@ -16,8 +16,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import { AppError } from '../lib/problems.js'
 
 export interface RateLimitStatus {
-  /** off: no REDIS_URL (or limits disabled); up: counters shared in Redis; down: per instance */
-  redis: 'off' | 'up' | 'down'
+  /**
+   * off: no REDIS_URL (or limits disabled); connecting: not connected yet since the start (per
+   * instance meanwhile); up: counters shared in Redis; down: per instance since an outage
+   */
+  redis: 'off' | 'connecting' | 'up' | 'down'
   outages: number
   fallbacks: number
 }
@@ -72,7 +75,7 @@ return {current, ttl}`
 
 /** Whether Redis may be asked now; the outage bookkeeping shared by every route's store. */
 export class RedisHealth {
-  status: RateLimitStatus = { redis: 'up', outages: 0, fallbacks: 0 }
+  status: RateLimitStatus = { redis: 'connecting', outages: 0, fallbacks: 0 }
   #coolUntil = 0
   constructor (private readonly log: FastifyBaseLogger, private readonly coolMs = 1000) {}
 
@@ -87,18 +90,24 @@ export class RedisHealth {
     this.down(reason)
   }
 
+  /** an outage starts (logged and counted once) — unless Redis was never reached since the start */
   down (reason: string): void {
     if (this.status.redis === 'down') return
+    if (this.status.redis === 'connecting') {
+      if (reason === 'connection lost' || reason === 'connection closed') return
+      this.log.warn({ reason }, 'rate limits: Redis not reachable yet, counting per instance until it is')
+    } else this.log.warn({ reason }, 'rate limits: Redis unreachable, counting per instance until it is back')
     this.status.redis = 'down'
     this.status.outages++
-    this.log.warn({ reason }, 'rate limits: Redis unreachable, counting per instance until it is back')
   }
 
   up (): void {
     if (this.status.redis === 'up') return
+    const first = this.status.redis === 'connecting'
     this.status.redis = 'up'
     this.#coolUntil = 0
-    this.log.info({ fallbacks: this.status.fallbacks }, 'rate limits: Redis is back, counters shared again')
+    if (first) this.log.debug('rate limits: counters shared in Redis')
+    else this.log.info({ fallbacks: this.status.fallbacks }, 'rate limits: Redis is back, counters shared again')
   }
 }
 
@@ -128,10 +137,14 @@ export class SharedStore implements FastifyRateLimitStore {
     if (!health.usable(this.ctx.connected())) { local(); return }
     let settled = false
     const timer = setTimeout(() => {
-      if (settled) return
-      settled = true
-      health.failed(`no answer within ${timeoutMs} ms`)
-      local()
+      // after this turn's I/O: an answer that arrived while the event loop was busy (timers run
+      // before the poll phase) is read first, and is not mistaken for a slow Redis
+      setImmediate(() => {
+        if (settled) return
+        settled = true
+        health.failed(`no answer within ${timeoutMs} ms`)
+        local()
+      })
     }, timeoutMs)
     this.ctx.run(this.keyPrefix + key, windowMs).then(([current, ttl]) => {
       if (settled) return
@@ -188,7 +201,11 @@ export default fp(async function rateLimitPlugin (app) {
       retryStrategy: (times: number) => Math.min(times * 100, 2000)
     })
     // every failed reconnect emits 'error': the outage is logged once, by the health tracker
-    redis.on('error', (err: Error) => { app.log.debug({ err: err.message }, 'redis error') })
+    redis.on('error', (err: Error) => {
+      app.log.debug({ err: err.message }, 'redis error')
+      // a failed first connection is an outage too (a lost one is counted when it closes)
+      if (h.status.redis === 'connecting') h.down(err.message)
+    })
     redis.on('close', () => { h.down('connection closed') })
     redis.on('ready', () => { h.up() })
     app.addHook('onClose', async () => { redis?.disconnect() })

@@ -39,6 +39,29 @@ describe('MemoryCounters', () => {
   })
 })
 
+describe('Redis unreachable from the start', () => {
+  it('counts per instance, logs and counts one outage, answers without waiting', async () => {
+    const closed = await FaultyProxy.start(1) // accepts, then resets every connection
+    closed.setMode({ kind: 'reset' })
+    const app = await createTestApp({ RATE_LIMIT_ENABLED: true, RATE_LIMIT_MAX: MAX, REDIS_URL: `redis://127.0.0.1:${closed.port}`, REDIS_TIMEOUT_MS: TIMEOUT_MS, METRICS_PUBLIC: true })
+    try {
+      const token = tokenFor(app, { role: 'ADMIN', userId: randomUUID() })
+      const statuses: number[] = []
+      const t0 = performance.now()
+      for (let i = 0; i < MAX + 1; i++) statuses.push((await app.inject({ method: 'GET', url: '/v1/articles?limit=1', headers: bearer(token) })).statusCode)
+      expect(statuses).toEqual([...Array(MAX).fill(200), 429])
+      expect((performance.now() - t0) / (MAX + 1)).toBeLessThan(TIMEOUT_MS * 4)
+      for (let i = 0; i < 50 && app.rateLimitStatus().outages === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+      expect(app.rateLimitStatus()).toMatchObject({ redis: 'down', outages: 1 })
+      expect(await metric(app, 'rate_limit_redis_up')).toBe(0)
+      expect(await metric(app, 'rate_limit_redis_outages_total')).toBe(1)
+    } finally {
+      await app.close()
+      await closed.close()
+    }
+  })
+})
+
 describe.skipIf(!redisUp)('rate limits across instances (Redis)', () => {
   let proxy: FaultyProxy
   let a: App
