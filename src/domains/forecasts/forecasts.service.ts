@@ -36,15 +36,19 @@ export function isoWeekOf (date: string): IsoWeek {
   return { year, week: 1 + Math.floor((thursday.getTime() - jan1) / DAY / 7) }
 }
 
-/** The Monday (epoch ms) of an ISO week. */
-function mondayOf (w: IsoWeek): number {
+/** The Monday (YYYY-MM-DD) of an ISO week. */
+export function mondayOf (w: IsoWeek): string {
+  return new Date(mondayMs(w)).toISOString().slice(0, 10)
+}
+
+function mondayMs (w: IsoWeek): number {
   const jan4 = Date.UTC(w.year, 0, 4)
   const jan4dow = (new Date(jan4).getUTCDay() + 6) % 7
   return jan4 - jan4dow * DAY + (w.week - 1) * 7 * DAY
 }
 
 export function addWeeks (w: IsoWeek, n: number): IsoWeek {
-  return isoWeekOf(new Date(mondayOf(w) + n * 7 * DAY).toISOString().slice(0, 10))
+  return isoWeekOf(new Date(mondayMs(w) + n * 7 * DAY).toISOString().slice(0, 10))
 }
 
 export const weekKey = (w: IsoWeek): string => `${w.year}-W${String(w.week).padStart(2, '0')}`

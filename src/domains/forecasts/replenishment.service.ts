@@ -23,7 +23,7 @@ import { problem, type ProblemItem } from '../../lib/problems.js'
 import { addDays, assertStationInScope, upsertCartLines, type CartView } from '../carts/carts.service.js'
 import { businessDate, resolvePrices } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
-import { addWeeks, isoWeekOf, weekKey, type IsoWeek } from './forecasts.service.js'
+import { addWeeks, isoWeekOf, mondayOf, weekKey, type IsoWeek } from './forecasts.service.js'
 import type { ToCartInput } from './forecasts.schemas.js'
 
 /** Lead times are at most 365 days (offers CHECK): 53 weeks. */
@@ -124,12 +124,12 @@ export interface TermsRow {
  * camelCase keys, and the rows are not copied by the CamelCasePlugin.
  */
 function termsText (filtered: boolean): string {
-  const only = (column: string): string => filtered ? `AND ${column} = ANY($8::uuid[])` : ''
-  const after = filtered ? 9 : 8
+  const only = (column: string): string => filtered ? `AND ${column} = ANY($7::uuid[])` : ''
+  const after = filtered ? 8 : 7
+  // $1 station, $2 the current ISO week's Monday, $3–$6 the first and last (year, week) read
+  const window = (f: string): string => `(${f}.iso_year, ${f}.iso_week) >= ($3::int, $4::int) AND (${f}.iso_year, ${f}.iso_week) <= ($5::int, $6::int)`
   return `
-    WITH win AS (
-      SELECT * FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS w(y, wk, n)
-    ), open_po AS MATERIALIZED (
+    WITH open_po AS MATERIALIZED (
       -- the station's open orders from their partial index, on their own: joined to the lines in
       -- one plan, PostgreSQL preferred a parallel sequential scan of every purchase order
       SELECT id FROM purchase_orders WHERE station_id = $1::uuid AND status IN ('PLACED', 'CONFIRMED', 'SHIPPED')
@@ -137,7 +137,7 @@ function termsText (filtered: boolean): string {
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
       FROM open_po p
       JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-      ${filtered ? 'WHERE l.article_id = ANY($8::uuid[])' : ''}
+      ${filtered ? 'WHERE l.article_id = ANY($7::uuid[])' : ''}
       GROUP BY l.article_id
     ), tr AS MATERIALIZED (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
@@ -150,21 +150,12 @@ function termsText (filtered: boolean): string {
       FROM articles a
       WHERE a.id IN (
           SELECT article_id FROM stock_levels WHERE station_id = $1::uuid ${only('article_id')}
-          UNION
-          SELECT article_id FROM forecasts
-          WHERE station_id = $1::uuid AND (iso_year, iso_week) >= ($4::int, $5::int) AND (iso_year, iso_week) <= ($6::int, $7::int) ${only('article_id')}
+          UNION SELECT article_id FROM forecasts WHERE station_id = $1::uuid AND ${window('forecasts')} ${only('article_id')}
           UNION SELECT article_id FROM po
           UNION SELECT article_id FROM tr)
         AND ($${after}::text IS NULL OR a.code > $${after}::text)
       ORDER BY a.code
       LIMIT $${after + 1}::int
-    ), fc AS (
-      SELECT f.article_id, array_agg((w.n - 1)::int ORDER BY w.n) AS fc_offsets, array_agg(f.units ORDER BY w.n) AS fc_units
-      FROM page p
-      JOIN forecasts f ON f.station_id = $1::uuid AND f.article_id = p.id
-        AND (f.iso_year, f.iso_week) >= ($4::int, $5::int) AND (f.iso_year, f.iso_week) <= ($6::int, $7::int)
-      JOIN win w ON w.y = f.iso_year AND w.wk = f.iso_week
-      GROUP BY f.article_id
     )
     SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
       sl.article_id IS NOT NULL AS "hasLevel", coalesce(sl.quantity, 0) AS "onHand", coalesce(sl.alert_threshold, 0) AS safety,
@@ -177,7 +168,13 @@ function termsText (filtered: boolean): string {
     LEFT JOIN stock_levels sl ON sl.station_id = $1::uuid AND sl.article_id = p.id
     LEFT JOIN po ON po.article_id = p.id
     LEFT JOIN tr ON tr.article_id = p.id
-    LEFT JOIN fc ON fc.article_id = p.id
+    -- per article (LATERAL): a range of the primary key, whatever plan the prepared statement gets
+    LEFT JOIN LATERAL (
+      SELECT array_agg(((to_date(f.iso_year || '-' || f.iso_week || '-1', 'IYYY-IW-ID') - $2::date) / 7)::int ORDER BY f.iso_year, f.iso_week) AS fc_offsets,
+             array_agg(f.units ORDER BY f.iso_year, f.iso_week) AS fc_units
+      FROM forecasts f
+      WHERE f.station_id = $1::uuid AND f.article_id = p.id AND ${window('f')}
+    ) fc ON true
     ORDER BY p.code`
 }
 const TERMS_ALL = termsText(false)
@@ -192,7 +189,7 @@ const TERMS_SOME = termsText(true)
 export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined, page: { afterCode?: string, limit: number }): { sql: string, parameters: unknown[] } {
   const first = weeks[0] as IsoWeek
   const last = weeks[weeks.length - 1] as IsoWeek
-  const parameters: unknown[] = [stationId, weeks.map(w => w.year), weeks.map(w => w.week), first.year, first.week, last.year, last.week]
+  const parameters: unknown[] = [stationId, mondayOf(first), first.year, first.week, last.year, last.week]
   const tail = [page.afterCode ?? null, page.limit]
   return articleIds === undefined ? { sql: TERMS_ALL, parameters: [...parameters, ...tail] } : { sql: TERMS_SOME, parameters: [...parameters, articleIds, ...tail] }
 }
