@@ -9,6 +9,7 @@
 // `If-None-Match` → 304, `Cache-Control: private, max-age=…` (how long a client may reuse it
 // without asking), `X-Report-Cache: hit|miss`. The queries run on DATABASE_READ_URL when it is
 // set (a read replica; its own pool), on the primary otherwise.
+import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { Readable } from 'node:stream'
@@ -130,11 +131,13 @@ export default async function reportsRoutes (app: App): Promise<void> {
   }
   const cache = new ReportCache(store)
   app.addHook('onClose', async () => { await cache.close() })
+  // entries of different databases never mix in a shared Redis (the URL hashed, never stored)
+  const database = createHash('sha256').update(conf.DATABASE_READ_URL ?? conf.DATABASE_URL ?? 'embedded').digest('base64url').slice(0, 16)
 
   async function answer (request: FastifyRequest, reply: FastifyReply, a: Answer): Promise<string | Readable | null> {
     const { maxAge, ttlMs } = FRESHNESS[a.report]
     const version = await dataVersion(db, a.versionOf)
-    const key = cacheKey([a.report, a.scope.audience, a.scope.stationId, a.scope.supplierId, ...a.parts])
+    const key = cacheKey([database, a.report, a.scope.audience, a.scope.stationId, a.scope.supplierId, ...a.parts])
     const { entry, hit } = await cache.fetch({
       report: a.report,
       key,
