@@ -29,7 +29,8 @@ afterAll(async () => { await app.close() })
 
 async function computed (report: string): Promise<number> {
   const m = (await reportMetrics.getMetricsAsJSON()).find(x => x.name === 'reports_compute_seconds')
-  const v = m?.values.find(x => x.metricName === 'reports_compute_seconds_count' && x.labels.report === report)
+  // histogram values carry the series name (…_bucket, …_sum, …_count) in metricName
+  const v = m?.values.find(x => 'metricName' in x && x.metricName === 'reports_compute_seconds_count' && x.labels.report === report)
   return v?.value ?? 0
 }
 
