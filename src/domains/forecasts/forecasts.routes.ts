@@ -26,7 +26,7 @@ const cartViews = views({ platform: CartPlatform, supplier: CartStation, station
 const STATION_WHO = 'Platform staff for any station; a STATION user for its own station only (another station\'s: 404). Suppliers: 403 (they read the aggregated demand instead).'
 
 export default async function forecastsRoutes (app: App): Promise<void> {
-  for (const s of [ForecastSchema, DemandSchema, ReplenishmentItemSchema, ReplenishmentSchema, CartLinePlatform, CartLineStation, CartPlatform, CartStation]) app.addSchema(s)
+  for (const s of [ForecastSchema, DemandSchema, ReplenishmentItemSchema, CartLinePlatform, CartLineStation, CartPlatform, CartStation]) app.addSchema(s)
 
   defineRoute(app, {
     method: 'PUT',
@@ -82,7 +82,7 @@ export default async function forecastsRoutes (app: App): Promise<void> {
     access: 'forecasts:read',
     params: StationParams,
     querystring: ReplenishmentQuery,
-    response: { 200: Type.Ref(ReplenishmentSchema) }
+    response: { 200: ReplenishmentSchema }
   }, async (request) => {
     const q = request.query
     return await computeReplenishment(app.db, actorOf(request), request.params.stationId, {

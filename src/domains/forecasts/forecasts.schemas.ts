@@ -140,7 +140,7 @@ export const ReplenishmentSchema = Type.Object({
   horizonWeeks: Type.Integer(),
   items: Type.Array(Type.Ref(ReplenishmentItemSchema), { description: 'A page of the station\'s articles in code order (with onlyNeeded, those of the page that need something: a page may hold fewer than limit; follow nextCursor)' }),
   nextCursor: Type.Union([Type.String(), Type.Null()])
-}, { $id: 'Replenishment', additionalProperties: false })
+}, { additionalProperties: false, description: 'A list page (compressed when the client accepts it)' })
 
 export const ToCartBody = Type.Object({
   lines: Type.Array(Type.Object({

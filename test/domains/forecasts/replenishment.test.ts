@@ -303,6 +303,9 @@ describe('replenishment pages', () => {
     expect(pages).toBe(3)
     expect(seen).toEqual(all)
     expect(new Set(seen.map(i => i.articleId))).toEqual(new Set(ids))
+    // a list page: compressed for a client that accepts it
+    const zipped = await get(app, st.token, `/v1/stations/${st.id}/replenishment`, { 'accept-encoding': 'gzip' })
+    expect(zipped.headers['content-encoding']).toBe('gzip')
     expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?cursor=forged.cursor`), 400, 'INVALID_CURSOR')
     expectProblem(await get(app, st.token, `/v1/stations/${st.id}/replenishment?limit=201`), 400, 'VALIDATION_FAILED')
   })
