@@ -11,9 +11,10 @@
 // lowest station price per base unit (pack price ÷ units per pack, compared exactly, so a box of
 // 500 and a box of 1 000 compare fairly), then the shortest lead time, then the supplier's name.
 //
-// Set-based whatever the number of articles: the scope check, one statement for every term of
-// every article (stock, forecasts by week, inbound POs and transfers, candidate offers), and one
-// price resolution statement for every candidate (article, supplier) pair.
+// Set-based whatever the number of articles, a page of the station's articles (code order, keyset)
+// at a time: the scope check, one statement for every term of the page's articles (stock,
+// forecasts by week, inbound POs and transfers, candidate offers), and one price resolution
+// statement for every candidate (article, supplier) pair of the page.
 import type { Db } from '../../db/index.js'
 import { rawRows } from '../../db/prepared.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
