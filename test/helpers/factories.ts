@@ -6,6 +6,10 @@ import type { Db } from '../../src/db/index.js'
 import { hashPassword } from '../../src/lib/password.js'
 import { kindForRole, PLATFORM_ORGANIZATION_ID, type Actor, type Role } from '../../src/lib/permissions.js'
 import type { ArticleCategory, ContractStatus } from '../../src/db/schema.js'
+import { createDocument as attachStaged, stageUpload } from '../../src/domains/documents/documents.service.js'
+import type { DocumentType } from '../../src/domains/documents/documents.schemas.js'
+import { PgStorage } from '../../src/domains/documents/storage-pg.js'
+import { TINY_PDF } from './multipart.js'
 
 export const TEST_PASSWORD = 'test-password-for-factories'
 let hashPromise: Promise<string> | undefined
@@ -105,4 +109,16 @@ export async function createContract (db: Db, supplierId: string, lines: Contrac
     lineIds.push(row.id)
   }
   return { id: c.id, number: c.number, lineIds }
+}
+
+/**
+ * A document uploaded by `uploader` (a user of its organization, which then may read it), stored
+ * the way an upload is — staged in the PostgreSQL storage, then attached by the documents service —
+ * without the HTTP round trip. `db` is the pool (the storage never writes inside a transaction).
+ */
+export async function createDocument (db: Db, uploader: { userId: string, role: Role, organizationId: string }, type: DocumentType = 'DELIVERY_NOTE', bytes: Buffer = TINY_PDF): Promise<{ id: string }> {
+  const actor: Actor = { userId: uploader.userId, role: uploader.role, organizationId: uploader.organizationId, organizationKind: kindForRole(uploader.role) }
+  const staged = await stageUpload(db, new PgStorage(db), (async function * () { yield bytes })(), { fileName: `${type.toLowerCase()}.pdf`, maxBytes: 1 << 20 })
+  const doc = await attachStaged(db, actor, staged, type)
+  return { id: doc.id }
 }

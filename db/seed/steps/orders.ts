@@ -3,8 +3,10 @@
 // frozen prices, totals, contract caps, status history, outbox events, stock and its movements.
 // Acted by the demo HANDLER (platform staff act on behalf of stations and suppliers; the history
 // records it). Orders whose station, supplier or article is missing from ctx.ids are skipped.
-import { randomUUID } from 'node:crypto'
+// Shipping references a delivery note the supplier uploaded, receiving a signed note the station
+// uploaded: small real PDFs (db/seed/documents.ts), which both parties of the order may read.
 import type { SeedContext } from '../context.js'
+import { demoPdf, seedDocument } from '../documents.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
 import { addCartLine, addDays } from '../../../src/domains/carts/carts.service.js'
@@ -40,16 +42,31 @@ const ORDERS: DemoOrder[] = [
   }
 ]
 
-function bodyFor (verb: PurchaseOrderVerb, po: PurchaseOrderView, shortBy: number, delivery: string): TransitionInput {
+/** The demo user of the station or supplier (who uploads its documents), or staff when it has none. */
+function userOf (ctx: SeedContext, key: string, organizationId: string, role: 'STATION' | 'SUPPLIER', fallback: Actor): Actor {
+  const userId = ctx.ids[key]
+  return userId === undefined ? fallback : { userId, role, organizationId, organizationKind: role }
+}
+
+/** The document a ship (the supplier's delivery note) or a receive (the station's signed note) references. */
+async function documentFor (db: Db, verb: PurchaseOrderVerb, po: PurchaseOrderView, uploader: { supplier: Actor, station: Actor }): Promise<string> {
+  const lines = (po.lines ?? []).map(l => `${l.articleCode} - ${l.articleName}: ${l.packs} colis`)
+  if (verb === 'ship') {
+    return await seedDocument(db, uploader.supplier, 'DELIVERY_NOTE', `BL-${po.number}.pdf`, demoPdf(`Bon de livraison - commande ${po.number}`, [`Transporteur Geodis, suivi GEO-${po.number}`, ...lines]))
+  }
+  return await seedDocument(db, uploader.station, 'SIGNED_DELIVERY_NOTE', `BL-signe-${po.number}.pdf`, demoPdf(`Bon de livraison signe - commande ${po.number}`, [...lines, 'Recu et signe par la station']))
+}
+
+function bodyFor (verb: PurchaseOrderVerb, po: PurchaseOrderView, shortBy: number, delivery: string, documentId: string): TransitionInput {
   switch (verb) {
     case 'confirm': return { verb, body: { lines: (po.lines ?? []).map(l => ({ lineId: l.id, confirmedDeliveryDate: delivery })) } }
     case 'decline': return { verb, body: { reason: 'Rupture de matière première jusqu\'au mois prochain' } }
     case 'cancel': return { verb, body: { reason: 'Commande passée en double' } }
-    case 'ship': return { verb, body: { carrier: 'Geodis', trackingNumber: `GEO-${po.number}`, deliveryNoteDocumentId: randomUUID() } }
+    case 'ship': return { verb, body: { carrier: 'Geodis', trackingNumber: `GEO-${po.number}`, deliveryNoteDocumentId: documentId } }
     case 'receive': return {
       verb,
       body: {
-        signedDeliveryNoteDocumentId: randomUUID(),
+        signedDeliveryNoteDocumentId: documentId,
         lines: (po.lines ?? []).map((l, i) => ({ lineId: l.id, packsReceived: i === 0 ? Math.max(0, l.packs - shortBy) : l.packs, discrepancy: i === 0 && shortBy > 0 ? `${shortBy} colis manquants` : null }))
       }
     }
@@ -79,9 +96,14 @@ export async function seedOrders (db: Db, ctx: SeedContext): Promise<void> {
       const supplierKey = lines.find(l => l.supplierId === po.supplierId)?.supplierKey
       if (supplierKey === undefined) continue
       ctx.ids[`purchase_order:${n + 1}:${supplierKey}`] = po.id
+      const uploader = {
+        supplier: userOf(ctx, `user:supplier:${supplierKey}`, po.supplierId, 'SUPPLIER', actor),
+        station: userOf(ctx, `user:station:${order.station}`, stationId, 'STATION', actor)
+      }
       let current = po
       for (const verb of order.steps[supplierKey] ?? []) {
-        current = await transitionPurchaseOrder(db, actor, po.id, bodyFor(verb, current, order.shortBy ?? 0, delivery))
+        const documentId = verb === 'ship' || verb === 'receive' ? await documentFor(db, verb, current, uploader) : ''
+        current = await transitionPurchaseOrder(db, actor, po.id, bodyFor(verb, current, order.shortBy ?? 0, delivery, documentId))
       }
     }
   }

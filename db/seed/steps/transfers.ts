@@ -6,9 +6,12 @@
 // what the API would produce. Station steps are acted by the stations' demo users, platform steps
 // by the demo HANDLER. Runs after the stock step: the sources lend what their opening count holds;
 // should a source lack the units (no stock step), an ADJUSTMENT movement provides them first.
-// Transfers whose stations or articles are missing from ctx.ids are skipped.
+// Transfers whose stations or articles are missing from ctx.ids are skipped. Shipping references a
+// delivery note the source station uploaded, receiving a signed note the requesting station
+// uploaded: small real PDFs (db/seed/documents.ts), which both stations may read.
 import { randomUUID } from 'node:crypto'
 import type { SeedContext } from '../context.js'
+import { demoPdf, seedDocument } from '../documents.js'
 import type { Db } from '../../../src/db/index.js'
 import { PLATFORM_ORGANIZATION_ID, type Actor } from '../../../src/lib/permissions.js'
 import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
@@ -51,18 +54,26 @@ const stationActor = (ctx: SeedContext, code: string, fallback: Actor): Actor =>
   return userId === undefined || stationId === undefined ? fallback : { userId, role: 'STATION', organizationId: stationId, organizationKind: 'STATION' }
 }
 
-function inputFor (verb: TransferVerb, t: TransferDetailView, demo: DemoTransfer, articleIds: string[]): TransferTransitionInput {
+/** The document a ship (the source's delivery note) or a receive (the requester's signed note) references, uploaded by `by`. */
+async function documentFor (db: Db, verb: 'ship' | 'receive', t: TransferDetailView, by: Actor): Promise<string> {
+  const lines = t.lines.map(l => `${l.articleCode} - ${l.articleName}: ${l.unitsShipped ?? l.unitsGranted ?? 0} ${l.baseUnit}`)
+  return verb === 'ship'
+    ? await seedDocument(db, by, 'DELIVERY_NOTE', `BL-${t.number}.pdf`, demoPdf(`Bon de livraison - transfert ${t.number}`, lines))
+    : await seedDocument(db, by, 'SIGNED_DELIVERY_NOTE', `BL-signe-${t.number}.pdf`, demoPdf(`Bon de livraison signe - transfert ${t.number}`, [...lines, 'Recu et signe par la station demandeuse']))
+}
+
+function inputFor (verb: TransferVerb, t: TransferDetailView, demo: DemoTransfer, articleIds: string[], documentId: string): TransferTransitionInput {
   const lineOf = (i: number) => t.lines.find(l => l.articleId === articleIds[i])
   switch (verb) {
     case 'confirm': return { verb, body: { lines: demo.lines.map(([, , granted], i) => ({ lineId: lineOf(i)?.id ?? '', unitsGranted: granted })) } }
     case 'reject': return { verb, body: { reason: 'Stock réservé pour nos expéditions de la semaine' } }
     case 'cancel': return { verb, body: { reason: 'Livraison fournisseur avancée' } }
     case 'prepare': return { verb, body: { note: 'Enlèvement navette inter-stations mardi matin' } }
-    case 'ship': return { verb, body: { deliveryNoteDocumentId: randomUUID() } }
+    case 'ship': return { verb, body: { deliveryNoteDocumentId: documentId } }
     case 'receive': return {
       verb,
       body: {
-        signedDeliveryNoteDocumentId: randomUUID(),
+        signedDeliveryNoteDocumentId: documentId,
         lines: demo.lines.map(([, , granted, received], i) => ({ lineId: lineOf(i)?.id ?? '', unitsReceived: received, note: received < granted ? `${granted - received} unités abîmées au transport` : null }))
       }
     }
@@ -98,7 +109,8 @@ export async function seedTransfers (db: Db, ctx: SeedContext): Promise<void> {
       const actor = verb === 'prepare' || verb === 'settle' || verb === 'archive'
         ? staff
         : verb === 'confirm' || verb === 'reject' || verb === 'ship' ? lender : requester
-      t = await transitionTransfer(db, actor, t.id, inputFor(verb, t, demo, articles))
+      const documentId = verb === 'ship' || verb === 'receive' ? await documentFor(db, verb, t, actor) : ''
+      t = await transitionTransfer(db, actor, t.id, inputFor(verb, t, demo, articles, documentId))
     }
   }
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import type { App } from '../../../src/lib/route.js'
 import { bearer, tokenFor } from '../../helpers/app.js'
-import { createArticle, createOffer, createStation, createSupplier, createUser } from '../../helpers/factories.js'
+import { createArticle, createDocument, createOffer, createStation, createSupplier, createUser } from '../../helpers/factories.js'
 
 export const FAR_DATE = '2099-06-30'
 
@@ -60,6 +60,32 @@ export interface PlacedOrder {
   poId: string
   lineIds: string[]
   articleIds: string[]
+  /** the documents its ship and receive reference (advance() makes them when absent) */
+  docs?: OrderDocs
+}
+
+/** What a PO's ship and receive reference: a DELIVERY_NOTE and a SIGNED_DELIVERY_NOTE. */
+export interface OrderDocs { deliveryNote: string, signedNote: string }
+
+const uploads = new Map<string, Promise<{ id: string }>>()
+
+/** A document of `type` uploaded by `who` (once per user and type: a document may be referenced again). */
+export async function documentOf (app: App, who: Party, role: 'STATION' | 'SUPPLIER' | 'HANDLER' | 'ADMIN' | 'MANAGER', type: 'DELIVERY_NOTE' | 'SIGNED_DELIVERY_NOTE' | 'INVOICE'): Promise<string> {
+  const key = `${who.userId}:${type}`
+  let doc = uploads.get(key)
+  if (doc === undefined) {
+    doc = createDocument(app.db, { userId: who.userId, role, organizationId: who.id }, type)
+    uploads.set(key, doc)
+  }
+  return (await doc).id
+}
+
+/**
+ * The supplier's delivery note and the station's signed note, as in real life: each side uploads
+ * its own (and reads it), the other side may read it once the PO references it, staff read all.
+ */
+export async function orderDocs (app: App, st: Party, sup: Party): Promise<OrderDocs> {
+  return { deliveryNote: await documentOf(app, sup, 'SUPPLIER', 'DELIVERY_NOTE'), signedNote: await documentOf(app, st, 'STATION', 'SIGNED_DELIVERY_NOTE') }
 }
 
 /** A station's checkout of `lines` packs from one supplier (catalog prices) → its one PO. */
@@ -77,18 +103,21 @@ export async function placeOrder (app: App, packs: number[] = [10], parties: { s
   if (res.statusCode !== 201) throw new Error(res.body)
   const mo = res.json()
   const po = mo.purchaseOrders[0]
-  return { st, sup, moId: mo.id, poId: po.id, lineIds: po.lines.map((l: { id: string }) => l.id), articleIds }
+  return { st, sup, moId: mo.id, poId: po.id, lineIds: po.lines.map((l: { id: string }) => l.id), articleIds, docs: await orderDocs(app, st, sup) }
 }
 
-export const DOC = '0193a5f0-0000-7000-8000-00000000d001'
-
-export function bodyFor (verb: string, lineIds: string[], packs?: number[]): object {
+/** A valid body for `verb` on the order (ship and receive reference its documents). */
+export function bodyFor (verb: string, o: { lineIds: string[], docs?: OrderDocs }, packs?: number[]): object {
+  const docs = (): OrderDocs => {
+    if (o.docs === undefined) throw new Error(`bodyFor('${verb}') needs the order's documents (placeOrder or orderDocs)`)
+    return o.docs
+  }
   switch (verb) {
-    case 'confirm': return { lines: lineIds.map(lineId => ({ lineId, confirmedDeliveryDate: '2099-06-01' })) }
+    case 'confirm': return { lines: o.lineIds.map(lineId => ({ lineId, confirmedDeliveryDate: '2099-06-01' })) }
     case 'decline':
     case 'cancel': return { reason: 'test reason' }
-    case 'ship': return { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: DOC }
-    case 'receive': return { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map((lineId, i) => ({ lineId, packsReceived: packs?.[i] ?? 10 })) }
+    case 'ship': return { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: docs().deliveryNote }
+    case 'receive': return { signedDeliveryNoteDocumentId: docs().signedNote, lines: o.lineIds.map((lineId, i) => ({ lineId, packsReceived: packs?.[i] ?? 10 })) }
     case 'invoice': return { invoiceNumber: 'INV-1', invoiceDate: '2099-07-01' }
     default: return {}
   }
@@ -96,8 +125,9 @@ export function bodyFor (verb: string, lineIds: string[], packs?: number[]): obj
 
 /** Drives a PO through `verbs` as platform staff; throws on the first failure. */
 export async function advance (app: App, token: string, o: PlacedOrder, verbs: string[], packs?: number[]): Promise<void> {
+  const docs = o.docs ?? (verbs.includes('ship') || verbs.includes('receive') ? await orderDocs(app, o.st, o.sup) : undefined)
   for (const verb of verbs) {
-    const r = await act(app, token, o.poId, verb, bodyFor(verb, o.lineIds, packs))
+    const r = await act(app, token, o.poId, verb, bodyFor(verb, { lineIds: o.lineIds, docs }, packs))
     if (r.statusCode !== 200) throw new Error(`${verb}: ${r.body}`)
   }
 }

@@ -6,13 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
 import { createTestApp } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'
-import { act, addLine, checkout, get, offeredArticle, staff, station, supplier, type Party } from './fixtures.js'
+import { act, addLine, checkout, documentOf, get, offeredArticle, staff, station, supplier, type Party } from './fixtures.js'
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
 afterAll(async () => { await app.close() })
-
-const doc = '0193a5f0-0000-7000-8000-00000000d001'
 
 describe('cart → checkout → purchase-order lifecycle', () => {
   let st: Party, a: Party, b: Party, c: Party, handler: Party
@@ -92,14 +90,17 @@ describe('cart → checkout → purchase-order lifecycle', () => {
     await run(handler.token, poC, 'confirm', confirmAll(poC))
     expect(await masterStatus()).toBe('CONFIRMED')
 
+    // each supplier ships with the delivery note it uploaded
     for (const [p, po] of [[a, poA], [b, poB], [c, poC]] as const) {
-      const shipped = await run(p.token, po, 'ship', { carrier: 'Geodis', trackingNumber: `T-${String(po.number)}`, deliveryNoteDocumentId: doc })
-      expect(shipped).toMatchObject({ status: 'SHIPPED', carrier: 'Geodis', deliveryNoteDocumentId: doc })
+      const note = await documentOf(app, p, 'SUPPLIER', 'DELIVERY_NOTE')
+      const shipped = await run(p.token, po, 'ship', { carrier: 'Geodis', trackingNumber: `T-${String(po.number)}`, deliveryNoteDocumentId: note })
+      expect(shipped).toMatchObject({ status: 'SHIPPED', carrier: 'Geodis', deliveryNoteDocumentId: note })
       expect(shipped.totals).toBeUndefined()
     }
     expect(await masterStatus()).toBe('SHIPPED')
 
-    // receive: A short on its contract line, B and C in full
+    // receive: A short on its contract line, B and C in full, with the signed note the station uploaded
+    const doc = await documentOf(app, st, 'STATION', 'SIGNED_DELIVERY_NOTE')
     const recA = await run(st.token, poA, 'receive', { signedDeliveryNoteDocumentId: doc, lines: [{ lineId: poA.lines[0].id, packsReceived: 5, discrepancy: '2 packs missing' }, { lineId: poA.lines[1].id, packsReceived: 15 }] })
     expect(recA.lines.map((l: { packsReceived: number }) => l.packsReceived)).toEqual([5, 15])
     expect(await masterStatus()).toBe('PARTIALLY_RECEIVED')

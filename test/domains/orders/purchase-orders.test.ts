@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
 import { createContract } from '../../helpers/factories.js'
-import { PATH_TO, act, addLine, advance, multiSupplierOrder, bodyFor, checkout, get, keysDeep, offeredArticle, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
+import { PATH_TO, act, addLine, advance, multiSupplierOrder, bodyFor, checkout, get, keysDeep, offeredArticle, orderDocs, placeOrder, staff, station, supplier, type Party, type PlacedOrder } from './fixtures.js'
 
 let app: App
 let h: Party
@@ -47,7 +47,7 @@ describe('transition matrix', () => {
       const before = await poRow(o.poId)
       const audits = await countAudit(app)
       for (const verb of VERBS.filter(v => !(ALLOWED[status] ?? []).includes(v))) {
-        const body = expectProblem(await act(app, h.token, o.poId, verb, bodyFor(verb, o.lineIds)), 409, 'INVALID_TRANSITION')
+        const body = expectProblem(await act(app, h.token, o.poId, verb, bodyFor(verb, o)), 409, 'INVALID_TRANSITION')
         expect(body.currentStatus, `${verb} from ${status}`).toBe(status)
       }
       expect(await poRow(o.poId)).toEqual(before)
@@ -67,11 +67,11 @@ describe('actors and owners', () => {
 
   it('refuses the wrong role with 403 and the wrong owner with 404, changing nothing', async () => {
     const before = await poRow(o.poId)
-    for (const verb of ['confirm', 'decline', 'ship', 'invoice', 'archive']) expectProblem(await act(app, o.st.token, o.poId, verb, bodyFor(verb, o.lineIds)), 403, 'FORBIDDEN')
-    for (const verb of ['receive', 'close', 'cancel', 'invoice', 'archive']) expectProblem(await act(app, o.sup.token, o.poId, verb, bodyFor(verb, o.lineIds)), 403, 'FORBIDDEN')
-    for (const verb of ['confirm', 'decline', 'ship']) expectProblem(await act(app, otherSupplier.token, o.poId, verb, bodyFor(verb, o.lineIds)), 404, 'NOT_FOUND')
-    for (const verb of ['receive', 'close', 'cancel']) expectProblem(await act(app, otherStation.token, o.poId, verb, bodyFor(verb, o.lineIds)), 404, 'NOT_FOUND')
-    expectProblem(await act(app, h.token, randomUUID(), 'confirm', bodyFor('confirm', o.lineIds)), 404, 'NOT_FOUND')
+    for (const verb of ['confirm', 'decline', 'ship', 'invoice', 'archive']) expectProblem(await act(app, o.st.token, o.poId, verb, bodyFor(verb, o)), 403, 'FORBIDDEN')
+    for (const verb of ['receive', 'close', 'cancel', 'invoice', 'archive']) expectProblem(await act(app, o.sup.token, o.poId, verb, bodyFor(verb, o)), 403, 'FORBIDDEN')
+    for (const verb of ['confirm', 'decline', 'ship']) expectProblem(await act(app, otherSupplier.token, o.poId, verb, bodyFor(verb, o)), 404, 'NOT_FOUND')
+    for (const verb of ['receive', 'close', 'cancel']) expectProblem(await act(app, otherStation.token, o.poId, verb, bodyFor(verb, o)), 404, 'NOT_FOUND')
+    expectProblem(await act(app, h.token, randomUUID(), 'confirm', bodyFor('confirm', o)), 404, 'NOT_FOUND')
     expect(await poRow(o.poId)).toEqual(before)
     // reads
     expectProblem(await get(app, otherStation.token, `/v1/purchase-orders/${o.poId}`), 404, 'NOT_FOUND')
@@ -86,11 +86,11 @@ describe('actors and owners', () => {
 
   it('lets each side act on its own PO, staff on behalf of either, and records who did it', async () => {
     const p = await placeOrder(app, [5])
-    expect((await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p.lineIds))).statusCode).toBe(200)
-    expect((await act(app, h.token, p.poId, 'ship', bodyFor('ship', p.lineIds))).statusCode).toBe(200)
+    expect((await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p))).statusCode).toBe(200)
+    expect((await act(app, h.token, p.poId, 'ship', bodyFor('ship', p))).statusCode).toBe(200)
     // a station may cancel only while PLACED or CONFIRMED
-    expect((await act(app, p.st.token, p.poId, 'cancel', bodyFor('cancel', p.lineIds))).json().currentStatus).toBe('SHIPPED')
-    expect((await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p.lineIds, [5]))).statusCode).toBe(200)
+    expect((await act(app, p.st.token, p.poId, 'cancel', bodyFor('cancel', p))).json().currentStatus).toBe('SHIPPED')
+    expect((await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p, [5]))).statusCode).toBe(200)
     const events = (await get(app, p.st.token, `/v1/purchase-orders/${p.poId}/events`)).json().items
     expect(events.map((e: { actorRole: string, toStatus: string }) => [e.toStatus, e.actorRole])).toEqual([['PLACED', 'STATION'], ['CONFIRMED', 'SUPPLIER'], ['SHIPPED', 'HANDLER'], ['RECEIVED', 'STATION']])
     expect(events[2].actorUserId).toBe(h.userId)
@@ -118,7 +118,7 @@ describe('validation of action bodies', () => {
     const ok = await act(app, o.sup.token, o.poId, 'confirm', { lines: [{ lineId: l2, confirmedDeliveryDate: '2099-01-02' }, { lineId: l1, confirmedDeliveryDate: '2099-01-01' }] })
     expect(ok.json().lines.map((l: { confirmedDeliveryDate: string }) => l.confirmedDeliveryDate)).toEqual(['2099-01-01', '2099-01-02'])
     await advance(app, h.token, o, ['ship'])
-    expectProblem(await act(app, o.st.token, o.poId, 'receive', { signedDeliveryNoteDocumentId: randomUUID(), lines: [{ lineId: l1, packsReceived: 3 }] }), 422, 'BUSINESS_RULE_VIOLATED')
+    expectProblem(await act(app, o.st.token, o.poId, 'receive', { ...bodyFor('receive', o), lines: [{ lineId: l1, packsReceived: 3 }] }), 422, 'BUSINESS_RULE_VIOLATED')
     expectProblem(await act(app, h.token, o.poId, 'ship', { carrier: 'x', trackingNumber: 'y', deliveryNoteDocumentId: 'not-a-uuid' }), 400)
   })
 })
@@ -130,12 +130,12 @@ describe('If-Match and ETag', () => {
     const etag = String(read.headers.etag)
     expect(etag).toBe('"1"')
     expect((await get(app, o.sup.token, `/v1/purchase-orders/${o.poId}`, { 'if-none-match': etag })).statusCode).toBe(304)
-    expectProblem(await act(app, o.sup.token, o.poId, 'confirm', bodyFor('confirm', o.lineIds), { 'if-match': '"7"' }), 412, 'PRECONDITION_FAILED')
+    expectProblem(await act(app, o.sup.token, o.poId, 'confirm', bodyFor('confirm', o), { 'if-match': '"7"' }), 412, 'PRECONDITION_FAILED')
     expect((await poRow(o.poId)).version).toBe(1)
-    const ok = await act(app, o.sup.token, o.poId, 'confirm', bodyFor('confirm', o.lineIds), { 'if-match': etag })
+    const ok = await act(app, o.sup.token, o.poId, 'confirm', bodyFor('confirm', o), { 'if-match': etag })
     expect(ok.statusCode).toBe(200)
     expect(ok.headers.etag).toBe('"2"')
-    expectProblem(await act(app, o.sup.token, o.poId, 'ship', bodyFor('ship', o.lineIds), { 'if-match': etag }), 412, 'PRECONDITION_FAILED')
+    expectProblem(await act(app, o.sup.token, o.poId, 'ship', bodyFor('ship', o), { 'if-match': etag }), 412, 'PRECONDITION_FAILED')
     expect((await get(app, o.sup.token, `/v1/purchase-orders/${o.poId}`, { 'if-none-match': etag })).statusCode).toBe(200)
     const mo = await get(app, o.st.token, `/v1/master-orders/${o.moId}`)
     expect((await get(app, o.st.token, `/v1/master-orders/${o.moId}`, { 'if-none-match': String(mo.headers.etag) })).statusCode).toBe(304)
@@ -147,7 +147,7 @@ describe('If-Match and ETag', () => {
     await advance(app, h.token, { st, sup: s1!, moId: mo.id, poId: p1!.id, lineIds: p1!.lines.map(l => l.id), articleIds: [] }, ['confirm', 'ship'])
     const before = await get(app, st.token, `/v1/master-orders/${String(mo.id)}`)
     expect(before.json().status).toBe('PARTIALLY_SHIPPED')
-    await act(app, h.token, p2!.id, 'confirm', bodyFor('confirm', p2!.lines.map(l => l.id)))
+    await act(app, h.token, p2!.id, 'confirm', bodyFor('confirm', { lineIds: p2!.lines.map(l => l.id) }))
     const after = await get(app, st.token, `/v1/master-orders/${String(mo.id)}`, { 'if-none-match': String(before.headers.etag) })
     expect(after.statusCode).toBe(200)
     expect(after.json().status).toBe('PARTIALLY_SHIPPED')
@@ -159,7 +159,7 @@ describe('concurrency across the purchase orders of one master order', () => {
   it('parallel confirmations of every sibling leave the master order CONFIRMED, its version bumped once per child', async () => {
     const { st, mo } = await multiSupplierOrder(app, 4)
     const before = (await get(app, st.token, `/v1/master-orders/${mo.id}`)).json()
-    const results = await Promise.all(mo.purchaseOrders.map(async p => await act(app, h.token, p.id, 'confirm', bodyFor('confirm', p.lines.map(l => l.id)))))
+    const results = await Promise.all(mo.purchaseOrders.map(async p => await act(app, h.token, p.id, 'confirm', bodyFor('confirm', { lineIds: p.lines.map(l => l.id) }))))
     expect(results.map(r => r.statusCode)).toEqual([200, 200, 200, 200])
     const after = (await get(app, st.token, `/v1/master-orders/${mo.id}`)).json()
     expect(after.status).toBe('CONFIRMED')
@@ -173,7 +173,7 @@ describe('concurrency on one purchase order', () => {
     const o = await placeOrder(app, [10, 6])
     await advance(app, h.token, o, ['confirm', 'ship'])
     const audits = await countAudit(app, { action: 'purchase_order.receive' })
-    const results = await Promise.all(Array.from({ length: 50 }, async () => await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o.lineIds, [10, 6]))))
+    const results = await Promise.all(Array.from({ length: 50 }, async () => await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o, [10, 6]))))
     expect(results.filter(r => r.statusCode === 200)).toHaveLength(1)
     for (const r of results.filter(r => r.statusCode !== 200)) expectProblem(r, 409, 'INVALID_TRANSITION')
     expect(await countAudit(app, { action: 'purchase_order.receive' })).toBe(audits + 1)
@@ -188,7 +188,7 @@ describe('concurrency on one purchase order', () => {
   it('50 parallel competing actions from PLACED (confirm vs decline): exactly one wins', async () => {
     const o = await placeOrder(app, [4])
     const verbs = Array.from({ length: 50 }, (_, i) => (['confirm', 'decline'] as const)[i % 2] as string)
-    const results = await Promise.all(verbs.map(async v => await act(app, h.token, o.poId, v, bodyFor(v, o.lineIds))))
+    const results = await Promise.all(verbs.map(async v => await act(app, h.token, o.poId, v, bodyFor(v, o))))
     expect(results.filter(r => r.statusCode === 200)).toHaveLength(1)
     const history = await app.db.selectFrom('purchaseOrderEvents').select('toStatus').where('purchaseOrderId', '=', o.poId).execute()
     expect(history).toHaveLength(2)
@@ -206,10 +206,10 @@ describe('concurrency on one purchase order', () => {
       for (const x of pair) await addLine(app, st.token, st.id, { articleId: x.articleId, supplierId: sup.id, packs: 2 })
       const mo = (await checkout(app, st.token, st.id)).json()
       const po = mo.purchaseOrders[0]
-      orders.push({ st, sup, moId: mo.id, poId: po.id, lineIds: po.lines.map((l: { id: string }) => l.id), articleIds: [] })
+      orders.push({ st, sup, moId: mo.id, poId: po.id, lineIds: po.lines.map((l: { id: string }) => l.id), articleIds: [], docs: await orderDocs(app, st, sup) })
     }
     for (const o of orders) await advance(app, h.token, o, ['confirm', 'ship'])
-    const results = await Promise.all(orders.map(async o => await act(app, st.token, o.poId, 'receive', bodyFor('receive', o.lineIds, [2, 2]))))
+    const results = await Promise.all(orders.map(async o => await act(app, st.token, o.poId, 'receive', bodyFor('receive', o, [2, 2]))))
     expect(results.map(r => r.statusCode)).toEqual(orders.map(() => 200))
     expect(await stockOf(st.id, a.articleId)).toEqual({ level: 36, movements: 36, rows: 6 })
     expect(await stockOf(st.id, b.articleId)).toEqual({ level: 60, movements: 60, rows: 6 })
@@ -253,7 +253,7 @@ describe('cancel and decline touch one PO only', () => {
     const { st, mo } = await multiSupplierOrder(app, 2)
     const [p1, p2] = mo.purchaseOrders
     const moStatus = async () => (await get(app, h.token, `/v1/master-orders/${String(mo.id)}`)).json()
-    await act(app, h.token, p1!.id, 'confirm', bodyFor('confirm', p1!.lines.map(l => l.id)))
+    await act(app, h.token, p1!.id, 'confirm', bodyFor('confirm', { lineIds: p1!.lines.map(l => l.id) }))
     expect((await moStatus()).status).toBe('PARTIALLY_CONFIRMED')
     await act(app, h.token, p2!.id, 'decline', { reason: 'no stock' })
     const after = await moStatus()
@@ -268,14 +268,14 @@ describe('receiving tolerance', () => {
   it('refuses more than ordered beyond settings.receiving_tolerance_pct', async () => {
     const o = await placeOrder(app, [10])
     await advance(app, h.token, o, ['confirm', 'ship'])
-    const body = expectProblem(await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o.lineIds, [11])), 422, 'RECEIVED_EXCEEDS_ORDERED')
+    const body = expectProblem(await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o, [11])), 422, 'RECEIVED_EXCEEDS_ORDERED')
     expect((body.errors as Array<{ pointer: string }>)[0]?.pointer).toBe('/lines/0/packsReceived')
     expect((await poRow(o.poId)).status).toBe('SHIPPED')
     expect((await stockOf(o.st.id, o.articleIds[0] as string)).level).toBe(0)
     await sql`UPDATE settings SET receiving_tolerance_pct = 10`.execute(app.db)
     try {
-      expectProblem(await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o.lineIds, [12])), 422, 'RECEIVED_EXCEEDS_ORDERED')
-      expect((await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o.lineIds, [11]))).statusCode).toBe(200)
+      expectProblem(await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o, [12])), 422, 'RECEIVED_EXCEEDS_ORDERED')
+      expect((await act(app, o.st.token, o.poId, 'receive', bodyFor('receive', o, [11]))).statusCode).toBe(200)
     } finally {
       await sql`UPDATE settings SET receiving_tolerance_pct = 0`.execute(app.db)
     }
@@ -324,8 +324,8 @@ describe('price visibility on every order endpoint', () => {
     // mutation responses too, including an idempotent replay
     const p = await placeOrder(app, [2])
     const key = randomUUID()
-    const confirmed = await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p.lineIds), { 'idempotency-key': key })
-    const replay = await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p.lineIds), { 'idempotency-key': key })
+    const confirmed = await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p), { 'idempotency-key': key })
+    const replay = await act(app, p.sup.token, p.poId, 'confirm', bodyFor('confirm', p), { 'idempotency-key': key })
     expect(replay.headers['idempotent-replayed']).toBe('true')
     expect(replay.body).toBe(confirmed.body)
     for (const r of [confirmed, replay]) expectAbsent(r.json(), SUPPLIER_FORBIDDEN, 'supplier confirm')
@@ -334,8 +334,8 @@ describe('price visibility on every order endpoint', () => {
     expect((await poRow(p.poId)).status).toBe('CONFIRMED')
     const k2 = randomUUID()
     await advance(app, h.token, p, ['ship'])
-    const received = await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p.lineIds, [2]), { 'idempotency-key': k2 })
-    const replay2 = await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p.lineIds, [2]), { 'idempotency-key': k2 })
+    const received = await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p, [2]), { 'idempotency-key': k2 })
+    const replay2 = await act(app, p.st.token, p.poId, 'receive', bodyFor('receive', p, [2]), { 'idempotency-key': k2 })
     expect(replay2.body).toBe(received.body)
     for (const r of [received, replay2]) expectAbsent(r.json(), STATION_FORBIDDEN, 'station receive')
   })

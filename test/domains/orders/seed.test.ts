@@ -47,4 +47,23 @@ describe('demo orders', () => {
         WHERE pl.contract_line_id = cl.id AND po.status NOT IN ('CANCELLED', 'DECLINED'))`.execute(db)
     expect(caps.rows[0]?.n).toBe(0)
   })
+
+  it('shipped orders reference the delivery note their supplier uploaded, received ones the signed note of their station: real PDFs', async () => {
+    const { rows } = await sql<{ number: string, status: string, note: string | null, noteType: string | null, noteOrg: string | null, signed: string | null, signedType: string | null, signedOrg: string | null, stationId: string, supplierId: string }>`
+      SELECT po.number, po.status, po.station_id, po.supplier_id,
+        n.id AS note, n.type AS note_type, n.organization_id AS note_org, s.id AS signed, s.type AS signed_type, s.organization_id AS signed_org
+      FROM purchase_orders po LEFT JOIN documents n ON n.id = po.delivery_note_doc_id LEFT JOIN documents s ON s.id = po.signed_note_doc_id
+      WHERE po.shipped_at IS NOT NULL`.execute(handle.db)
+    expect(rows.length).toBeGreaterThanOrEqual(3)
+    for (const r of rows) {
+      expect(r, r.number).toMatchObject({ noteType: 'DELIVERY_NOTE', noteOrg: r.supplierId })
+      if (r.status !== 'SHIPPED') expect(r, r.number).toMatchObject({ signedType: 'SIGNED_DELIVERY_NOTE', signedOrg: r.stationId })
+    }
+    const docs = await sql<{ head: string, size: number, sizeBytes: number, sha256: string, digest: string }>`
+      SELECT convert_from(substring(c.data FROM 1 FOR 5), 'LATIN1') AS head, length(c.data) AS size, d.size_bytes, d.sha256, encode(sha256(c.data), 'hex') AS digest
+      FROM documents d JOIN document_chunks c ON c.blob_key = d.storage_key::uuid AND c.seq = 0 WHERE d.storage = 'pg'`.execute(handle.db)
+    expect(docs.rows.length).toBeGreaterThanOrEqual(rows.length)
+    for (const d of docs.rows) expect(d).toMatchObject({ head: '%PDF-', size: d.sizeBytes, sha256: d.digest })
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM document_staging`.execute(handle.db)).rows[0]?.n).toBe(0)
+  })
 })

@@ -7,7 +7,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp } from '../../helpers/app.js'
-import { act, bodyFor, DOC, expectLedgerBalanced, giveStock, ledger, network, quantity, requested, transferIn, type Network, type Party, type TransferJson } from './fixtures.js'
+import { act, bodyFor, expectLedgerBalanced, noteOf, giveStock, ledger, network, quantity, requested, transferIn, type Network, type Party, type TransferJson } from './fixtures.js'
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
@@ -110,7 +110,7 @@ describe('many transfers shipping from one source at once', () => {
       // 12 transfers of 20 + 5 units, each confirmed while the stock covered it: only 5 can ship
       const transfers: TransferJson[] = []
       for (let i = 0; i < 12; i++) transfers.push(await transferIn(app, n, 'IN_PREPARATION', [20, 5]))
-      const results = await Promise.all(transfers.map(async t => await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC })))
+      const results = await Promise.all(transfers.map(async t => await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) })))
       const shipped = results.filter(r => r.statusCode === 200)
       expect(shipped).toHaveLength(5)
       for (const r of results.filter(x => x.statusCode !== 200)) expect(JSON.parse(r.body).code, r.body).toBe('INSUFFICIENT_STOCK')

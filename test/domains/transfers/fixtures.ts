@@ -8,10 +8,7 @@ import type { App } from '../../../src/lib/route.js'
 import type { Role } from '../../../src/lib/permissions.js'
 import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
 import { bearer, tokenFor } from '../../helpers/app.js'
-import { createArticle, createStation, createSupplier, createUser } from '../../helpers/factories.js'
-
-export const DOC = '0193a5f0-0000-7000-8000-00000000d001'
-export const SIGNED_DOC = '0193a5f0-0000-7000-8000-00000000d002'
+import { createArticle, createDocument, createStation, createSupplier, createUser } from '../../helpers/factories.js'
 
 export interface Party { id: string, userId: string, token: string, role: Role }
 
@@ -19,6 +16,29 @@ export async function stationParty (app: App): Promise<Party> {
   const s = await createStation(app.db)
   const u = await createUser(app.db, 'STATION', s.id)
   return { id: s.id, userId: u.userId, role: 'STATION', token: tokenFor(app, { role: 'STATION', userId: u.userId, organizationId: s.id }) }
+}
+
+/** The documents a station uploaded: the delivery note it ships with, the signed note it receives with. */
+export interface StationDocs { deliveryNote: string, signedNote: string }
+
+const docsOf = new Map<string, StationDocs>()
+
+/** Uploads (as the station's user) the two notes its side of a transfer references; bodyFor() uses them. */
+export async function stationDocs (app: App, station: Party): Promise<StationDocs> {
+  const known = docsOf.get(station.id)
+  if (known !== undefined) return known
+  const docs = {
+    deliveryNote: (await createDocument(app.db, { userId: station.userId, role: 'STATION', organizationId: station.id }, 'DELIVERY_NOTE')).id,
+    signedNote: (await createDocument(app.db, { userId: station.userId, role: 'STATION', organizationId: station.id }, 'SIGNED_DELIVERY_NOTE')).id
+  }
+  docsOf.set(station.id, docs)
+  return docs
+}
+
+function docsOfStation (stationId: string): StationDocs {
+  const docs = docsOf.get(stationId)
+  if (docs === undefined) throw new Error(`station ${stationId} has no documents: make them with stationDocs() (network() does for req and src)`)
+  return docs
 }
 
 export async function staffParty (app: App, role: 'ADMIN' | 'MANAGER' | 'HANDLER'): Promise<Party> {
@@ -51,6 +71,8 @@ export async function network (app: App, opts: { articleCount?: number, stock?: 
   const articles: string[] = []
   for (let i = 0; i < (opts.articleCount ?? 2); i++) articles.push((await createArticle(app.db)).id)
   if ((opts.stock ?? 0) > 0) await giveStock(app, src.id, articles, opts.stock ?? 0)
+  await stationDocs(app, req)
+  await stationDocs(app, src)
   return { req, src, other, admin, manager, handler, supplier, articles }
 }
 
@@ -106,15 +128,19 @@ export async function requested (app: App, n: Network, units: number | number[] 
   return res.json()
 }
 
-/** A body for `verb` that is valid for `t` in the state the verb leaves (granted = requested, received = shipped). */
+/**
+ * A body for `verb` that is valid for `t` in the state the verb leaves (granted = requested,
+ * received = shipped); ship references the source station's delivery note, receive the requesting
+ * station's signed note (each uploaded by that station: its own, so it may reference it).
+ */
 export function bodyFor (verb: string, t: TransferJson): object {
   switch (verb) {
     case 'confirm': return { lines: t.lines.map(l => ({ lineId: l.id, unitsGranted: l.unitsRequested })) }
     case 'reject': return { reason: 'we need it ourselves' }
     case 'cancel': return { reason: 'found another way' }
     case 'prepare': return { note: 'truck booked' }
-    case 'ship': return { deliveryNoteDocumentId: DOC }
-    case 'receive': return { signedDeliveryNoteDocumentId: SIGNED_DOC, lines: t.lines.map(l => ({ lineId: l.id, unitsReceived: l.unitsShipped ?? 0 })) }
+    case 'ship': return { deliveryNoteDocumentId: docsOfStation(t.sourceStationId).deliveryNote }
+    case 'receive': return { signedDeliveryNoteDocumentId: docsOfStation(t.requestingStationId).signedNote, lines: t.lines.map(l => ({ lineId: l.id, unitsReceived: l.unitsShipped ?? 0 })) }
     case 'settle': return { settlementRef: `AV-${t.number}`, settlementAmount: '125.40' }
     default: return {}
   }
@@ -145,3 +171,8 @@ export async function transferIn (app: App, n: Network, status: string, units: n
   expect(t.status).toBe(status)
   return t
 }
+
+/** The delivery note the network's source station uploaded (what its ship references). */
+export const noteOf = (n: Network): string => docsOfStation(n.src.id).deliveryNote
+/** The signed note the network's requesting station uploaded (what its receive references). */
+export const signedNoteOf = (n: Network): string => docsOfStation(n.req.id).signedNote

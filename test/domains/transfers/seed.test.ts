@@ -56,4 +56,17 @@ describe('demo transfers', () => {
     const events = await sql<{ type: string }>`SELECT DISTINCT type FROM outbox_events WHERE type LIKE 'transfer.%' ORDER BY type`.execute(handle.db)
     expect(events.rows.map(e => e.type)).toEqual(['transfer.archived', 'transfer.cancelled', 'transfer.closed', 'transfer.confirmed', 'transfer.prepared', 'transfer.received', 'transfer.rejected', 'transfer.requested', 'transfer.settled', 'transfer.shipped'])
   })
+
+  it('shipped transfers reference the delivery note of their source station, received ones the signed note of the requesting station', async () => {
+    const { rows } = await sql<{ number: string, status: string, noteType: string | null, noteOrg: string | null, signedType: string | null, signedOrg: string | null, requesting: string, source: string }>`
+      SELECT t.number, t.status, t.requesting_station_id AS requesting, t.source_station_id AS source,
+        n.type AS note_type, n.organization_id AS note_org, s.type AS signed_type, s.organization_id AS signed_org
+      FROM transfers t LEFT JOIN documents n ON n.id = t.delivery_note_doc_id LEFT JOIN documents s ON s.id = t.signed_note_doc_id
+      WHERE t.shipped_at IS NOT NULL`.execute(handle.db)
+    expect(rows.length).toBeGreaterThanOrEqual(5)
+    for (const r of rows) {
+      expect(r, r.number).toMatchObject({ noteType: 'DELIVERY_NOTE', noteOrg: r.source })
+      if (r.status !== 'SHIPPED') expect(r, r.number).toMatchObject({ signedType: 'SIGNED_DELIVERY_NOTE', signedOrg: r.requesting })
+    }
+  })
 })

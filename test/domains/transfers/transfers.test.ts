@@ -9,7 +9,7 @@ import type { App } from '../../../src/lib/route.js'
 import { countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
 import { createArticle } from '../../helpers/factories.js'
 import {
-  act, bodyFor, createTransfer, DOC, expectLedgerBalanced, get, giveStock, ledger, network, quantity, requested, SIGNED_DOC, transferIn,
+  act, bodyFor, createTransfer, expectLedgerBalanced, get, giveStock, ledger, network, quantity, requested, signedNoteOf, noteOf, transferIn,
   type Network, type TransferJson
 } from './fixtures.js'
 
@@ -169,10 +169,10 @@ describe('stock moved by the workflow', () => {
     expect(conf.json().totals).toMatchObject({ unitsRequested: 110, unitsGranted: 90, unitsShipped: null })
     expect(await quantity(app, n.src.id, a)).toBe(100) // nothing moves at confirm
     expect((await act(app, n.handler.token, t.id, 'prepare', {})).statusCode).toBe(200)
-    const shipped = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC })
+    const shipped = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) })
     expect(shipped.statusCode, shipped.body).toBe(200)
     const s = shipped.json() as TransferJson & { deliveryNoteDocumentId: string, shippedAt: string }
-    expect(s).toMatchObject({ status: 'SHIPPED', deliveryNoteDocumentId: DOC })
+    expect(s).toMatchObject({ status: 'SHIPPED', deliveryNoteDocumentId: noteOf(n) })
     expect(s.shippedAt).not.toBeNull()
     expect(lineOf(s, a)).toMatchObject({ unitsShipped: 40, unitsInTransit: 40, unitsLost: 0 })
     expect(s.totals).toMatchObject({ unitsShipped: 90, unitsInTransit: 90, unitsLost: 0, unitsReceived: null })
@@ -183,10 +183,10 @@ describe('stock moved by the workflow', () => {
     expect(outs.map(m => m.delta).sort()).toEqual([-40, -50].sort())
 
     // receive: 35 of 40 (5 lost), 50 of 50
-    const rec = await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: SIGNED_DOC, lines: [{ lineId: lineOf(t, a).id, unitsReceived: 35, note: '5 crushed' }, { lineId: lineOf(t, b).id, unitsReceived: 50 }] })
+    const rec = await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: signedNoteOf(n), lines: [{ lineId: lineOf(t, a).id, unitsReceived: 35, note: '5 crushed' }, { lineId: lineOf(t, b).id, unitsReceived: 50 }] })
     expect(rec.statusCode, rec.body).toBe(200)
     const r = rec.json() as TransferJson & { signedDeliveryNoteDocumentId: string }
-    expect(r).toMatchObject({ status: 'RECEIVED', signedDeliveryNoteDocumentId: SIGNED_DOC })
+    expect(r).toMatchObject({ status: 'RECEIVED', signedDeliveryNoteDocumentId: signedNoteOf(n) })
     expect(lineOf(r, a)).toMatchObject({ unitsReceived: 35, unitsInTransit: 0, unitsLost: 5, note: '5 crushed' })
     expect(r.totals).toMatchObject({ unitsShipped: 90, unitsReceived: 85, unitsInTransit: 0, unitsLost: 5 })
     expect([await quantity(app, n.req.id, a), await quantity(app, n.req.id, b)]).toEqual([35, 50])
@@ -238,11 +238,11 @@ describe('stock moved by the workflow', () => {
     const t = await transferIn(app, n, 'IN_PREPARATION', [40, 10])
     // another transfer empties the first article in between
     const rival = await transferIn(app, n, 'IN_PREPARATION', [20, 1])
-    expect((await act(app, n.src.token, rival.id, 'ship', { deliveryNoteDocumentId: DOC })).statusCode).toBe(200)
+    expect((await act(app, n.src.token, rival.id, 'ship', { deliveryNoteDocumentId: noteOf(n) })).statusCode).toBe(200)
     const before = await ledger(app, [n.src.id, n.req.id])
     const moves = await count('stockMovements')
     const audits = await countAudit(app)
-    expectProblem(await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC }), 422, 'INSUFFICIENT_STOCK')
+    expectProblem(await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) }), 422, 'INSUFFICIENT_STOCK')
     expect((await get(app, n.src.token, `/v1/transfers/${t.id}`)).json()).toMatchObject({ status: 'IN_PREPARATION', version: t.version, deliveryNoteDocumentId: null, totals: { unitsShipped: null } })
     expect(await ledger(app, [n.src.id, n.req.id])).toEqual(before)
     expect(await count('stockMovements')).toBe(moves)
@@ -250,7 +250,7 @@ describe('stock moved by the workflow', () => {
     expect((await app.db.selectFrom('transferEvents').select('toStatus').where('transferId', '=', t.id).execute()).map(e => e.toStatus)).toEqual(['REQUESTED', 'CONFIRMED', 'IN_PREPARATION'])
     // once restocked it ships
     await giveStock(app, n.src.id, [n.articles[0] as string], 10)
-    expect((await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC })).statusCode).toBe(200)
+    expect((await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) })).statusCode).toBe(200)
     expect(await quantity(app, n.src.id, n.articles[0] as string)).toBe(0)
     expectLedgerBalanced(await ledger(app, [n.src.id, n.req.id]))
   })
@@ -261,13 +261,13 @@ describe('stock moved by the workflow', () => {
     const [l0, l1] = t.lines as [TransferJson['lines'][number], TransferJson['lines'][number]]
     t = (await act(app, n.src.token, t.id, 'confirm', { lines: [{ lineId: l0.id, unitsGranted: 10 }, { lineId: l1.id, unitsGranted: 0 }] })).json()
     await act(app, n.handler.token, t.id, 'prepare', {})
-    t = (await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC })).json()
+    t = (await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) })).json()
     expect(await ledger(app, [n.src.id])).toEqual(expect.arrayContaining([expect.objectContaining({ articleId: l1.articleId, quantity: 100 })]))
-    const over = expectProblem(await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: SIGNED_DOC, lines: [{ lineId: l0.id, unitsReceived: 11 }] }), 422, 'BUSINESS_RULE_VIOLATED')
+    const over = expectProblem(await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: signedNoteOf(n), lines: [{ lineId: l0.id, unitsReceived: 11 }] }), 422, 'BUSINESS_RULE_VIOLATED')
     expect(over.errors).toEqual([expect.objectContaining({ pointer: '/lines/0/unitsReceived', code: 'RECEIVED_EXCEEDS_SHIPPED' })])
-    expectProblem(await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: SIGNED_DOC, lines: [{ lineId: l1.id, unitsReceived: 0 }] }), 422, 'BUSINESS_RULE_VIOLATED')
+    expectProblem(await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: signedNoteOf(n), lines: [{ lineId: l1.id, unitsReceived: 0 }] }), 422, 'BUSINESS_RULE_VIOLATED')
     expect(await quantity(app, n.req.id, l0.articleId)).toBe(0)
-    const ok = await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: SIGNED_DOC, lines: [{ lineId: l0.id, unitsReceived: 10 }] })
+    const ok = await act(app, n.req.token, t.id, 'receive', { signedDeliveryNoteDocumentId: signedNoteOf(n), lines: [{ lineId: l0.id, unitsReceived: 10 }] })
     expect(ok.statusCode, ok.body).toBe(200)
     expect(ok.json().lines.find((l: { id: string }) => l.id === l1.id)).toMatchObject({ unitsGranted: 0, unitsShipped: 0, unitsReceived: 0, unitsLost: 0 })
     expect(await quantity(app, n.req.id, l0.articleId)).toBe(10)
@@ -300,13 +300,13 @@ describe('stock moved by the workflow', () => {
     const n = await network(app, { articleCount: 1, stock: 100 })
     const t = await transferIn(app, n, 'IN_PREPARATION')
     const key = randomUUID()
-    const first = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC }, { 'idempotency-key': key })
-    const second = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: DOC }, { 'idempotency-key': key })
+    const first = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) }, { 'idempotency-key': key })
+    const second = await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: noteOf(n) }, { 'idempotency-key': key })
     expect(first.statusCode).toBe(200)
     expect(second.statusCode).toBe(200)
     expect(second.headers['idempotent-replayed']).toBe('true')
     expect(second.body).toBe(first.body)
     expect(await quantity(app, n.src.id, n.articles[0] as string)).toBe(90)
-    expectProblem(await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: SIGNED_DOC }, { 'idempotency-key': key }), 422, 'IDEMPOTENCY_KEY_REUSED')
+    expectProblem(await act(app, n.src.token, t.id, 'ship', { deliveryNoteDocumentId: signedNoteOf(n) }, { 'idempotency-key': key }), 422, 'IDEMPOTENCY_KEY_REUSED')
   })
 })
