@@ -98,6 +98,14 @@ export default fp(async function openapiPlugin (app) {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
+    // The plugin's CSP ends with upgrade-insecure-requests: over plain http on any address but
+    // localhost (HOST=0.0.0.0, the Docker image) every asset was then fetched over https and
+    // failed — a blank page. Kept only when PUBLIC_URL says the service is served over https.
+    // The hash allows the one inline <style> Swagger UI inserts (its top bar logo's SVG,
+    // swagger-ui-standalone-preset.js), blocked on every load; test/browser/docs.test.ts fails
+    // when an upgrade of Swagger UI changes it.
+    transformStaticCSP: (csp: string) => (app.conf.PUBLIC_URL?.startsWith('https://') === true ? csp : csp.replace(/\s*upgrade-insecure-requests;?/, ''))
+      .replace("style-src 'self'", "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"),
     uiConfig: { deepLinking: true, persistAuthorization: true, tryItOutEnabled: true }
   })
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
