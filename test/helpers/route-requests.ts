@@ -20,7 +20,6 @@ export type RouteEntry = App['routeTable'][number]
 export interface Caller { role: Role, userId: string, organizationId: string, email: string, token: string }
 
 const FAR = '2099-06-30'
-const DOC = '0193a5f0-0000-7000-8000-00000000d001'
 
 /** The rows one call works on. Pieces that cost more than a few inserts are built on first use. */
 export class Scene {
@@ -110,7 +109,7 @@ export class Scene {
       const po = mo.purchaseOrders[0] as { id: string, lines: Array<{ id: string }> }
       const lineIds = po.lines.map(l => l.id)
       for (const verb of PATH_TO[status] ?? []) {
-        const r = await this.inject({ method: 'POST', url: `/v1/purchase-orders/${po.id}/${verb}`, headers: bearer(this.callers.HANDLER.token), payload: transitionBody(verb, lineIds) })
+        const r = await this.inject({ method: 'POST', url: `/v1/purchase-orders/${po.id}/${verb}`, headers: bearer(this.callers.HANDLER.token), payload: transitionBody(verb, lineIds, await documentFor(this, this.callers.HANDLER, verb)) })
         if (r.statusCode !== 200) throw new Error(`${verb}: ${r.body}`)
       }
       return { moId: mo.id, poId: po.id, lineIds }
@@ -153,13 +152,18 @@ const PATH_TO: Record<string, string[]> = {
   INVOICED: ['confirm', 'ship', 'receive', 'close', 'invoice']
 }
 
-function transitionBody (verb: string, lineIds: string[]): object {
+/** The document a ship (a delivery note) or a receive (a signed one) references: one the caller uploaded, so it may read it. */
+async function documentFor (s: Scene, c: Caller, verb: string): Promise<string> {
+  return verb === 'ship' ? await s.document(c, 'DELIVERY_NOTE') : verb === 'receive' ? await s.document(c, 'SIGNED_DELIVERY_NOTE') : ''
+}
+
+function transitionBody (verb: string, lineIds: string[], documentId: string): object {
   switch (verb) {
     case 'confirm': return { lines: lineIds.map(lineId => ({ lineId, confirmedDeliveryDate: FAR })) }
     case 'decline':
     case 'cancel': return { reason: 'access guard' }
-    case 'ship': return { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: DOC }
-    case 'receive': return { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map(lineId => ({ lineId, packsReceived: 5 })) }
+    case 'ship': return { carrier: 'Geodis', trackingNumber: 'T-1', deliveryNoteDocumentId: documentId }
+    case 'receive': return { signedDeliveryNoteDocumentId: documentId, lines: lineIds.map(lineId => ({ lineId, packsReceived: 5 })) }
     case 'invoice': return { invoiceNumber: `INV-${uniq()}`, invoiceDate: FAR }
     default: return {}
   }
@@ -172,9 +176,9 @@ type Recipe = (s: Scene, caller: Caller) => Promise<Planned>
 const orgOf = (s: Scene, c: Caller): string => c.role === 'STATION' || c.role === 'SUPPLIER' ? c.organizationId : s.stationId
 const password = (): string => `an unusual passphrase ${uniq()}`
 
-const poVerb = (status: string, verb: string): Recipe => async s => {
+const poVerb = (status: string, verb: string): Recipe => async (s, c) => {
   const po = await s.purchaseOrder(status)
-  return { params: { id: po.poId }, body: transitionBody(verb, po.lineIds) }
+  return { params: { id: po.poId }, body: transitionBody(verb, po.lineIds, await documentFor(s, c, verb)) }
 }
 
 /** The transfer actions that take a REQUESTED transfer to each status (PRODUCT.md §6). */
@@ -188,12 +192,12 @@ const TRANSFER_PATH: Record<string, string[]> = {
   SETTLED: ['confirm', 'prepare', 'ship', 'receive', 'close', 'settle']
 }
 
-function transferBody (verb: string, lineIds: string[]): object {
+function transferBody (verb: string, lineIds: string[], documentId: string): object {
   switch (verb) {
     case 'confirm': return { lines: lineIds.map(lineId => ({ lineId, unitsGranted: 5 })) }
     case 'reject': return { reason: 'access guard' }
-    case 'ship': return { deliveryNoteDocumentId: DOC }
-    case 'receive': return { signedDeliveryNoteDocumentId: DOC, lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) }
+    case 'ship': return { deliveryNoteDocumentId: documentId }
+    case 'receive': return { signedDeliveryNoteDocumentId: documentId, lines: lineIds.map(lineId => ({ lineId, unitsReceived: 5 })) }
     case 'settle': return { settlementRef: `AV-${uniq()}`, settlementAmount: '10.00' }
     default: return {}
   }
@@ -215,15 +219,15 @@ async function sceneTransfer (s: Scene, status: string, side: 'source' | 'reques
   const t = res.json() as { id: string, lines: Array<{ id: string }> }
   const lineIds = t.lines.map(l => l.id)
   for (const verb of TRANSFER_PATH[status] ?? []) {
-    const r = await s.app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers, payload: transferBody(verb, lineIds) })
+    const r = await s.app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers, payload: transferBody(verb, lineIds, await documentFor(s, s.callers.HANDLER, verb)) })
     if (r.statusCode !== 200) throw new Error(`transfer ${verb}: ${r.body}`)
   }
   return { id: t.id, lineIds }
 }
 
-const transferVerb = (status: string, verb: string, side: 'source' | 'requesting'): Recipe => async s => {
+const transferVerb = (status: string, verb: string, side: 'source' | 'requesting'): Recipe => async (s, c) => {
   const t = await sceneTransfer(s, status, side)
-  return { params: { id: t.id }, body: transferBody(verb, t.lineIds) }
+  return { params: { id: t.id }, body: transferBody(verb, t.lineIds, await documentFor(s, c, verb)) }
 }
 
 const RECIPES: Record<string, Recipe> = {
@@ -320,7 +324,28 @@ const RECIPES: Record<string, Recipe> = {
   // documents: a multipart upload; reads of a document the caller's organization uploaded
   'POST /v1/documents': async () => { const form = uploadForm('DELIVERY_NOTE', TINY_PDF); return { body: form.payload, headers: form.headers } },
   'GET /v1/documents/:id': async (s, c) => ({ params: { id: await s.document(c) } }),
-  'GET /v1/documents/:id/content': async (s, c) => ({ params: { id: await s.document(c) } })
+  'GET /v1/documents/:id/content': async (s, c) => ({ params: { id: await s.document(c) } }),
+  // webhooks: a subscription of the caller's organization (a public address: no test runs a worker
+  // that would send to it); the events stream as EventSource asks for it, for a second
+  'POST /v1/webhooks': async () => ({ body: WEBHOOK }),
+  'PATCH /v1/webhooks/:id': async (s, c) => ({ params: { id: await webhookOf(s, c) }, body: { description: 'ERP' } }),
+  ...Object.fromEntries(['GET /v1/webhooks/:id', 'DELETE /v1/webhooks/:id', 'POST /v1/webhooks/:id/rotate-secret', 'GET /v1/webhooks/:id/deliveries']
+    .map(k => [k, async (s: Scene, c: Caller) => ({ params: { id: await webhookOf(s, c) }, ...(k.startsWith('POST') ? { body: {} } : {}) })])),
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/replay': async (s, c) => {
+    const id = await webhookOf(s, c)
+    const { rows } = await sql<{ id: number }>`WITH e AS (INSERT INTO outbox_events (type, organization_ids, payload, dispatched_at) VALUES ('stock.low', ARRAY[${s.stationId}::uuid], '{}', now()) RETURNING id)
+      INSERT INTO webhook_deliveries (subscription_id, event_id, attempt, trigger, status, series_started_at, scheduled_at) SELECT ${id}::uuid, e.id, 1, 'EVENT', 'FAILED', now(), now() FROM e RETURNING id`.execute(s.app.db)
+    return { params: { id, deliveryId: String(rows[0]?.id) }, body: {} }
+  },
+  'GET /v1/events/stream': async () => ({ headers: { accept: 'text/event-stream' }, query: 'timeoutSeconds=1' })
+}
+
+const WEBHOOK = { url: 'https://203.0.114.10/hooks', events: ['stock.low'] }
+
+async function webhookOf (s: Scene, c: Caller): Promise<string> {
+  const res = await s.app.inject({ method: 'POST', url: '/v1/webhooks', headers: bearer(c.token), payload: WEBHOOK })
+  if (res.statusCode !== 201) throw new Error(`webhook: ${res.body}`)
+  return (res.json() as { id: string }).id
 }
 
 async function refreshTokenOf (app: App, c: Caller): Promise<string> {
