@@ -1,7 +1,7 @@
 // Test database: TEST_DATABASE_URL or DATABASE_URL when set, else an embedded PostgreSQL started
 // for this run. Migrations run once into a template database; each worker clones it. Names carry
 // this run's pid so parallel runs on one server never collide; everything is dropped at the end.
-import { chmod, mkdtemp } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -28,8 +28,9 @@ function withDatabase (url: string, name: string): string {
 export default async function setup (project: TestProject): Promise<() => Promise<void>> {
   let serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
   let embedded: EmbeddedDb | undefined
+  let dir: string | undefined
   if (serverUrl === undefined || serverUrl === '') {
-    const dir = await mkdtemp(join(tmpdir(), 'ge-test-pg-'))
+    dir = await mkdtemp(join(tmpdir(), 'ge-test-pg-'))
     // PostgreSQL runs as the postgres OS user when we are root: it must be able to reach its folder
     await chmod(dir, 0o755)
     embedded = await startEmbeddedPostgres({ dir: join(dir, 'data'), persistent: false })
@@ -54,5 +55,7 @@ export default async function setup (project: TestProject): Promise<() => Promis
     for (const { datname } of dbs.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {})
     await admin.end()
     await embedded?.stop()
+    // the data folder is gone with the server (persistent: false); its temp parent goes too
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   }
 }
