@@ -28,7 +28,12 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # that owns nothing, DATABASE_OWNER_URL the schema owner that migrates and grants (README,
 # Operations); give Prometheus METRICS_TOKEN. SIGTERM drains for SHUTDOWN_DRAIN_MS (5 s here; set
 # it to the load balancer's deregistration delay) before closing.
-# One-shot migrations: docker run --rm -e DATABASE_URL=… -e DATABASE_OWNER_URL=… IMAGE node dist/src/cli/migrate.js
+# Behind PgBouncer in transaction mode: DATABASE_URL is the pooler, DATABASE_PREPARED_STATEMENTS=false,
+# and DATABASE_DIRECT_URL reaches PostgreSQL itself (LISTEN, the job queue, session locks).
+# One-shot migrations (over the direct connection): docker run --rm -e DATABASE_URL=<direct> -e DATABASE_OWNER_URL=… IMAGE node dist/src/cli/migrate.js
+# The background worker (webhooks, outbox, sweeps, sealer) from the same image: CMD node dist/worker.mjs
+# (the API then runs with WORKER_MODE=off). Kubernetes and Compose: deploy/ (README "Running at scale").
+# The `node` user is uid 1000 (deploy/kubernetes runs it as such, on a read-only root filesystem).
 # Memory settings measured with npm run bench (see README): a 4 MiB young generation (faster hot
 # reads, less memory), a 128 MiB old generation (live heap is ~40–60 MiB) and two malloc arenas
 # keep a busy process under 200 MB of RSS.
