@@ -105,6 +105,10 @@ function shapeOperation (doc: OpenApiDocument, path: string, op: Operation): voi
   const conditional = responses['304'] !== undefined || (op.parameters ?? []).some(p => p.in === 'header' && p.name === 'if-match')
   const idempotent = (op.parameters ?? []).some(p => p.in === 'header' && p.name === 'idempotency-key')
 
+  // every operation names its 500 (routes outside defineRoute declare only 5XX)
+  if (responses['5XX'] !== undefined && responses['500'] === undefined) {
+    responses['500'] = { description: 'Unexpected error; quote the requestId when reporting it', content: responses['5XX'].content }
+  }
   for (const [status, res] of Object.entries(responses)) {
     problemJson(res)
     const success = /^2/.test(status)

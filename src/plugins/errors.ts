@@ -212,6 +212,8 @@ export class RouteMethods {
   private readonly patterns = new Map<string, { re: RegExp, methods: Set<string> }>()
 
   add (url: string, method: string | string[]): void {
+    // a catch-all (the CORS preflight route, OPTIONS *) says nothing about which paths exist
+    if (url === '*' || url === '/*') return
     let entry = this.patterns.get(url)
     if (entry === undefined) {
       const source = url.replace(/\/+$/, '').split('/').map(segment =>
@@ -219,7 +221,7 @@ export class RouteMethods {
       entry = { re: new RegExp(`^${source}/?$`), methods: new Set() }
       this.patterns.set(url, entry)
     }
-    for (const m of ([] as string[]).concat(method)) entry.methods.add(m.toUpperCase())
+    for (const m of ([] as string[]).concat(method)) if (m.toUpperCase() !== 'OPTIONS') entry.methods.add(m.toUpperCase())
   }
 
   allowed (path: string): string[] {
@@ -245,12 +247,13 @@ export default fp(async function errorsPlugin (app) {
     return sendProblem(reply, e)
   })
   // A known path with another method is 405 with Allow (RFC 9110 §15.5.6), not a 404: the
-  // not-found handler matches the path against every registered route's pattern.
+  // not-found handler matches the path against every registered route's pattern. OPTIONS is left
+  // to CORS (plugins/cors.ts): a preflight it does not answer stays a 404, as for any path.
   const routes = new RouteMethods()
   app.addHook('onRoute', route => { routes.add(route.url, route.method) })
   app.setNotFoundHandler(function (request, reply) {
     const path = request.url.split('?')[0] ?? ''
-    const allowed = routes.allowed(path)
+    const allowed = request.method === 'OPTIONS' ? [] : routes.allowed(path)
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '))
       return sendProblem(reply, new AppError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`))

@@ -35,7 +35,7 @@ function requireBearer (token: string): onRequestHookHandler {
   }
 }
 
-const HealthBody = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
+const HealthBody = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }), checks: Type.Optional(Type.Record(Type.String(), Type.String({ enum: ['ok'] }))) }, { description: 'The process is up (live) or ready to serve (ready)' })
 
 export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   const registry = new client.Registry()

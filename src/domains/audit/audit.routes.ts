@@ -2,51 +2,51 @@
 import { Type } from '@sinclair/typebox'
 import { defineRoute } from '../../lib/define-route.js'
 import type { App } from '../../lib/route.js'
-import { DateTime, Page, PageQuery, Uuid } from '../../lib/schemas.js'
+import { DateTime, Int64, Nullable, Page, PageQuery, StringEnum, Text, Uuid } from '../../lib/schemas.js'
 import { AppError } from '../../lib/problems.js'
 import { actorOf } from '../../lib/route.js'
 import { listAuditEvents, MAX_UNSEALED_SECONDS, roleCanBypassAuditTriggers, verifyChain } from './audit.service.js'
 
 const AuditEvent = Type.Object({
-  id: Type.Integer(),
+  id: Int64(),
   occurredAt: DateTime(),
-  actorUserId: Type.Union([Uuid(), Type.Null()]),
-  actorRole: Type.Union([Type.String(), Type.Null()]),
-  actorOrgId: Type.Union([Uuid(), Type.Null()]),
-  action: Type.String(),
-  entityType: Type.String(),
-  entityId: Type.Union([Type.String(), Type.Null()]),
-  requestId: Type.Union([Type.String(), Type.Null()]),
-  idempotencyKey: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
+  actorUserId: Nullable(Uuid()),
+  actorRole: Nullable(Text(32)),
+  actorOrgId: Nullable(Uuid()),
+  action: Text(100, { description: 'entity.verb' }),
+  entityType: Text(64),
+  entityId: Nullable(Text(200)),
+  requestId: Nullable(Text(128)),
+  idempotencyKey: Nullable(Text(255)),
+  ip: Nullable(Text(64)),
+  userAgent: Nullable(Text(512)),
   changes: Type.Unknown({ description: 'Changed fields (secrets omitted, personal values recorded only as "[changed]")' })
-}, { $id: 'AuditEvent' })
+}, { $id: 'AuditEvent', description: 'One event of the audit trail' })
 
-const NullableInt = Type.Union([Type.Integer(), Type.Null()])
+const NullableInt = Nullable(Int64())
 const ChainReport = Type.Object({
   ok: Type.Boolean({ description: 'Every link verifies, every event is sealed or queued, and none has waited too long' }),
-  mode: Type.Union([Type.Literal('incremental'), Type.Literal('full')], { description: 'incremental: from the last verified seal (the default); full: from the first seal and the first event' }),
-  sealedEvents: Type.Integer({ description: 'Seals in the verified chain (1 … lastSeq)' }),
-  unsealedEvents: Type.Integer({ description: 'Events committed but not yet linked (sealing lags commits by about a second)' }),
+  mode: StringEnum(['incremental', 'full'], { description: 'incremental: from the last verified seal (the default); full: from the first seal and the first event' }),
+  sealedEvents: Int64({ description: 'Seals in the verified chain (1 … lastSeq)' }),
+  unsealedEvents: Int64({ description: 'Events committed but not yet linked (sealing lags commits by about a second)' }),
   oldestUnsealedSeconds: Type.Number({ description: `How long the oldest unsealed event has waited; above ${MAX_UNSEALED_SECONDS} s the report is not ok` }),
-  lastSeq: Type.Integer(),
-  lastHash: Type.String(),
-  lastKeyId: Type.Union([Type.String(), Type.Null()], { description: 'The chain key id of the last verified seal' }),
-  verifiedFromSeq: Type.Integer({ description: 'Seals after this one were read (0 in a full verify)' }),
-  examinedSeals: Type.Integer(),
-  checkedFromEventId: Type.Integer({ description: 'Events with a larger id were checked for being sealed or queued' }),
-  examinedEvents: Type.Integer(),
-  firstBroken: Type.Union([Type.Object({ seq: NullableInt, eventId: NullableInt, reason: Type.String() }), Type.Null()])
-}, { $id: 'AuditChainReport' })
+  lastSeq: Int64(),
+  lastHash: Text(128),
+  lastKeyId: Nullable(Text(64), { description: 'The chain key id of the last verified seal' }),
+  verifiedFromSeq: Int64({ description: 'Seals after this one were read (0 in a full verify)' }),
+  examinedSeals: Int64(),
+  checkedFromEventId: Int64({ description: 'Events with a larger id were checked for being sealed or queued' }),
+  examinedEvents: Int64(),
+  firstBroken: Nullable(Type.Object({ seq: NullableInt, eventId: NullableInt, reason: Text(500) }))
+}, { $id: 'AuditChainReport', description: 'The result of verifying the audit chain' })
 
 const AuditEventsQuery = Type.Object({
   entityType: Type.Optional(Type.String({ maxLength: 64 })),
   entityId: Type.Optional(Type.String({ maxLength: 64 })),
   actorUserId: Type.Optional(Uuid()),
   action: Type.Optional(Type.String({ maxLength: 64 })),
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
+  from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+  to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   ...PageQuery
 }, { additionalProperties: false })
 

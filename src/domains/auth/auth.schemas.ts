@@ -2,10 +2,10 @@
 // password hash, and refresh tokens appear only in the token responses that issue them.
 import { Type } from '@sinclair/typebox'
 import { ROLES } from '../../lib/permissions.js'
-import { DateTime, Uuid } from '../../lib/schemas.js'
+import { DateTime, Int32, Nullable, StringEnum, Text, Uuid, Version } from '../../lib/schemas.js'
 
-export const RoleSchema = Type.Union(ROLES.map(r => Type.Literal(r)), { description: 'ADMIN, MANAGER, HANDLER (platform), STATION or SUPPLIER' })
-export const OrganizationKindSchema = Type.Union([Type.Literal('PLATFORM'), Type.Literal('STATION'), Type.Literal('SUPPLIER')])
+export const RoleSchema = StringEnum(ROLES, { description: 'ADMIN, MANAGER, HANDLER (platform), STATION or SUPPLIER' })
+export const OrganizationKindSchema = StringEnum(['PLATFORM', 'STATION', 'SUPPLIER'])
 
 export const Email = (opts: Record<string, unknown> = {}) => Type.String({ format: 'email', minLength: 3, maxLength: 254, ...opts })
 /** Password inputs: the policy (12–128 characters, not common) answers 422 WEAK_PASSWORD; the schema only caps the size. */
@@ -24,34 +24,34 @@ export const RefreshBody = Type.Object({
 
 export const SessionUserSchema = Type.Object({
   id: Uuid(),
-  email: Type.String(),
-  fullName: Type.String(),
+  email: Text(254, { format: 'email' }),
+  fullName: Text(200),
   role: RoleSchema,
   organizationId: Uuid()
-}, { $id: 'SessionUser' })
+}, { $id: 'SessionUser', description: 'The signed-in user' })
 
 export const TokenResponse = Type.Object({
-  accessToken: Type.String({ description: 'JWT (HS256) to send as Authorization: Bearer' }),
-  refreshToken: Type.String({ description: 'Opaque, single-use; rotate it with POST /v1/auth/refresh' }),
+  accessToken: Type.String({ maxLength: 4096, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', description: 'JWT (HS256) to send as Authorization: Bearer' }),
+  refreshToken: Type.String({ maxLength: 256, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque, single-use; rotate it with POST /v1/auth/refresh' }),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'Access-token lifetime in seconds' }),
+  expiresIn: Int32({ minimum: 1, description: 'Access-token lifetime in seconds' }),
   user: Type.Ref(SessionUserSchema)
-}, { $id: 'TokenResponse' })
+}, { $id: 'TokenResponse', description: 'A session: a short-lived access token and a single-use refresh token' })
 
 export const MeSchema = Type.Object({
   id: Uuid(),
-  email: Type.String(),
-  fullName: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
+  email: Text(254, { format: 'email' }),
+  fullName: Text(200),
+  phone: Nullable(Text(40)),
   role: RoleSchema,
   organizationId: Uuid(),
-  organization: Type.Object({ id: Uuid(), kind: OrganizationKindSchema, name: Type.String() }),
+  organization: Type.Object({ id: Uuid(), kind: OrganizationKindSchema, name: Text(200) }),
   isActive: Type.Boolean(),
-  lastLoginAt: Type.Union([DateTime(), Type.Null()]),
+  lastLoginAt: Nullable(DateTime()),
   passwordChangedAt: DateTime(),
   createdAt: DateTime(),
-  version: Type.Integer()
-}, { $id: 'Me' })
+  version: Version()
+}, { $id: 'Me', description: 'The caller, with their organization' })
 
 export const ChangePasswordBody = Type.Object({
   currentPassword: PasswordInput(),
@@ -68,4 +68,4 @@ export const ResetConfirmBody = Type.Object({
   newPassword: PasswordInput({ description: '12–128 characters, not a common password, not containing the email name' })
 }, { additionalProperties: false, examples: [{ token: 'Zk1vT8pQ2wXr5Lm9Nc3Bd7Hf0Js4Ky6Ga1Ve8Ru2Wo5Ti', newPassword: 'a new and much longer passphrase' }] })
 
-export const Accepted = Type.Object({ message: Type.String() }, { $id: 'Accepted' })
+export const Accepted = Type.Object({ message: Text(500) }, { $id: 'Accepted', description: 'Accepted: the request will be processed' })

@@ -2,61 +2,64 @@
 // (PRODUCT.md §2.2); suppliers never reach a cart (RBAC). Each view requires its distinguishing
 // totals so a replayed idempotent response resolves to the right view.
 import { Type, type Static } from '@sinclair/typebox'
-import { Amount, DateString, DateTime, Percent, Text, UnitPrice, Uuid } from '../../lib/schemas.js'
-import { TotalsSchema } from '../orders/orders.schemas.js'
+import { Amount, DateString, DateTime, Int32, Nullable, Percent, StringEnum, Text, UnitPrice, Uuid, Version } from '../../lib/schemas.js'
+import { MAX_ORDER_LINES, TotalsSchema } from '../orders/orders.schemas.js'
+
+/** A cart holds at most this many lines: each becomes a purchase-order line, and confirm and receive list every line. */
+export const MAX_CART_LINES = MAX_ORDER_LINES
 
 export const CartProblemSchema = Type.Object({
-  code: Type.String({ examples: ['BELOW_MOQ'] }),
-  detail: Type.String(),
-  pointer: Type.String({ description: 'Field of the line the problem is about, e.g. /packs' })
+  code: Type.String({ maxLength: 64, pattern: '^[A-Z][A-Z0-9_]*$', examples: ['BELOW_MOQ'] }),
+  detail: Text(2000),
+  pointer: Text(64, { description: 'Field of the line the problem is about, e.g. /packs' })
 }, { additionalProperties: false })
 
 const lineBase = {
   id: Uuid(),
   articleId: Uuid(),
   supplierId: Uuid(),
-  packs: Type.Integer({ minimum: 1 }),
+  packs: Int32({ minimum: 1, maximum: 1_000_000 }),
   desiredDeliveryDate: DateString(),
-  note: Type.Union([Type.String(), Type.Null()]),
-  articleCode: Type.Union([Type.String(), Type.Null()]),
-  articleName: Type.Union([Type.String(), Type.Null()]),
-  packLabel: Type.Union([Type.String(), Type.Null()]),
-  unitsPerPack: Type.Union([Type.Integer(), Type.Null()]),
-  vatRate: Type.Union([Percent(), Type.Null()]),
-  priceSource: Type.Union([Type.Literal('CONTRACT'), Type.Literal('CATALOG'), Type.Null()], { description: 'null when no price applies (NO_CONTRACT_PRICE)' }),
-  stationPackPrice: Type.Union([UnitPrice(), Type.Null()]),
-  lineNet: Type.Union([Amount(), Type.Null()], { description: 'Station-side line net at the current price' }),
-  problems: Type.Array(CartProblemSchema, { description: 'What would make checkout refuse this line; empty when it is fine' })
+  note: Nullable(Text(1000)),
+  articleCode: Nullable(Text(64)),
+  articleName: Nullable(Text(200)),
+  packLabel: Nullable(Text(100)),
+  unitsPerPack: Nullable(Int32({ minimum: 1, maximum: 1_000_000 })),
+  vatRate: Nullable(Percent()),
+  priceSource: Nullable(StringEnum(['CONTRACT', 'CATALOG']), { description: 'null when no price applies (NO_CONTRACT_PRICE)' }),
+  stationPackPrice: Nullable(UnitPrice()),
+  lineNet: Nullable(Amount(), { description: 'Station-side line net at the current price' }),
+  problems: Type.Array(CartProblemSchema, { maxItems: 20, description: 'What would make checkout refuse this line; empty when it is fine' })
 }
 
 export const CartLinePlatform = Type.Object({
   ...lineBase,
-  supplierPackPrice: Type.Union([UnitPrice(), Type.Null()]),
-  supplierLineNet: Type.Union([Amount(), Type.Null()]),
-  feePct: Type.Union([Percent(), Type.Null()])
-}, { $id: 'CartLinePlatform' })
-export const CartLineStation = Type.Object(lineBase, { $id: 'CartLineStation' })
+  supplierPackPrice: Nullable(UnitPrice()),
+  supplierLineNet: Nullable(Amount()),
+  feePct: Nullable(Percent())
+}, { $id: 'CartLinePlatform', description: 'A cart line as platform staff see it: both prices and the fee' })
+export const CartLineStation = Type.Object(lineBase, { $id: 'CartLineStation', description: 'A cart line as the station sees it' })
 
 const cartBase = {
   id: Uuid(),
   stationId: Uuid(),
-  status: Type.Literal('OPEN'),
-  version: Type.Integer({ description: 'Bumped by every line change; the ETag' }),
+  status: StringEnum(['OPEN']),
+  version: Version({ description: 'Bumped by every line change; the ETag' }),
   createdAt: DateTime(),
   updatedAt: DateTime()
 }
 
 export const CartPlatform = Type.Object({
   ...cartBase,
-  lines: Type.Array(Type.Ref(CartLinePlatform)),
+  lines: Type.Array(Type.Ref(CartLinePlatform), { maxItems: MAX_CART_LINES }),
   totals: TotalsSchema,
   supplierTotals: TotalsSchema
-}, { $id: 'CartPlatform' })
+}, { $id: 'CartPlatform', description: 'The open cart with its live quote, as platform staff see it' })
 export const CartStation = Type.Object({
   ...cartBase,
-  lines: Type.Array(Type.Ref(CartLineStation)),
+  lines: Type.Array(Type.Ref(CartLineStation), { maxItems: MAX_CART_LINES }),
   totals: TotalsSchema
-}, { $id: 'CartStation' })
+}, { $id: 'CartStation', description: 'The open cart with its live quote, as the station sees it' })
 
 export const StationParams = Type.Object({ stationId: Uuid() }, { additionalProperties: false })
 export const LineParams = Type.Object({ stationId: Uuid(), lineId: Uuid() }, { additionalProperties: false })
@@ -64,7 +67,7 @@ export const LineParams = Type.Object({ stationId: Uuid(), lineId: Uuid() }, { a
 export const AddLineBody = Type.Object({
   articleId: Uuid(),
   supplierId: Uuid(),
-  packs: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  packs: Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000 }),
   desiredDeliveryDate: DateString(),
   note: Type.Optional(Type.Union([Text(1000), Type.Null()]))
 }, {
@@ -74,7 +77,7 @@ export const AddLineBody = Type.Object({
 export type AddLineInput = Static<typeof AddLineBody>
 
 export const UpdateLineBody = Type.Object({
-  packs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  packs: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000 })),
   desiredDeliveryDate: Type.Optional(DateString()),
   note: Type.Optional(Type.Union([Text(1000), Type.Null()]))
 }, { additionalProperties: false, minProperties: 1, examples: [{ packs: 20 }] })

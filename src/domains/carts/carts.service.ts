@@ -11,7 +11,7 @@ import { notFound, problem } from '../../lib/problems.js'
 import { businessDate, cartLinesWithPrices, type CartLineRow } from '../contracts/pricing.service.js'
 import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
 import type { TotalsView } from '../orders/orders.views.js'
-import type { AddLineInput, UpdateLineInput } from './carts.schemas.js'
+import { MAX_CART_LINES, type AddLineInput, type UpdateLineInput } from './carts.schemas.js'
 
 export type { CartLineRow }
 
@@ -183,6 +183,16 @@ export async function getCart (db: Db, actor: Actor, stationId: string): Promise
   return await cartView(db, stationId, await findOrCreateOpenCart(db, actor, stationId))
 }
 
+/**
+ * A cart holds at most MAX_CART_LINES lines (each becomes a purchase-order line; confirm and
+ * receive list every line). Counted after an insert, under the cart row's lock (bumpOpenCart), so
+ * concurrent additions cannot overshoot; the failed request's transaction inserts nothing.
+ */
+async function assertCartSize (db: Db, cartId: string): Promise<void> {
+  const row = await db.selectFrom('cartLines').select(eb => eb.fn.countAll<string>().as('n')).where('cartId', '=', cartId).executeTakeFirstOrThrow()
+  if (Number(row.n) > MAX_CART_LINES) throw problem('BUSINESS_RULE_VIOLATED', `A cart holds at most ${MAX_CART_LINES} lines; check out or remove lines first`)
+}
+
 export async function addCartLine (db: Db, actor: Actor, stationId: string, input: AddLineInput, expectedVersion?: number): Promise<CartView> {
   await assertStationInScope(db, actor, stationId)
   // The pair must be orderable now: an existing, active offer of an active supplier for an active
@@ -207,6 +217,7 @@ export async function addCartLine (db: Db, actor: Actor, stationId: string, inpu
   if (inserted === undefined) {
     throw problem('CART_LINE_DUPLICATE', 'The cart already has a line for this article and supplier; PATCH it to change the quantity', { errors: [{ pointer: '/articleId', code: 'CART_LINE_DUPLICATE', detail: 'duplicate article × supplier' }] })
   }
+  await assertCartSize(db, cart.id)
   return await cartView(db, stationId, cart)
 }
 
@@ -254,6 +265,7 @@ export async function upsertCartLines (db: Db, actor: Actor, stationId: string, 
                   ${lines.map(l => l.desiredDeliveryDate)}::date[], ${lines.map(l => l.note ?? null)}::text[]) AS x(a, s, p, d, n)
       ON CONFLICT (cart_id, article_id, supplier_id) DO UPDATE
         SET packs = EXCLUDED.packs, desired_delivery_date = EXCLUDED.desired_delivery_date, note = EXCLUDED.note, updated_at = now()`.execute(db)
+    await assertCartSize(db, cart.id)
   }
   return await cartView(db, stationId, cart)
 }

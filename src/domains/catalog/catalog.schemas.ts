@@ -2,29 +2,29 @@
 // supplier's catalog price, today's station price and the fee; a supplier sees its own catalog
 // price only; a station sees the station price only. The views are distinct named schemas.
 import { Type, type Static } from '@sinclair/typebox'
-import { DateTime, NonEmpty, PageQuery, Percent, Text, UnitPrice, Uuid } from '../../lib/schemas.js'
+import { DateTime, Int32, NonEmpty, Nullable, PageQuery, Percent, StringEnum, Text, UnitPrice, Uuid, Version } from '../../lib/schemas.js'
 
 export const CATEGORIES = ['TRAY', 'CRATE', 'PLATTER', 'FILM', 'CARDBOARD_BOX', 'PLASTIC_BAG', 'PAPER_BAG', 'INSULATED', 'LABEL', 'OTHER'] as const
-export const Category = Type.Union(CATEGORIES.map(c => Type.Literal(c)), { description: 'Article category' })
+export const Category = StringEnum(CATEGORIES, { description: 'Article category' })
 
 const articleCode = Type.String({ pattern: '^[A-Z0-9][A-Z0-9._-]{1,63}$', maxLength: 64, description: 'Unique code: upper-case letters, digits, . _ -', examples: ['BARQ-500-PET'] })
-const nullableText = (max: number) => Type.Union([Text(max), Type.Null()])
+const nullableText = (max: number) => Nullable(Text(max))
 
 export const ArticleSchema = Type.Object({
   id: Uuid(),
-  code: Type.String(),
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  category: Type.String(),
-  baseUnit: Type.String({ description: 'Unit stock is counted in (piece, m, kg…)' }),
-  material: Type.Union([Type.String(), Type.Null()]),
-  dimensions: Type.Union([Type.String(), Type.Null()]),
-  vatRate: Type.String({ description: 'VAT rate %, 2 decimals' }),
+  code: Text(64),
+  name: Text(200),
+  description: nullableText(2000),
+  category: Category,
+  baseUnit: Text(20, { description: 'Unit stock is counted in (piece, m, kg…)' }),
+  material: nullableText(100),
+  dimensions: nullableText(100),
+  vatRate: Percent({ description: 'VAT rate %, 2 decimals' }),
   isActive: Type.Boolean(),
-  version: Type.Integer(),
+  version: Version(),
   createdAt: DateTime(),
   updatedAt: DateTime()
-}, { $id: 'Article' })
+}, { $id: 'Article', description: 'An article of the catalog' })
 export type Article = Static<typeof ArticleSchema>
 
 export const ArticleCreateSchema = Type.Object({
@@ -74,36 +74,36 @@ export type ArticleListInput = Static<typeof ArticleListQuery>
 const offerBase = {
   id: Uuid(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
+  articleCode: Text(64),
+  articleName: Text(200),
   supplierId: Uuid(),
-  supplierName: Type.String(),
-  supplierRef: Type.String({ description: "The supplier's own reference" }),
-  packLabel: Type.String({ examples: ['carton de 600'] }),
-  unitsPerPack: Type.Integer(),
-  moqPacks: Type.Integer({ description: 'Minimum order, in packs' }),
-  packMultiple: Type.Integer({ description: 'Order multiple, in packs' }),
-  leadTimeDays: Type.Integer(),
+  supplierName: Text(200),
+  supplierRef: Text(64, { description: "The supplier's own reference" }),
+  packLabel: Text(100, { examples: ['carton de 600'] }),
+  unitsPerPack: Int32({ minimum: 1, maximum: 1_000_000 }),
+  moqPacks: Int32({ minimum: 1, maximum: 1_000_000, description: 'Minimum order, in packs' }),
+  packMultiple: Int32({ minimum: 1, maximum: 1_000_000, description: 'Order multiple, in packs' }),
+  leadTimeDays: Int32({ minimum: 0, maximum: 365 }),
   isActive: Type.Boolean(),
-  version: Type.Integer(),
+  version: Version(),
   createdAt: DateTime(),
   updatedAt: DateTime()
 }
-const priceSource = Type.Union([Type.Literal('CONTRACT'), Type.Literal('CATALOG'), Type.Null()], { description: 'Where today\'s price comes from (PRODUCT.md §4.2); null: no price (fallback disabled and no contract)' })
-const todayStationPrice = Type.Union([Type.String(), Type.Null()], { description: 'Price per pack the station pays if it orders today: the ACTIVE contract price or the catalog price, plus the fee (4 decimals); null when not orderable at a price' })
+const priceSource = Nullable(StringEnum(['CONTRACT', 'CATALOG']), { description: 'Where today\'s price comes from (PRODUCT.md §4.2); null: no price (fallback disabled and no contract)' })
+const todayStationPrice = Nullable(UnitPrice(), { description: 'Price per pack the station pays if it orders today: the ACTIVE contract price or the catalog price, plus the fee (4 decimals); null when not orderable at a price' })
 
 export const OfferPlatformView = Type.Object({
   ...offerBase,
-  catalogPackPrice: Type.String({ description: 'Supplier catalog price per pack (4 decimals)' }),
-  supplierPackPrice: Type.Union([Type.String(), Type.Null()], { description: "Today's resolved supplier price per pack (contract or catalog)" }),
-  feePct: Type.String({ description: "Fee % applied to today's price (the contract's or the default)" }),
+  catalogPackPrice: UnitPrice({ description: 'Supplier catalog price per pack (4 decimals)' }),
+  supplierPackPrice: Nullable(UnitPrice(), { description: "Today's resolved supplier price per pack (contract or catalog)" }),
+  feePct: Percent({ description: "Fee % applied to today's price (the contract's or the default)" }),
   stationPackPrice: todayStationPrice,
   priceSource
 }, { $id: 'OfferPlatformView', description: 'An offer as platform staff see it: both sides of the price and the fee' })
 
 export const OfferSupplierView = Type.Object({
   ...offerBase,
-  catalogPackPrice: Type.String({ description: 'Your catalog price per pack (4 decimals)' })
+  catalogPackPrice: UnitPrice({ description: 'Your catalog price per pack (4 decimals)' })
 }, { $id: 'OfferSupplierView', description: 'An offer as its supplier sees it: supplier prices only' })
 
 export const OfferStationView = Type.Object({
@@ -142,11 +142,11 @@ export const OfferCreateSchema = Type.Object({
   supplierId: Type.Optional(Uuid({ description: 'Required for platform staff; a supplier may omit it (its own) and may not name another supplier (403)' })),
   supplierRef: NonEmpty(64),
   packLabel: NonEmpty(100),
-  unitsPerPack: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  unitsPerPack: Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000 }),
   catalogPackPrice: UnitPrice(),
-  moqPacks: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
-  packMultiple: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
-  leadTimeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, default: 0 })),
+  moqPacks: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000, default: 1 })),
+  packMultiple: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000, default: 1 })),
+  leadTimeDays: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: 365, default: 0 })),
   isActive: Type.Optional(Type.Boolean())
 }, {
   additionalProperties: false,
@@ -160,11 +160,11 @@ export const SUPPLIER_EDITABLE = ['supplierRef', 'catalogPackPrice', 'moqPacks',
 export const OfferPatchSchema = Type.Object({
   supplierRef: Type.Optional(NonEmpty(64)),
   catalogPackPrice: Type.Optional(UnitPrice()),
-  moqPacks: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  packMultiple: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  leadTimeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
+  moqPacks: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000 })),
+  packMultiple: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000 })),
+  leadTimeDays: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: 365 })),
   packLabel: Type.Optional(NonEmpty(100, { description: 'Platform staff only' })),
-  unitsPerPack: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Platform staff only' })),
+  unitsPerPack: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000, description: 'Platform staff only' })),
   isActive: Type.Optional(Type.Boolean({ description: 'Platform staff only' }))
 }, {
   additionalProperties: false,

@@ -43,13 +43,13 @@ async function contractsRoutes (app: App): Promise<void> {
     supplier: Page(ContractSupplierView, { $id: 'ContractSupplierPage' }),
     station: Page(ContractSupplierView, { $id: 'ContractStationPage' })
   })
-  const linesOf = (item: typeof ContractLinePlatformView | typeof ContractLineSupplierView, id: string) => Type.Object({ items: Type.Array(item) }, { $id: id })
+  const linesOf = (item: typeof ContractLinePlatformView | typeof ContractLineSupplierView, id: string) => Type.Object({ items: Type.Array(item, { maxItems: MAX_LINES }) }, { $id: id })
   const lineViews = audienceSerializer({
     platform: linesOf(ContractLinePlatformView, 'ContractLinesPlatform'),
     supplier: linesOf(ContractLineSupplierView, 'ContractLinesSupplier'),
     station: linesOf(ContractLineSupplierView, 'ContractLinesStation')
   })
-  const LinesResponse = Type.Object({ items: Type.Array(Type.Union([Type.Ref(ContractLinePlatformView), Type.Ref(ContractLineSupplierView)])) }, { description: `All lines (at most ${MAX_LINES}), ordered by article code, in the caller's view` })
+  const LinesResponse = Type.Object({ items: Type.Array(Type.Union([Type.Ref(ContractLinePlatformView), Type.Ref(ContractLineSupplierView)]), { maxItems: MAX_LINES }) }, { description: `All lines (at most ${MAX_LINES}), ordered by article code, in the caller's view` })
 
   app.jobs.add({ name: 'contract-expiry', intervalMs: EXPIRY_SWEEP_MS, run: async () => await expireContracts(app.db) })
 

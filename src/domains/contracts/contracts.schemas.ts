@@ -2,40 +2,41 @@
 // (with the fee and the derived station prices) and the contract's supplier (supplier prices only).
 // Stations never read contracts (403).
 import { Type, type Static } from '@sinclair/typebox'
-import { DateString, DateTime, NonEmpty, PageQuery, Percent, Text, UnitPrice, Uuid } from '../../lib/schemas.js'
+import { Count, DateString, DateTime, Int32, NonEmpty, Nullable, PageQuery, Percent, StringEnum, Text, UnitPrice, Uuid, Version } from '../../lib/schemas.js'
 
 export const KINDS = ['ANNUAL', 'MULTI_YEAR', 'SEASONAL', 'SPOT'] as const
 export const STATUSES = ['DRAFT', 'ACTIVE', 'SUSPENDED', 'TERMINATED', 'EXPIRED'] as const
-const Kind = Type.Union(KINDS.map(k => Type.Literal(k)))
-const Status = Type.Union(STATUSES.map(s => Type.Literal(s)), { description: 'Effective status: an ACTIVE contract past its validUntil reads as EXPIRED even before the expiry sweep has run' })
-const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()])
+const Kind = StringEnum(KINDS)
+const Status = StringEnum(STATUSES, { description: 'Effective status: an ACTIVE contract past its validUntil reads as EXPIRED even before the expiry sweep has run' })
+const nullable = Nullable
+const AllowancePct = (opts: Record<string, unknown> = {}) => Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,2})?$', maxLength: 7, ...opts })
 
 const contractBase = {
   id: Uuid(),
-  number: Type.String({ examples: ['CT-2026-0001'] }),
+  number: Text(32, { examples: ['CT-2026-0001'] }),
   supplierId: Uuid(),
-  supplierName: Type.String(),
-  name: Type.String(),
-  kind: Type.String(),
+  supplierName: Text(200),
+  name: Text(200),
+  kind: Kind,
   status: Status,
-  validFrom: Type.String({ format: 'date' }),
-  validUntil: Type.String({ format: 'date' }),
-  currency: Type.String(),
-  paymentTerms: nullable(Type.String()),
-  deliverySlaDays: nullable(Type.Integer()),
-  notes: nullable(Type.String()),
+  validFrom: DateString(),
+  validUntil: DateString(),
+  currency: Text(3, { pattern: '^[A-Z]{3}$', examples: ['EUR'] }),
+  paymentTerms: nullable(Text(200)),
+  deliverySlaDays: nullable(Int32({ minimum: 0, maximum: 365 })),
+  notes: nullable(Text(2000)),
   approvedAt: Type.Union([DateTime(), Type.Null()]),
   renewedFromId: nullable(Uuid()),
-  statusReason: nullable(Type.String({ description: 'Why it was suspended, terminated or expired' })),
-  lineCount: Type.Integer(),
-  version: Type.Integer(),
+  statusReason: nullable(Text(500, { description: 'Why it was suspended, terminated or expired' })),
+  lineCount: Count({ maximum: 500 }),
+  version: Version(),
   createdAt: DateTime(),
   updatedAt: DateTime()
 }
 
 export const ContractPlatformView = Type.Object({
   ...contractBase,
-  feePct: Type.String({ description: 'Platform fee % added to this contract\'s prices' }),
+  feePct: Percent({ description: 'Platform fee % added to this contract\'s prices' }),
   createdBy: Uuid(),
   approvedBy: nullable(Uuid())
 }, { $id: 'ContractPlatformView', description: 'A contract as platform staff see it (with the fee)' })
@@ -50,7 +51,7 @@ export interface Contract {
   supplierId: string
   supplierName: string
   name: string
-  kind: string
+  kind: typeof KINDS[number]
   status: EffectiveStatus
   validFrom: string
   validUntil: string
@@ -73,20 +74,20 @@ export interface Contract {
 const lineBase = {
   id: Uuid(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
-  packPrice: Type.String({ description: 'Negotiated supplier price per pack (4 decimals)' }),
-  committedPacks: nullable(Type.Integer({ description: 'Annual cap in packs; null: no cap' })),
-  allowancePct: Type.String({ description: 'How far above the cap orders may go' }),
-  orderedPacks: Type.Integer({ description: 'Packs on non-cancelled purchase-order lines priced by this line (maintained by the service)' }),
-  remainingPacks: nullable(Type.Integer({ description: 'floor(committed × (1 + allowance%)) − ordered; null: no cap' }))
+  articleCode: Text(64),
+  articleName: Text(200),
+  packPrice: UnitPrice({ description: 'Negotiated supplier price per pack (4 decimals)' }),
+  committedPacks: nullable(Int32({ minimum: 1, maximum: 100_000_000, description: 'Annual cap in packs; null: no cap' })),
+  allowancePct: AllowancePct({ description: 'How far above the cap orders may go' }),
+  orderedPacks: Count({ description: 'Packs on non-cancelled purchase-order lines priced by this line (maintained by the service)' }),
+  remainingPacks: nullable(Int32({ description: 'floor(committed × (1 + allowance%)) − ordered; null: no cap' }))
 }
 
 export const ContractLinePlatformView = Type.Object({
   ...lineBase,
-  stationPackPrice: Type.String({ description: 'packPrice × (1 + the contract\'s fee %), 4 decimals' })
-}, { $id: 'ContractLinePlatformView' })
-export const ContractLineSupplierView = Type.Object(lineBase, { $id: 'ContractLineSupplierView' })
+  stationPackPrice: UnitPrice({ description: 'packPrice × (1 + the contract\'s fee %), 4 decimals' })
+}, { $id: 'ContractLinePlatformView', description: 'A contract line as platform staff see it (with the station price)' })
+export const ContractLineSupplierView = Type.Object(lineBase, { $id: 'ContractLineSupplierView', description: 'A contract line as its supplier sees it' })
 
 export interface ContractLine {
   id: string
@@ -104,8 +105,8 @@ export interface ContractLine {
 export const ContractLineInputSchema = Type.Object({
   articleId: Uuid(),
   packPrice: UnitPrice(),
-  committedPacks: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100_000_000 }), Type.Null()])),
-  allowancePct: Type.Optional(Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,2})?$', maxLength: 7, description: '0–1000, default 0', examples: ['5.00'] }))
+  committedPacks: Type.Optional(Type.Union([Type.Integer({ format: 'int32', minimum: 1, maximum: 100_000_000 }), Type.Null()])),
+  allowancePct: Type.Optional(AllowancePct({ description: '0–1000, default 0', examples: ['5.00'] }))
 }, { additionalProperties: false })
 export type ContractLineInput = Static<typeof ContractLineInputSchema>
 
@@ -120,7 +121,7 @@ export const ContractCreateSchema = Type.Object({
   validUntil: DateString(),
   feePct: Type.Optional(Percent({ description: 'Defaults to the platform default fee %' })),
   paymentTerms: Type.Optional(Type.Union([Text(200), Type.Null()])),
-  deliverySlaDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()])),
+  deliverySlaDays: Type.Optional(Type.Union([Type.Integer({ format: 'int32', minimum: 0, maximum: 365 }), Type.Null()])),
   notes: Type.Optional(Type.Union([Text(2000), Type.Null()])),
   lines: Type.Optional(Lines)
 }, {
@@ -139,7 +140,7 @@ export const ContractPatchSchema = Type.Object({
   validUntil: Type.Optional(DateString()),
   feePct: Type.Optional(Percent()),
   paymentTerms: Type.Optional(Type.Union([Text(200), Type.Null()])),
-  deliverySlaDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()])),
+  deliverySlaDays: Type.Optional(Type.Union([Type.Integer({ format: 'int32', minimum: 0, maximum: 365 }), Type.Null()])),
   notes: Type.Optional(Type.Union([Text(2000), Type.Null()]))
 }, {
   additionalProperties: false,

@@ -3,40 +3,42 @@
 // distinguishing totals (`totals` for the station side, `supplierTotals` for the supplier side) so
 // the union the route declares resolves unambiguously when a stored idempotent response is replayed.
 import { Type, type Static } from '@sinclair/typebox'
-import { Amount, DateString, DateTime, NonEmpty, Percent, Text, UnitPrice, Uuid } from '../../lib/schemas.js'
+import { Amount, Count, DateString, DateTime, Int32, Int64, NonEmpty, Nullable, Percent, StringEnum, Text, UnitPrice, Uuid, Version } from '../../lib/schemas.js'
+import { ROLES } from '../../lib/permissions.js'
 import { MASTER_ORDER_STATUSES } from './master-status.js'
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
+/** The most lines a purchase order has: a cart holds at most this many (carts.service), and confirm and receive list every line. */
+export const MAX_ORDER_LINES = 500
 
 export const PO_STATUSES = ['PLACED', 'CONFIRMED', 'DECLINED', 'SHIPPED', 'RECEIVED', 'CLOSED', 'INVOICED', 'ARCHIVED', 'CANCELLED'] as const
-export const PurchaseOrderStatusSchema = Type.Union(PO_STATUSES.map(s => Type.Literal(s)))
-export const MasterOrderStatusSchema = Type.Union(MASTER_ORDER_STATUSES.map(s => Type.Literal(s)))
+export const PurchaseOrderStatusSchema = StringEnum(PO_STATUSES)
+export const MasterOrderStatusSchema = StringEnum(MASTER_ORDER_STATUSES)
 
 export const TotalsSchema = Type.Object({
   net: Amount(),
   vat: Amount(),
   gross: Amount(),
-  currency: Type.String({ minLength: 3, maxLength: 3, examples: ['EUR'] })
+  currency: Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', examples: ['EUR'] })
 }, { additionalProperties: false })
 
 // ---- purchase-order lines --------------------------------------------------------------------
 
 const lineBase = {
   id: Uuid(),
-  lineNo: Type.Integer({ minimum: 1 }),
+  lineNo: Int32({ minimum: 1, maximum: MAX_ORDER_LINES }),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
-  supplierRef: Type.String(),
-  packLabel: Type.String(),
-  unitsPerPack: Type.Integer({ minimum: 1 }),
+  articleCode: Text(64),
+  articleName: Text(200),
+  supplierRef: Text(64),
+  packLabel: Text(100),
+  unitsPerPack: Int32({ minimum: 1, maximum: 1_000_000 }),
   vatRate: Percent(),
-  priceSource: Type.Union([Type.Literal('CONTRACT'), Type.Literal('CATALOG')]),
-  packs: Type.Integer({ minimum: 1, description: 'Packs ordered' }),
+  priceSource: StringEnum(['CONTRACT', 'CATALOG']),
+  packs: Int32({ minimum: 1, maximum: 1_000_000, description: 'Packs ordered' }),
   desiredDeliveryDate: DateString(),
-  confirmedDeliveryDate: Type.Union([DateString(), Type.Null()]),
-  packsReceived: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
-  discrepancy: Type.Union([Type.String(), Type.Null()])
+  confirmedDeliveryDate: Nullable(DateString()),
+  packsReceived: Nullable(Count({ maximum: 1_000_000 })),
+  discrepancy: Nullable(Text(1000))
 }
 const stationLinePrices = {
   stationPackPrice: UnitPrice({ description: 'Frozen station price per pack' }),
@@ -45,47 +47,47 @@ const stationLinePrices = {
 const supplierLinePrices = {
   supplierPackPrice: UnitPrice({ description: 'Frozen supplier price per pack' }),
   supplierLineNet: Amount({ description: 'Supplier-side line net' }),
-  contractLineId: Type.Union([Uuid(), Type.Null()])
+  contractLineId: Nullable(Uuid())
 }
 
-export const PurchaseOrderLinePlatform = Type.Object({ ...lineBase, ...stationLinePrices, ...supplierLinePrices, feePct: Percent() }, { $id: 'PurchaseOrderLinePlatform' })
-export const PurchaseOrderLineSupplier = Type.Object({ ...lineBase, ...supplierLinePrices }, { $id: 'PurchaseOrderLineSupplier' })
-export const PurchaseOrderLineStation = Type.Object({ ...lineBase, ...stationLinePrices }, { $id: 'PurchaseOrderLineStation' })
+export const PurchaseOrderLinePlatform = Type.Object({ ...lineBase, ...stationLinePrices, ...supplierLinePrices, feePct: Percent() }, { $id: 'PurchaseOrderLinePlatform', description: 'A purchase-order line as platform staff see it: both prices and the fee' })
+export const PurchaseOrderLineSupplier = Type.Object({ ...lineBase, ...supplierLinePrices }, { $id: 'PurchaseOrderLineSupplier', description: 'A purchase-order line as its supplier sees it' })
+export const PurchaseOrderLineStation = Type.Object({ ...lineBase, ...stationLinePrices }, { $id: 'PurchaseOrderLineStation', description: 'A purchase-order line as its station sees it' })
 
 // ---- purchase orders -------------------------------------------------------------------------
 
 const poBase = {
   id: Uuid(),
-  number: Type.String({ examples: ['PO-2026-000001'] }),
+  number: Text(32, { examples: ['PO-2026-000001'] }),
   stationId: Uuid(),
   supplierId: Uuid(),
   status: PurchaseOrderStatusSchema,
-  currency: Type.String({ examples: ['EUR'] }),
-  carrier: Nullable(Type.String()),
-  trackingNumber: Nullable(Type.String()),
-  deliveryNoteDocumentId: Type.Union([Uuid(), Type.Null()]),
-  signedDeliveryNoteDocumentId: Type.Union([Uuid(), Type.Null()]),
-  invoiceNumber: Nullable(Type.String()),
-  invoiceDate: Type.Union([DateString(), Type.Null()]),
-  statusReason: Nullable(Type.String()),
+  currency: Text(3, { pattern: '^[A-Z]{3}$', examples: ['EUR'] }),
+  carrier: Nullable(Text(200)),
+  trackingNumber: Nullable(Text(200)),
+  deliveryNoteDocumentId: Nullable(Uuid()),
+  signedDeliveryNoteDocumentId: Nullable(Uuid()),
+  invoiceNumber: Nullable(Text(100)),
+  invoiceDate: Nullable(DateString()),
+  statusReason: Nullable(Text(1000)),
   createdAt: DateTime(),
-  confirmedAt: Type.Union([DateTime(), Type.Null()]),
-  shippedAt: Type.Union([DateTime(), Type.Null()]),
-  receivedAt: Type.Union([DateTime(), Type.Null()]),
-  closedAt: Type.Union([DateTime(), Type.Null()]),
-  invoicedAt: Type.Union([DateTime(), Type.Null()]),
-  archivedAt: Type.Union([DateTime(), Type.Null()]),
-  cancelledAt: Type.Union([DateTime(), Type.Null()]),
+  confirmedAt: Nullable(DateTime()),
+  shippedAt: Nullable(DateTime()),
+  receivedAt: Nullable(DateTime()),
+  closedAt: Nullable(DateTime()),
+  invoicedAt: Nullable(DateTime()),
+  archivedAt: Nullable(DateTime()),
+  cancelledAt: Nullable(DateTime()),
   updatedAt: DateTime(),
-  version: Type.Integer()
+  version: Version()
 }
 const stationPoPrices = {
   totals: TotalsSchema,
-  invoicedTotals: Type.Union([TotalsSchema, Type.Null()], { description: 'Station-side invoice amounts, on received packs' })
+  invoicedTotals: Nullable(TotalsSchema, { description: 'Station-side invoice amounts, on received packs' })
 }
 const supplierPoPrices = {
   supplierTotals: TotalsSchema,
-  invoicedSupplierTotals: Type.Union([TotalsSchema, Type.Null()], { description: 'Supplier-side invoice amounts, on received packs' })
+  invoicedSupplierTotals: Nullable(TotalsSchema, { description: 'Supplier-side invoice amounts, on received packs' })
 }
 
 export const PurchaseOrderPlatform = Type.Object({
@@ -94,58 +96,58 @@ export const PurchaseOrderPlatform = Type.Object({
   ...stationPoPrices,
   ...supplierPoPrices,
   marginNet: Amount({ description: 'Station net − supplier net (platform only)' }),
-  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLinePlatform), { description: 'Always on single reads; in lists only with include=lines' }))
-}, { $id: 'PurchaseOrderPlatform' })
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLinePlatform), { maxItems: MAX_ORDER_LINES, description: 'Always on single reads; in lists only with include=lines' }))
+}, { $id: 'PurchaseOrderPlatform', description: 'A purchase order as platform staff see it: both sides of the prices and the margin' })
 export const PurchaseOrderSupplier = Type.Object({
   ...poBase,
   ...supplierPoPrices,
-  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineSupplier), { description: 'Always on single reads; in lists only with include=lines' }))
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineSupplier), { maxItems: MAX_ORDER_LINES, description: 'Always on single reads; in lists only with include=lines' }))
 }, { $id: 'PurchaseOrderSupplier', description: 'A purchase order as its supplier sees it: supplier prices only, no master order' })
 export const PurchaseOrderStation = Type.Object({
   ...poBase,
   masterOrderId: Uuid(),
   ...stationPoPrices,
-  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineStation), { description: 'Always on single reads; in lists only with include=lines' }))
+  lines: Type.Optional(Type.Array(Type.Ref(PurchaseOrderLineStation), { maxItems: MAX_ORDER_LINES, description: 'Always on single reads; in lists only with include=lines' }))
 }, { $id: 'PurchaseOrderStation', description: 'A purchase order as its station sees it: station prices only' })
 
 // ---- master orders ---------------------------------------------------------------------------
 
 const moBase = {
   id: Uuid(),
-  number: Type.String({ examples: ['MO-2026-000001'] }),
+  number: Text(32, { examples: ['MO-2026-000001'] }),
   stationId: Uuid(),
   cartId: Uuid(),
   status: MasterOrderStatusSchema,
-  supplierCount: Type.Integer({ minimum: 1 }),
+  supplierCount: Int32({ minimum: 1, maximum: MAX_ORDER_LINES }),
   createdAt: DateTime(),
   updatedAt: DateTime(),
-  version: Type.Integer()
+  version: Version()
 }
 
-export const MasterOrderPlatform = Type.Object({ ...moBase, totals: TotalsSchema, supplierTotals: TotalsSchema, marginNet: Amount() }, { $id: 'MasterOrderPlatform' })
-export const MasterOrderStation = Type.Object({ ...moBase, totals: TotalsSchema }, { $id: 'MasterOrderStation' })
+export const MasterOrderPlatform = Type.Object({ ...moBase, totals: TotalsSchema, supplierTotals: TotalsSchema, marginNet: Amount() }, { $id: 'MasterOrderPlatform', description: 'A master order as platform staff see it' })
+export const MasterOrderStation = Type.Object({ ...moBase, totals: TotalsSchema }, { $id: 'MasterOrderStation', description: 'A master order as its station sees it' })
 export const MasterOrderDetailPlatform = Type.Object({
   ...moBase,
   totals: TotalsSchema,
   supplierTotals: TotalsSchema,
   marginNet: Amount(),
-  purchaseOrders: Type.Array(Type.Ref(PurchaseOrderPlatform))
-}, { $id: 'MasterOrderDetailPlatform' })
+  purchaseOrders: Type.Array(Type.Ref(PurchaseOrderPlatform), { maxItems: MAX_ORDER_LINES, description: 'One per supplier' })
+}, { $id: 'MasterOrderDetailPlatform', description: 'A master order with its purchase orders, as platform staff see it' })
 export const MasterOrderDetailStation = Type.Object({
   ...moBase,
   totals: TotalsSchema,
-  purchaseOrders: Type.Array(Type.Ref(PurchaseOrderStation))
-}, { $id: 'MasterOrderDetailStation' })
+  purchaseOrders: Type.Array(Type.Ref(PurchaseOrderStation), { maxItems: MAX_ORDER_LINES, description: 'One per supplier' })
+}, { $id: 'MasterOrderDetailStation', description: 'A master order with its purchase orders, as its station sees it' })
 
 export const PurchaseOrderEventSchema = Type.Object({
-  id: Type.Integer(),
-  fromStatus: Type.Union([PurchaseOrderStatusSchema, Type.Null()]),
+  id: Int64(),
+  fromStatus: Nullable(PurchaseOrderStatusSchema),
   toStatus: PurchaseOrderStatusSchema,
-  actorUserId: Type.Union([Uuid(), Type.Null()]),
-  actorRole: Nullable(Type.String()),
+  actorUserId: Nullable(Uuid()),
+  actorRole: Nullable(StringEnum(ROLES)),
   at: DateTime(),
-  note: Nullable(Type.String())
-}, { $id: 'PurchaseOrderEvent' })
+  note: Nullable(Text(2000))
+}, { $id: 'PurchaseOrderEvent', description: 'A step of a purchase order\'s status history' })
 
 /** shared schemas the views reference (registered on the app, passed to the serializers) */
 export const orderRefs = [PurchaseOrderLinePlatform, PurchaseOrderLineSupplier, PurchaseOrderLineStation, PurchaseOrderPlatform, PurchaseOrderSupplier, PurchaseOrderStation]
@@ -158,7 +160,7 @@ export const ListPurchaseOrdersQuery = Type.Object({
   supplierId: Type.Optional(Uuid()),
   from: Type.Optional(DateString({ description: 'Created on or after this date (UTC)' })),
   to: Type.Optional(DateString({ description: 'Created on or before this date (UTC)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" })),
   include: Type.Optional(Type.Literal('lines', { description: 'Embed every PO\'s lines (loaded for the whole page in one query). Without it the list carries headers and totals only, which keeps pages small and fast.' }))
 }, { additionalProperties: false })
@@ -169,13 +171,13 @@ export const ListMasterOrdersQuery = Type.Object({
   stationId: Type.Optional(Uuid()),
   from: Type.Optional(DateString({ description: 'Created on or after this date (UTC)' })),
   to: Type.Optional(DateString({ description: 'Created on or before this date (UTC)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" }))
 }, { additionalProperties: false })
 export type ListMasterOrdersInput = Static<typeof ListMasterOrdersQuery>
 
 export const EventsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" }))
 }, { additionalProperties: false })
 
@@ -183,7 +185,7 @@ export const ConfirmBody = Type.Object({
   lines: Type.Array(Type.Object({
     lineId: Uuid(),
     confirmedDeliveryDate: DateString()
-  }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'Every line of the order, exactly once' })
+  }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ORDER_LINES, description: 'Every line of the order, exactly once' })
 }, { additionalProperties: false, examples: [{ lines: [{ lineId: '0193a5f0-0000-7000-8000-000000000001', confirmedDeliveryDate: '2099-12-14' }] }] })
 export type ConfirmInput = Static<typeof ConfirmBody>
 
@@ -203,9 +205,9 @@ export const ReceiveBody = Type.Object({
   signedDeliveryNoteDocumentId: Uuid(),
   lines: Type.Array(Type.Object({
     lineId: Uuid(),
-    packsReceived: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    packsReceived: Type.Integer({ format: 'int32', minimum: 0, maximum: 1_000_000 }),
     discrepancy: Type.Optional(Type.Union([Text(1000), Type.Null()]))
-  }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'Every line of the order, exactly once' })
+  }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ORDER_LINES, description: 'Every line of the order, exactly once' })
 }, { additionalProperties: false, examples: [{ signedDeliveryNoteDocumentId: '0193a5f0-0000-7000-8000-00000000d002', lines: [{ lineId: '0193a5f0-0000-7000-8000-000000000001', packsReceived: 10, discrepancy: null }] }] })
 export type ReceiveInput = Static<typeof ReceiveBody>
 

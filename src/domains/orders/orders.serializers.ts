@@ -2,6 +2,7 @@
 // and by checkout (which answers a master order).
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { App } from '../../lib/route.js'
+import { Page } from '../../lib/schemas.js'
 import { views } from '../../lib/views.js'
 import {
   MasterOrderDetailPlatform, MasterOrderDetailStation, MasterOrderPlatform, MasterOrderStation, PurchaseOrderEventSchema,
@@ -9,10 +10,7 @@ import {
   PurchaseOrderSupplier, orderRefs
 } from './orders.schemas.js'
 
-const pageOf = (item: TSchema, id: string) => Type.Object({
-  items: Type.Array(Type.Ref(item)),
-  nextCursor: Type.Union([Type.String(), Type.Null()])
-}, { $id: id })
+const pageOf = (item: TSchema, id: string) => Page(Type.Ref(item), { $id: id })
 
 const PurchaseOrderPagePlatform = pageOf(PurchaseOrderPlatform, 'PurchaseOrderPagePlatform')
 const PurchaseOrderPageSupplier = pageOf(PurchaseOrderSupplier, 'PurchaseOrderPageSupplier')

@@ -7,10 +7,10 @@ import { Email, Name, Nullable, Phone, timestamps } from './shared.schemas.js'
 export const Contact = Type.Object({
   id: Uuid(),
   organizationId: Uuid(),
-  fullName: Type.String(),
-  position: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  email: Nullable(Type.String()),
+  fullName: Text(200),
+  position: Nullable(Text(100)),
+  phone: Nullable(Text(30)),
+  email: Nullable(Text(254, { format: 'email' })),
   isPrimary: Type.Boolean(),
   ...timestamps
 }, { additionalProperties: false, description: 'Contact person of a station or supplier' })

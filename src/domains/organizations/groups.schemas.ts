@@ -6,14 +6,14 @@ import { ActiveFilter, Name, Nullable, Query, timestamps } from './shared.schema
 
 export const StationGroup = Type.Object({
   id: Uuid(),
-  name: Type.String(),
-  description: Nullable(Type.String()),
+  name: Text(200),
+  description: Nullable(Text(1000)),
   isActive: Type.Boolean(),
   ...timestamps
 }, { additionalProperties: false, description: 'Station group (platform staff view)' })
 export type StationGroupT = Static<typeof StationGroup>
 
-export const StationGroupBrief = Type.Object({ id: Uuid(), name: Type.String() }, { additionalProperties: false, description: 'Station group as a station user sees it' })
+export const StationGroupBrief = Type.Object({ id: Uuid(), name: Text(200) }, { additionalProperties: false, description: 'Station group as a station user sees it' })
 
 export const CreateStationGroupBody = Type.Object({
   name: Name,

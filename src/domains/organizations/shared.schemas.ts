@@ -1,9 +1,9 @@
 // Schemas every organizations resource uses: the field formats, the address, the version and
 // timestamps of a row, the plain list query, and the optional body of activate / deactivate.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { DateTime, NonEmpty, PageQuery, Text } from '../../lib/schemas.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { DateTime, NonEmpty, Nullable, PageQuery, Text, Version } from '../../lib/schemas.js'
 
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+export { Nullable }
 
 const Country = Type.String({ pattern: '^[A-Z]{2}$', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2 code', examples: ['FR'] })
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 })
@@ -15,11 +15,11 @@ export const ActiveFilter = Type.Boolean({ description: 'Only active (true) or i
 // ---- addresses -------------------------------------------------------------------------------
 
 export const Address = Type.Object({
-  line1: Nullable(Type.String()),
-  line2: Nullable(Type.String()),
-  postalCode: Nullable(Type.String()),
-  city: Nullable(Type.String()),
-  country: Type.String()
+  line1: Nullable(Text(200)),
+  line2: Nullable(Text(200)),
+  postalCode: Nullable(Text(20)),
+  city: Nullable(Text(100)),
+  country: Country
 }, { additionalProperties: false })
 export type AddressT = Static<typeof Address>
 
@@ -33,7 +33,7 @@ export const AddressInput = Type.Object({
 }, { additionalProperties: false })
 export type AddressInputT = Static<typeof AddressInput>
 
-export const timestamps = { version: Type.Integer({ minimum: 1, description: 'Row version; the ETag' }), createdAt: DateTime(), updatedAt: DateTime() }
+export const timestamps = { version: Version(), createdAt: DateTime(), updatedAt: DateTime() }
 
 // ---- queries, bodies and headers shared by several routes --------------------------------------
 

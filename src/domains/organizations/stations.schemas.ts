@@ -2,29 +2,29 @@
 // parties get — a separate, smaller schema per audience, so a field of the full view can never
 // leak through serialization (PRODUCT.md §2.1) — and the request bodies and list query.
 import { Type, type Static } from '@sinclair/typebox'
-import { PageQuery, Uuid } from '../../lib/schemas.js'
+import { PageQuery, Text, Uuid } from '../../lib/schemas.js'
 import { ActiveFilter, Address, AddressInput, Email, Name, Nullable, Phone, Query, timestamps } from './shared.schemas.js'
 
 const StationCode = Type.String({ pattern: '^[A-Z0-9][A-Z0-9_-]{1,39}$', minLength: 2, maxLength: 40, description: 'Upper-case letters, digits, - and _; unique; immutable once created', examples: ['ST-ANJOU'] })
 
 export const Station = Type.Object({
   id: Uuid(),
-  code: Type.String(),
-  name: Type.String(),
+  code: Text(40),
+  name: Text(200),
   groupId: Nullable(Uuid()),
   address: Address,
-  phone: Nullable(Type.String()),
-  email: Nullable(Type.String()),
+  phone: Nullable(Text(30)),
+  email: Nullable(Text(254, { format: 'email' })),
   isActive: Type.Boolean(),
   ...timestamps
 }, { additionalProperties: false, description: 'Station (platform staff, or the station\'s own users)' })
 export type StationT = Static<typeof Station>
 
 /** Another station as a station user sees it: names and codes only. */
-export const StationBriefForStation = Type.Object({ id: Uuid(), code: Type.String(), name: Type.String() }, { additionalProperties: false, description: 'Station as another station sees it' })
+export const StationBriefForStation = Type.Object({ id: Uuid(), code: Text(40), name: Text(200) }, { additionalProperties: false, description: 'Station as another station sees it' })
 export type StationBriefT = Static<typeof StationBriefForStation>
 /** A station as a supplier user sees it: names only. */
-export const StationBriefForSupplier = Type.Object({ id: Uuid(), name: Type.String() }, { additionalProperties: false, description: 'Station as a supplier sees it' })
+export const StationBriefForSupplier = Type.Object({ id: Uuid(), name: Text(200) }, { additionalProperties: false, description: 'Station as a supplier sees it' })
 
 export const CreateStationBody = Type.Object({
   code: StationCode,

@@ -1,7 +1,7 @@
 // Suppliers and their sites: the full views (platform staff and the supplier's own users), the
 // brief views a station user gets, and the request bodies, params and list query.
 import { Type, type Static } from '@sinclair/typebox'
-import { PageQuery, Uuid } from '../../lib/schemas.js'
+import { PageQuery, Text, Uuid } from '../../lib/schemas.js'
 import { ActiveFilter, Address, AddressInput, Email, Name, Nullable, Phone, Query, timestamps } from './shared.schemas.js'
 
 const Website = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 300 })
@@ -9,17 +9,20 @@ const Siret = Type.String({ pattern: '^[0-9]{14}$', minLength: 14, maxLength: 14
 
 // ---- supplier sites --------------------------------------------------------------------------
 
+/** A supplier has at most this many sites (on creation and when adding one). */
+export const MAX_SITES = 50
+
 export const SupplierSite = Type.Object({
   id: Uuid(),
   supplierId: Uuid(),
-  name: Type.String(),
+  name: Text(200),
   address: Address,
   isPrimary: Type.Boolean(),
   ...timestamps
 }, { additionalProperties: false, description: 'Supplier site (platform staff, or the supplier\'s own users)' })
 export type SupplierSiteT = Static<typeof SupplierSite>
 
-export const SupplierSiteBrief = Type.Object({ id: Uuid(), name: Type.String() }, { additionalProperties: false, description: 'Supplier site as a station sees it' })
+export const SupplierSiteBrief = Type.Object({ id: Uuid(), name: Text(200) }, { additionalProperties: false, description: 'Supplier site as a station sees it' })
 
 export const SiteInput = Type.Object({
   name: Name,
@@ -41,19 +44,19 @@ export const SiteParams = Type.Object({ id: Uuid(), siteId: Uuid() }, { addition
 
 export const Supplier = Type.Object({
   id: Uuid(),
-  name: Type.String(),
-  siret: Nullable(Type.String()),
-  email: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  website: Nullable(Type.String()),
+  name: Text(200),
+  siret: Nullable(Text(14)),
+  email: Nullable(Text(254, { format: 'email' })),
+  phone: Nullable(Text(30)),
+  website: Nullable(Text(300)),
   address: Address,
   isActive: Type.Boolean(),
   ...timestamps,
-  sites: Type.Array(SupplierSite, { description: 'All sites, the primary one first' })
+  sites: Type.Array(SupplierSite, { maxItems: MAX_SITES, description: 'All sites, the primary one first' })
 }, { additionalProperties: false, description: 'Supplier (platform staff, or the supplier\'s own users)' })
 export type SupplierT = Static<typeof Supplier>
 
-export const SupplierBrief = Type.Object({ id: Uuid(), name: Type.String() }, { additionalProperties: false, description: 'Supplier as a station sees it' })
+export const SupplierBrief = Type.Object({ id: Uuid(), name: Text(200) }, { additionalProperties: false, description: 'Supplier as a station sees it' })
 export type SupplierBriefT = Static<typeof SupplierBrief>
 
 export const CreateSupplierBody = Type.Object({
@@ -63,7 +66,7 @@ export const CreateSupplierBody = Type.Object({
   phone: Type.Optional(Nullable(Phone)),
   website: Type.Optional(Nullable(Website)),
   address: Type.Optional(AddressInput),
-  sites: Type.Array(SiteInput, { minItems: 1, maxItems: 50, description: 'At least one; exactly one primary (a single site is primary by default)' })
+  sites: Type.Array(SiteInput, { minItems: 1, maxItems: MAX_SITES, description: 'At least one; exactly one primary (a single site is primary by default)' })
 }, {
   additionalProperties: false,
   examples: [{ name: 'Cartonnerie du Val', siret: '12345678900011', email: 'orders@cdv.example', sites: [{ name: 'Usine principale', isPrimary: true, address: { city: 'Saumur', postalCode: '49400', country: 'FR' } }] }]

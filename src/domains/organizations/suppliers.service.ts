@@ -10,8 +10,8 @@ import type { Db } from '../../db/index.js'
 import { page } from '../../lib/cursor.js'
 import type { Actor } from '../../lib/permissions.js'
 import { notFound, problem } from '../../lib/problems.js'
-import type {
-  CreateSupplierInput, SiteInputT, SupplierBriefT, SupplierListQueryT, SupplierSiteT, SupplierT, UpdateSiteInput, UpdateSupplierInput
+import {
+  MAX_SITES, type CreateSupplierInput, type SiteInputT, type SupplierBriefT, type SupplierListQueryT, type SupplierSiteT, type SupplierT, type UpdateSiteInput, type UpdateSupplierInput
 } from './suppliers.schemas.js'
 import type { ListQueryT } from './shared.schemas.js'
 import {
@@ -231,6 +231,9 @@ export async function listSites (db: Db, actor: Actor, supplierId: string, query
 
 export async function createSite (db: Db, actor: Actor, supplierId: string, input: SiteInputT): Promise<SupplierSiteT> {
   await lockSupplierForSites(db, actor, supplierId)
+  // (under the supplier's lock: concurrent additions cannot overshoot)
+  const count = await db.selectFrom('supplierSites').select(eb => eb.fn.countAll<string>().as('n')).where('supplierId', '=', supplierId).executeTakeFirstOrThrow()
+  if (Number(count.n) >= MAX_SITES) throw problem('BUSINESS_RULE_VIOLATED', `A supplier has at most ${MAX_SITES} sites`)
   if (input.isPrimary === true) await demotePrimarySite(db, supplierId)
   const row = await db.insertInto('supplierSites')
     .values({ supplierId, name: input.name, isPrimary: input.isPrimary === true, ...addressValues(input.address) })

@@ -3,7 +3,7 @@
 // Bodies list exactly the fields a caller may set, so anything else (organizationId on update,
 // isActive, passwordHash, version…) is a 400, never silently applied.
 import { Type } from '@sinclair/typebox'
-import { DateTime, Page, PageQuery, Uuid } from '../../lib/schemas.js'
+import { DateTime, Int64, Nullable, Page, PageQuery, Text, Uuid, Version } from '../../lib/schemas.js'
 import { Email, OrganizationKindSchema, PasswordInput, RoleSchema } from '../auth/auth.schemas.js'
 
 const FullName = Type.String({ minLength: 1, maxLength: 200 })
@@ -11,20 +11,23 @@ const Phone = Type.Union([Type.String({ minLength: 1, maxLength: 40, pattern: '^
 
 export const UserSchema = Type.Object({
   id: Uuid(),
-  email: Type.String(),
-  fullName: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
+  email: Text(254, { format: 'email' }),
+  fullName: Text(200),
+  phone: Nullable(Text(40)),
   role: RoleSchema,
   organizationId: Uuid(),
   organizationKind: OrganizationKindSchema,
   isActive: Type.Boolean(),
-  lastLoginAt: Type.Union([DateTime(), Type.Null()]),
+  lastLoginAt: Nullable(DateTime()),
   createdAt: DateTime(),
   updatedAt: DateTime(),
-  version: Type.Integer({ description: 'Row version; the ETag of GET /v1/users/{id}' })
-}, { $id: 'User' })
+  version: Version({ description: 'Row version; the ETag of GET /v1/users/{id}' })
+}, { $id: 'User', description: 'A user account' })
 
-export const UserPage = Page(Type.Ref(UserSchema), { $id: 'UserPage' })
+export const UserPage = Page(Type.Ref(UserSchema), { $id: 'UserPage', description: 'A page of users' })
+
+/** The personal-data export lists at most this many sessions and audit events. */
+export const PERSONAL_DATA_MAX_ROWS = 10_000
 
 export const ListUsersQuerySchema = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100, description: 'Case-insensitive substring of the email or full name' })),
@@ -53,24 +56,24 @@ export const UpdateUserBody = Type.Object({
   role: Type.Optional(RoleSchema)
 }, { additionalProperties: false, minProperties: 1, examples: [{ fullName: 'Anne Martin-Leroy', phone: '+33 2 41 00 00 00' }, { role: 'MANAGER' }] })
 
-const Org = Type.Object({ id: Uuid(), kind: OrganizationKindSchema, name: Type.String() })
+const Org = Type.Object({ id: Uuid(), kind: OrganizationKindSchema, name: Text(200) })
 
 export const PersonalDataSchema = Type.Object({
   profile: Type.Object({
     id: Uuid(),
-    email: Type.String(),
-    fullName: Type.String(),
-    phone: Type.Union([Type.String(), Type.Null()]),
+    email: Text(254, { format: 'email' }),
+    fullName: Text(200),
+    phone: Nullable(Text(40)),
     role: RoleSchema,
     organizationId: Uuid(),
     organizationKind: OrganizationKindSchema,
     organization: Org,
     isActive: Type.Boolean(),
-    lastLoginAt: Type.Union([DateTime(), Type.Null()]),
+    lastLoginAt: Nullable(DateTime()),
     passwordChangedAt: DateTime(),
     createdAt: DateTime(),
     updatedAt: DateTime(),
-    version: Type.Integer()
+    version: Version()
   }),
   sessions: Type.Array(Type.Object({
     id: Uuid(),
@@ -78,17 +81,18 @@ export const PersonalDataSchema = Type.Object({
     createdAt: DateTime(),
     lastUsedAt: DateTime(),
     expiresAt: DateTime(),
-    usedAt: Type.Union([DateTime(), Type.Null()]),
-    revokedAt: Type.Union([DateTime(), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-    userAgent: Type.Union([Type.String(), Type.Null()])
-  })),
+    usedAt: Nullable(DateTime()),
+    revokedAt: Nullable(DateTime()),
+    ip: Nullable(Text(64)),
+    userAgent: Nullable(Text(512))
+  }), { maxItems: PERSONAL_DATA_MAX_ROWS, description: `The person's sessions, oldest first (at most ${PERSONAL_DATA_MAX_ROWS}: the latest ones)` }),
+  sessionsTruncated: Type.Boolean({ description: `True when the person has more than ${PERSONAL_DATA_MAX_ROWS} sessions (the oldest are left out)` }),
   auditEvents: Type.Array(Type.Object({
-    id: Type.Integer(),
+    id: Int64(),
     occurredAt: DateTime(),
-    action: Type.String(),
-    entityType: Type.String(),
-    entityId: Type.Union([Type.String(), Type.Null()])
-  }), { description: 'Audit events where the person is the actor (identifiers and actions only)' }),
-  auditEventsTruncated: Type.Boolean({ description: 'True when the person has more than 10 000 events; ask an ADMIN for a full extract of the audit trail' })
-}, { $id: 'PersonalData' })
+    action: Text(100),
+    entityType: Text(64),
+    entityId: Nullable(Text(200))
+  }), { maxItems: PERSONAL_DATA_MAX_ROWS, description: 'Audit events where the person is the actor (identifiers and actions only)' }),
+  auditEventsTruncated: Type.Boolean({ description: `True when the person has more than ${PERSONAL_DATA_MAX_ROWS} events; ask an ADMIN for a full extract of the audit trail` })
+}, { $id: 'PersonalData', description: 'Everything the service holds about a person (GDPR access)' })

@@ -15,6 +15,7 @@ import { decodeCursor, page } from '../../lib/cursor.js'
 import { assertPasswordPolicy, hashPassword } from '../../lib/password.js'
 import { kindForRole, type Actor, type OrganizationKind, type Role } from '../../lib/permissions.js'
 import { AppError, notFound } from '../../lib/problems.js'
+import { PERSONAL_DATA_MAX_ROWS } from './users.schemas.js'
 
 const MANAGEABLE: Record<Role, readonly Role[]> = {
   ADMIN: ['ADMIN', 'MANAGER', 'HANDLER', 'STATION', 'SUPPLIER'],
@@ -249,11 +250,12 @@ export async function eraseUser (db: Db, actor: Actor, id: string): Promise<User
 export interface PersonalData {
   profile: User & { passwordChangedAt: Date, organization: { id: string, kind: OrganizationKind, name: string } }
   sessions: Array<{ id: string, familyId: string, createdAt: Date, lastUsedAt: Date, expiresAt: Date, usedAt: Date | null, revokedAt: Date | null, ip: string | null, userAgent: string | null }>
+  sessionsTruncated: boolean
   auditEvents: Array<{ id: number, occurredAt: Date, action: string, entityType: string, entityId: string | null }>
   auditEventsTruncated: boolean
 }
 
-export const PERSONAL_DATA_MAX_EVENTS = 10_000
+export const PERSONAL_DATA_MAX_EVENTS = PERSONAL_DATA_MAX_ROWS
 
 /** Everything the service holds about a person (GDPR access): ADMIN, or the person themselves. */
 export async function exportPersonalData (db: Db, actor: Actor, id: string): Promise<PersonalData> {
@@ -265,15 +267,17 @@ export async function exportPersonalData (db: Db, actor: Actor, id: string): Pro
     .select([...USER_COLUMNS, 'users.passwordChangedAt', 'o.kind as orgKind', 'o.name as orgName'])
     .where('users.id', '=', id).executeTakeFirst()
   if (profile === undefined) throw notFound('User')
-  const sessions = await db.selectFrom('sessions')
+  // every refresh rotates a session row: the latest PERSONAL_DATA_MAX_ROWS of them, oldest first
+  const sessions = (await db.selectFrom('sessions')
     .select(['id', 'familyId', 'createdAt', 'lastUsedAt', 'expiresAt', 'usedAt', 'revokedAt', 'ip', 'userAgent'])
-    .where('userId', '=', id).orderBy('createdAt').orderBy('id').execute()
+    .where('userId', '=', id).orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(PERSONAL_DATA_MAX_ROWS + 1).execute()).reverse()
   const events = await db.selectFrom('auditEvents').select(['id', 'occurredAt', 'action', 'entityType', 'entityId'])
     .where('actorUserId', '=', id).orderBy('id').limit(PERSONAL_DATA_MAX_EVENTS + 1).execute()
   const { orgKind, orgName, ...user } = profile
   return {
     profile: { ...user, organization: { id: user.organizationId, kind: orgKind, name: orgName } },
-    sessions: sessions as PersonalData['sessions'],
+    sessions: (sessions.length > PERSONAL_DATA_MAX_ROWS ? sessions.slice(1) : sessions) as PersonalData['sessions'],
+    sessionsTruncated: sessions.length > PERSONAL_DATA_MAX_ROWS,
     auditEvents: events.slice(0, PERSONAL_DATA_MAX_EVENTS),
     auditEventsTruncated: events.length > PERSONAL_DATA_MAX_EVENTS
   }
