@@ -69,8 +69,13 @@ beforeAll(async () => {
   const contact = await app.inject({ method: 'POST', url: `/v1/organizations/${st.id}/contacts`, headers: bearer(tokenFor(app, admin)), payload: { fullName: 'Claire Moreau' } })
   const sites = await sql<{ id: string }>`SELECT id FROM supplier_sites WHERE supplier_id = ${sup.id}`.execute(app.db)
   const transfers = await fuzzTransfers(app, tokenFor(app, admin), st.id, articles[0]?.id ?? '')
-  const upload = uploadForm('DELIVERY_NOTE', TINY_PDF)
-  const document = await app.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(st.token), ...upload.headers }, payload: upload.payload })
+  // documents the fuzzed ship/receive bodies draw from: each party's delivery and signed notes
+  const documents: string[] = []
+  for (const [token, type] of [[st.token, 'DELIVERY_NOTE'], [st.token, 'SIGNED_DELIVERY_NOTE'], [sup.token, 'DELIVERY_NOTE'], [sup.token, 'SIGNED_DELIVERY_NOTE']] as const) {
+    const upload = uploadForm(type, TINY_PDF)
+    const res = await app.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(token), ...upload.headers }, payload: upload.payload })
+    if (res.statusCode === 201) documents.push((res.json() as { id: string }).id)
+  }
 
   pools.set('station', [st.id, transfers.peer])
   pools.set('supplier', [sup.id])
@@ -86,7 +91,7 @@ beforeAll(async () => {
   pools.set('transfer', transfers.ids)
   pools.set('site', sites.rows.map(r => r.id))
   pools.set('contact', contact.statusCode === 201 ? [(contact.json() as { id: string }).id] : [])
-  pools.set('document', document.statusCode === 201 ? [(document.json() as { id: string }).id] : [])
+  pools.set('document', documents)
   pools.set('any', [...pools.values()].flat())
 
   parties.station = st.id
@@ -105,7 +110,14 @@ async function fuzzTransfers (app: App, adminToken: string, stationId: string, a
   const peer = (await station(app)).id
   await sql`WITH l AS (INSERT INTO stock_levels (station_id, article_id, quantity) VALUES (${peer}::uuid, ${articleId}::uuid, 1000), (${stationId}::uuid, ${articleId}::uuid, 1000) ON CONFLICT DO NOTHING RETURNING station_id, article_id, quantity)
     INSERT INTO stock_movements (station_id, article_id, delta, reason) SELECT station_id, article_id, quantity, 'ADJUSTMENT' FROM l`.execute(app.db)
-  const steps: Array<[string, object]> = [['confirm', {}], ['prepare', {}], ['ship', { deliveryNoteDocumentId: randomUUID() }], ['receive', {}], ['close', {}], ['settle', { settlementRef: 'AV-FUZZ', settlementAmount: '1.00' }]]
+  const uploaded = async (type: string): Promise<string> => {
+    const form = uploadForm(type, TINY_PDF)
+    const res = await app.inject({ method: 'POST', url: '/v1/documents', headers: { ...bearer(adminToken), ...form.headers }, payload: form.payload })
+    if (res.statusCode !== 201) throw new Error(`upload: ${res.body}`)
+    return (res.json() as { id: string }).id
+  }
+  const [note, signed] = [await uploaded('DELIVERY_NOTE'), await uploaded('SIGNED_DELIVERY_NOTE')]
+  const steps: Array<[string, object]> = [['confirm', {}], ['prepare', {}], ['ship', { deliveryNoteDocumentId: note }], ['receive', {}], ['close', {}], ['settle', { settlementRef: 'AV-FUZZ', settlementAmount: '1.00' }]]
   const ids: string[] = []
   const lineIds: string[] = []
   for (const [depth, [requesting, source]] of [[0, [stationId, peer]], [1, [stationId, peer]], [2, [stationId, peer]], [3, [stationId, peer]], [4, [stationId, peer]], [6, [stationId, peer]], [0, [peer, stationId]], [3, [peer, stationId]]] as const) {
@@ -113,8 +125,9 @@ async function fuzzTransfers (app: App, adminToken: string, stationId: string, a
     const t = res.json() as { id: string, lines: Array<{ id: string }> }
     const lineId = t.lines[0]?.id ?? ''
     for (const [verb, body] of steps.slice(0, depth)) {
-      const full = verb === 'confirm' ? { lines: [{ lineId, unitsGranted: 5 }] } : verb === 'receive' ? { signedDeliveryNoteDocumentId: randomUUID(), lines: [{ lineId, unitsReceived: 4 }] } : body
-      await app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers: bearer(adminToken), payload: full })
+      const full = verb === 'confirm' ? { lines: [{ lineId, unitsGranted: 5 }] } : verb === 'receive' ? { signedDeliveryNoteDocumentId: signed, lines: [{ lineId, unitsReceived: 4 }] } : body
+      const r = await app.inject({ method: 'POST', url: `/v1/transfers/${t.id}/${verb}`, headers: bearer(adminToken), payload: full })
+      if (r.statusCode !== 200) throw new Error(`fuzz transfer ${verb}: ${r.body}`)
     }
     ids.push(t.id)
     lineIds.push(lineId)
@@ -150,7 +163,7 @@ const POOL_BY_SEGMENT: Record<string, string> = Object.fromEntries([
 const POOL_BY_NAME: Record<string, string> = Object.fromEntries([
   ['stationId', 'station'], ['supplierId', 'supplier'], ['organizationId', 'organization'], ['groupId', 'group'], ['articleId', 'article'], ['offerId', 'offer'],
   ['contractId', 'contract'], ['siteId', 'site'], ['contactId', 'contact'], ['lineId', 'line'], ['userId', 'user'], ['actorUserId', 'user'],
-  ['sourceStationId', 'station'], ['requestingStationId', 'station']
+  ['sourceStationId', 'station'], ['requestingStationId', 'station'], ['deliveryNoteDocumentId', 'document'], ['signedDeliveryNoteDocumentId', 'document']
 ])
 
 function uuidArb (pool: string | undefined): fc.Arbitrary<string> {

@@ -21,6 +21,7 @@ import { Agent } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deriveMasterStatus } from '../../src/domains/orders/master-status.js'
 import type { PurchaseOrderStatus } from '../../src/db/schema.js'
+import { TINY_PDF } from '../helpers/multipart.js'
 import { login, ready, send, sleep, startService, stopService, TestPostgres, waitFor, type Service } from './harness.js'
 
 const CYCLES = 3
@@ -67,6 +68,18 @@ afterAll(async () => {
   await db?.stop()
 })
 
+/** The documents ship and receive reference: each caller's own upload (a delivery note and a signed one), by token. */
+const documentOf = new Map<string, string>()
+
+async function uploadDocument (token: string, type: 'DELIVERY_NOTE' | 'SIGNED_DELIVERY_NOTE'): Promise<void> {
+  const form = new FormData()
+  form.append('type', type)
+  form.append('file', new Blob([TINY_PDF], { type: 'application/pdf' }), 'note.pdf')
+  const res = await fetch(`${svc.base}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`)
+  documentOf.set(`${token} ${type}`, ((await res.json()) as { id: string }).id)
+}
+
 async function orgOf (token: string): Promise<string> {
   const me = await fetch(`${svc.base}/v1/me`, { headers: { authorization: `Bearer ${token}` } })
   return ((await me.json()) as { organizationId: string }).organizationId
@@ -83,6 +96,10 @@ beforeAll(async () => {
   for (const s of SUPPLIERS) {
     const t = await login(svc.base, `supplier.${s}@demo.example`)
     supplierToken.set(await orgOf(t), t)
+  }
+  for (const t of [adminToken, ...stationToken.values(), ...supplierToken.values()]) {
+    await uploadDocument(t, 'DELIVERY_NOTE')
+    await uploadDocument(t, 'SIGNED_DELIVERY_NOTE')
   }
   offers = await db.query<Offer>(`SELECT o.article_id AS "articleId", o.supplier_id AS "supplierId", o.moq_packs AS "moqPacks", o.pack_multiple AS "packMultiple"
     FROM offers o JOIN articles a ON a.id = o.article_id ORDER BY a.code, o.supplier_id`)
@@ -220,15 +237,22 @@ function nextVerb (po: KnownPo): string {
   }
 }
 
-function transitionBody (po: KnownPo, verb: string): object {
+/** `token`'s own delivery note (ship) or signed note (receive): a document the caller may read. */
+function documentFor (token: string, type: 'DELIVERY_NOTE' | 'SIGNED_DELIVERY_NOTE'): string {
+  const id = documentOf.get(`${token} ${type}`)
+  if (id === undefined) throw new Error(`no ${type} uploaded for this caller`)
+  return id
+}
+
+function transitionBody (po: KnownPo, verb: string, token: string): object {
   switch (verb) {
     case 'confirm': return { lines: po.lines.map(l => ({ lineId: l.id, confirmedDeliveryDate: inDays(30) })) }
     case 'decline':
     case 'cancel': return { reason: 'crash test' }
-    case 'ship': return { carrier: 'Geodis', trackingNumber: `T-${po.id.slice(0, 8)}`, deliveryNoteDocumentId: randomUUID() }
+    case 'ship': return { carrier: 'Geodis', trackingNumber: `T-${po.id.slice(0, 8)}`, deliveryNoteDocumentId: documentFor(token, 'DELIVERY_NOTE') }
     case 'receive': {
       const short = rnd() < 0.3
-      return { signedDeliveryNoteDocumentId: randomUUID(), lines: po.lines.map((l, i) => ({ lineId: l.id, packsReceived: short && i === 0 ? l.packs - 1 : l.packs })) }
+      return { signedDeliveryNoteDocumentId: documentFor(token, 'SIGNED_DELIVERY_NOTE'), lines: po.lines.map((l, i) => ({ lineId: l.id, packsReceived: short && i === 0 ? l.packs - 1 : l.packs })) }
     }
     case 'invoice': return { invoiceNumber: `INV-${po.id.slice(0, 8)}`, invoiceDate: today() }
     default: return {}
@@ -243,9 +267,9 @@ async function transitionClient (): Promise<void> {
     const po = pick(ready)
     po.busy = true
     const verb = nextVerb(po)
-    const token = ['confirm', 'decline', 'ship'].includes(verb) ? supplierToken.get(po.supplierId) : ['receive', 'close', 'cancel'].includes(verb) ? stationToken.get(po.stationId) : adminToken
-    const r = await definitive(`po ${verb}`, 'POST', `/v1/purchase-orders/${po.id}/${verb}`, token ?? adminToken, transitionBody(po, verb))
-    keys.push({ kind: 'transition', key: r.key, userToken: token ?? adminToken, status: r.status as number, entityId: po.id, replayed: r.replayed })
+    const token = (['confirm', 'decline', 'ship'].includes(verb) ? supplierToken.get(po.supplierId) : ['receive', 'close', 'cancel'].includes(verb) ? stationToken.get(po.stationId) : adminToken) ?? adminToken
+    const r = await definitive(`po ${verb}`, 'POST', `/v1/purchase-orders/${po.id}/${verb}`, token, transitionBody(po, verb, token))
+    keys.push({ kind: 'transition', key: r.key, userToken: token, status: r.status as number, entityId: po.id, replayed: r.replayed })
     if (r.status === 200) po.status = r.json.status
     else if (r.status === 409 && r.code === 'INVALID_TRANSITION') po.status = r.json.currentStatus
     else stats.unexpected.push(`po ${verb}: ${String(r.status)} ${r.code ?? ''}`)
