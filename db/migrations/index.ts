@@ -13,6 +13,7 @@ import * as m0009 from './0009-documents.js'
 import * as m0010 from './0010-replenishment-indexes.js'
 import * as m0011 from './0011-webhooks.js'
 import * as m0012 from './0012-report-indexes.js'
+import * as m0013 from './0013-document-references.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   '0009-documents': m0009,
   '0010-replenishment-indexes': m0010,
   '0011-webhooks': m0011,
-  '0012-report-indexes': m0012
+  '0012-report-indexes': m0012,
+  '0013-document-references': m0013
 }

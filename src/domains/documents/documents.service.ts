@@ -226,24 +226,63 @@ export function viewOf (doc: StoredDocument): DocumentView {
   return view
 }
 
+// ---- the check the workflows use ---------------------------------------------------------------
+
 /**
- * For the workflows (PRODUCT.md §8: "a PO shipment or reception, or a transfer shipment or
- * reception, references a document the caller may read"): the document exists, `actor` may read
- * it, and it is of the expected type — otherwise 422 DOCUMENT_NOT_USABLE at `pointer`. A missing
- * document and another tenant's look the same (no existence oracle). Run it in the workflow's
- * transaction. Returns the document.
+ * A document a workflow step references (PRODUCT.md §8: "a PO shipment or reception, or a transfer
+ * shipment or reception, references a document the caller may read"): its id as the body gave it,
+ * the type the step needs, and the body field (for the problem's pointer).
  */
-export async function assertDocumentUsable (db: Db, actor: Actor, documentId: string, expectedType: DocumentType | readonly DocumentType[], pointer = '/documentId'): Promise<DocumentView> {
-  const expected: readonly DocumentType[] = typeof expectedType === 'string' ? [expectedType] : expectedType
-  const doc = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(documentId) ? await findReadableDocument(db, actor, documentId) : undefined
-  if (doc === undefined) {
-    const detail = 'no document with this id that the caller may read'
-    throw problem('DOCUMENT_NOT_USABLE', `The referenced document does not exist or the caller may not read it (${pointer})`, { errors: [{ pointer, code: 'DOCUMENT_NOT_USABLE', detail }] })
-  }
-  if (!expected.includes(doc.type)) {
-    const detail = `is a ${doc.type}; expected ${expected.join(' or ')}`
+export interface DocumentReference {
+  id: string
+  type: DocumentType | readonly DocumentType[]
+  pointer: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A scalar subquery for a column of the statement a workflow already runs: the type of document
+ * `documentId` when `actor` may read it, NULL when it does not exist or `actor` may not read it
+ * (the two look the same). Give the column to checkDocumentReference(). A value that is not a
+ * UUID is NULL without reaching SQL (no cast error).
+ */
+export function readableDocumentType (db: Db, actor: Actor, documentId: string): Expression<DocumentType | null> {
+  if (!UUID.test(documentId)) return sql<DocumentType | null>`NULL::text`
+  return db.selectFrom('documents as d').select('d.type').where('d.id', '=', documentId).where(eb => readableBy(eb, actor)).$asScalar()
+}
+
+function noUsableDocument (pointer: string): AppError {
+  const detail = 'no document with this id that the caller may read'
+  return problem('DOCUMENT_NOT_USABLE', `The referenced document does not exist or the caller may not read it (${pointer})`, { errors: [{ pointer, code: 'DOCUMENT_NOT_USABLE', detail }] })
+}
+
+/**
+ * The verdict on what readableDocumentType() found (`found`: the type, or null): 422
+ * DOCUMENT_NOT_USABLE at the reference's pointer when there is no document the caller may read —
+ * missing, another tenant's and never uploaded give the identical answer, so the check is no
+ * existence oracle — or when it is of another type (the caller may read it: its type is named).
+ */
+export function checkDocumentReference (found: DocumentType | null | undefined, ref: DocumentReference): void {
+  const expected: readonly DocumentType[] = typeof ref.type === 'string' ? [ref.type] : ref.type
+  const pointer = ref.pointer
+  if (found === null || found === undefined) throw noUsableDocument(pointer)
+  if (!expected.includes(found)) {
+    const detail = `is a ${found}; expected ${expected.join(' or ')}`
     throw problem('DOCUMENT_NOT_USABLE', `The referenced document ${detail}`, { errors: [{ pointer, code: 'DOCUMENT_NOT_USABLE', detail }] })
   }
+}
+
+/**
+ * The same check as a statement of its own: the document exists, `actor` may read it, and it is of
+ * the expected type — otherwise 422 DOCUMENT_NOT_USABLE at `pointer` (see checkDocumentReference).
+ * Run it in the workflow's transaction. Returns the document. The workflows fold the check into
+ * the statement they run anyway (readableDocumentType); this is for everything else.
+ */
+export async function assertDocumentUsable (db: Db, actor: Actor, documentId: string, expectedType: DocumentType | readonly DocumentType[], pointer = '/documentId'): Promise<DocumentView> {
+  const doc = UUID.test(documentId) ? await findReadableDocument(db, actor, documentId) : undefined
+  if (doc === undefined) throw noUsableDocument(pointer)
+  checkDocumentReference(doc.type, { id: documentId, type: expectedType, pointer })
   return viewOf(doc)
 }
 

@@ -10,11 +10,12 @@ import type { PurchaseOrderStatus } from '../../db/schema.js'
 import { emitEvents } from '../../lib/outbox.js'
 import type { Actor } from '../../lib/permissions.js'
 import { invalidTransition, notFound, problem } from '../../lib/problems.js'
+import { checkDocumentReference, readableDocumentType, type DocumentReference } from '../documents/documents.service.js'
 import { deriveMasterStatus } from './master-status.js'
 import { getPurchaseOrder } from './orders.reads.js'
 import type { ConfirmInput, EmptyInput, InvoiceInput, ReasonInput, ReceiveInput, ShipInput } from './orders.schemas.js'
 import { LOCKED_LINES_JSON } from './orders.sql.js'
-import { STEPS, type LockedPo, type Step } from './orders.steps.js'
+import { referencedDocument, STEPS, type LockedPo, type Step } from './orders.steps.js'
 import type { PurchaseOrderView } from './orders.views.js'
 
 /** What each verb's request body carries. */
@@ -62,14 +63,18 @@ export const TRANSITIONS: Record<PurchaseOrderVerb, TransitionRule> = {
  * (§5.4 under concurrency). The PO row itself is protected by the guarded update. The lines come
  * in the same statement. Its snapshot predates a wait for the lock, but lines change only in
  * transitions, which bump the PO's version: if one committed meanwhile, the guarded update
- * (status and version) refuses, so stale lines are never acted upon.
+ * (status and version) refuses, so stale lines are never acted upon. The document a ship or
+ * receive references is checked in the same statement (its type when the caller may read it):
+ * documents never change and a reader never loses access, so this read stays true until COMMIT,
+ * and the foreign key of migration 0013 keeps the reference from dangling.
  */
-async function lockPurchaseOrder (db: Db, actor: Actor, id: string, withLines: boolean): Promise<LockedPo | undefined> {
+async function lockPurchaseOrder (db: Db, actor: Actor, id: string, withLines: boolean, document: DocumentReference | undefined): Promise<LockedPo | undefined> {
   const scope = actor.role === 'STATION' ? sql`AND po.station_id = ${actor.organizationId}::uuid` : actor.role === 'SUPPLIER' ? sql`AND po.supplier_id = ${actor.organizationId}::uuid` : sql``
   const found = await sql<LockedPo>`
     SELECT po.id, po.number, po.status, po.version, po.station_id, po.supplier_id, po.master_order_id, po.currency,
       (SELECT receiving_tolerance_pct FROM settings) AS tolerance_pct,
-      ${withLines ? sql.raw(LOCKED_LINES_JSON) : sql`NULL`} AS lines
+      ${withLines ? sql.raw(LOCKED_LINES_JSON) : sql`NULL`} AS lines,
+      ${document !== undefined ? readableDocumentType(db, actor, document.id) : sql`NULL`} AS document_type
     FROM purchase_orders po JOIN master_orders mo ON mo.id = po.master_order_id
     WHERE po.id = ${id}::uuid ${scope}
     FOR UPDATE OF mo`.execute(db)
@@ -119,12 +124,14 @@ async function refreshMasterStatus (db: Db, masterOrderId: string, children: rea
  */
 export async function transitionPurchaseOrder (db: Db, actor: Actor, id: string, input: TransitionInput, expectedVersion?: number): Promise<PurchaseOrderView> {
   const rule = TRANSITIONS[input.verb]
-  const po = await lockPurchaseOrder(db, actor, id, rule.readsLines)
+  const document = referencedDocument(input)
+  const po = await lockPurchaseOrder(db, actor, id, rule.readsLines, document)
   if (po === undefined) throw notFound('Purchase order')
   if (!rule.from.includes(po.status)) throw invalidTransition('purchase order', po.status, input.verb)
   if (expectedVersion !== undefined && expectedVersion !== po.version) {
     throw problem('PRECONDITION_FAILED', `If-Match "${expectedVersion}" does not match the current ETag "${po.version}"`)
   }
+  if (document !== undefined) checkDocumentReference(po.documentType, document)
 
   const step = await stepOf(db, actor, po, input)
   const row = await guardedUpdate(db, actor, po, rule, step)

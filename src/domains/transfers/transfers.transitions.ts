@@ -12,7 +12,8 @@ import type { Actor } from '../../lib/permissions.js'
 import { emitEvents } from '../../lib/outbox.js'
 import { invalidTransition, notFound, problem, type ProblemItem } from '../../lib/problems.js'
 import { applyStockDeltas } from '../stock/stock.service.js'
-import { assertDocumentReference } from '../orders/documents-ref.js'
+import { checkDocumentReference, readableDocumentType, type DocumentReference } from '../documents/documents.service.js'
+import type { DocumentType } from '../documents/documents.schemas.js'
 import { getTransfer, type TransferDetailView } from './transfers.reads.js'
 import { TRANSFER_RULES, type TransferParty, type TransferStatus, type TransferVerb } from './transfers.rules.js'
 import type { CancelInput, ConfirmInput, NoteInput, ReceiveInput, RejectInput, SettleInput, ShipInput } from './transfers.schemas.js'
@@ -46,6 +47,22 @@ interface Current {
   requestingStationId: string
   sourceStationId: string
   lines: CurrentLine[] | null
+  /** the type of the document the body references when the caller may read it (null otherwise, or no reference) */
+  documentType: DocumentType | null
+}
+
+/**
+ * The document an action's body references (PRODUCT.md §8): shipping needs a delivery note,
+ * receiving the signed one, either a document the caller may read (422 DOCUMENT_NOT_USABLE).
+ * Checked in the transition's first read; documents never change and a reader never loses access,
+ * so the answer holds until COMMIT (and the foreign key keeps the reference from dangling).
+ */
+function referencedDocument (input: TransferTransitionInput): DocumentReference | undefined {
+  switch (input.verb) {
+    case 'ship': return { id: input.body.deliveryNoteDocumentId, type: 'DELIVERY_NOTE', pointer: '/deliveryNoteDocumentId' }
+    case 'receive': return { id: input.body.signedDeliveryNoteDocumentId, type: 'SIGNED_DELIVERY_NOTE', pointer: '/signedDeliveryNoteDocumentId' }
+    default: return undefined
+  }
 }
 
 const PARTY_WORDS: Record<TransferParty, string> = { source: 'the source station', requesting: 'the requesting station', platform: 'platform staff' }
@@ -90,6 +107,7 @@ export async function transitionTransfer (db: Db, actor: Actor, id: string, inpu
     ? sql`AND (t.requesting_station_id = ${actor.organizationId}::uuid OR t.source_station_id = ${actor.organizationId}::uuid)`
     : sql``
   const needsLines = input.verb === 'confirm' || input.verb === 'receive'
+  const document = referencedDocument(input)
   // Not locked: the guarded update below re-checks status and version, so nothing read here is
   // acted upon if another action committed meanwhile.
   const found = await sql<Current>`
@@ -99,7 +117,8 @@ export async function transitionTransfer (db: Db, actor: Actor, id: string, inpu
             'unitsShipped', l.units_shipped, 'sourceQuantity', coalesce(s.quantity, 0)))
           FROM transfer_lines l LEFT JOIN stock_levels s ON s.station_id = t.source_station_id AND s.article_id = l.article_id
           WHERE l.transfer_id = t.id)`
-        : sql`NULL`} AS lines
+        : sql`NULL`} AS lines,
+      ${document !== undefined ? readableDocumentType(db, actor, document.id) : sql`NULL`} AS document_type
     FROM transfers t WHERE t.id = ${id}::uuid ${scope}`.execute(db)
   const t = found.rows[0]
   if (t === undefined) throw notFound('Transfer')
@@ -108,6 +127,7 @@ export async function transitionTransfer (db: Db, actor: Actor, id: string, inpu
   if (expectedVersion !== undefined && expectedVersion !== t.version) {
     throw problem('PRECONDITION_FAILED', `If-Match "${expectedVersion}" does not match the current ETag "${t.version}"`)
   }
+  if (document !== undefined) checkDocumentReference(t.documentType, document)
   const lines = t.lines ?? []
 
   // Verb-specific checks, the columns the guarded update sets, the history note, and the line
@@ -150,7 +170,6 @@ export async function transitionTransfer (db: Db, actor: Actor, id: string, inpu
       note = input.body.note ?? null
       break
     case 'ship':
-      await assertDocumentReference(db, actor, input.body.deliveryNoteDocumentId, '/deliveryNoteDocumentId')
       note = input.body.note ?? null
       set.push(sql`delivery_note_doc_id = ${input.body.deliveryNoteDocumentId}::uuid`)
       // what was granted leaves the source station
@@ -159,7 +178,6 @@ export async function transitionTransfer (db: Db, actor: Actor, id: string, inpu
         RETURNING l.article_id, l.units_shipped AS units`
       break
     case 'receive': {
-      await assertDocumentReference(db, actor, input.body.signedDeliveryNoteDocumentId, '/signedDeliveryNoteDocumentId')
       const byId = new Map(lines.map(l => [l.id, l]))
       // lines that shipped nothing may be left out (they receive 0)
       const seen = matchLines(lines, input.body.lines, l => (l.unitsShipped ?? 0) > 0)
