@@ -2,7 +2,7 @@
 // users and platform staff (suppliers: 403 by RBAC; another station's user: 404 from the service).
 // Line changes answer the whole cart with its fresh quote, so a client sees at once what checkout
 // would refuse; the cart's version is the ETag and line changes honour If-Match.
-import { defineRoute } from '../../lib/define-route.js'
+import { createdId, defineRoute } from '../../lib/define-route.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion } from '../../lib/route.js'
 import { addOrderSchemas, masterOrderDetailViews } from '../orders/orders.serializers.js'
@@ -54,7 +54,9 @@ export default async function cartsRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const actor = actorOf(request)
     const cart = await addCartLine(dbOf(request), actor, request.params.stationId, request.body, expectedVersion(request))
+    const line = cart.lines.find(l => l.articleId === request.body.articleId && l.supplierId === request.body.supplierId)
     void reply.code(201).header('etag', etagOf(cart.version))
+    if (line !== undefined) void reply.header('location', `/v1/stations/${request.params.stationId}/cart/lines/${line.id}`)
     return cartViews.respond(reply, actor, cart)
   })
 
@@ -128,7 +130,8 @@ export default async function cartsRoutes (app: App): Promise<void> {
     idempotency: 'required',
     params: StationParams,
     body: CheckoutBody,
-    response: { 201: masterOrderDetailViews.schema }
+    response: { 201: masterOrderDetailViews.schema },
+    location: mo => `/v1/master-orders/${createdId(mo) ?? ''}`
   }, async (request, reply) => {
     const actor = actorOf(request)
     const mo = await checkoutCart(dbOf(request), actor, request.params.stationId)

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import { audienceSerializer } from '../../lib/audience.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/route.js'
-import { defineRoute } from '../../lib/define-route.js'
+import { createdId, defineRoute } from '../../lib/define-route.js'
 import { diffOf } from '../../lib/diff.js'
 import { IdParams, Page } from '../../lib/schemas.js'
 import {
@@ -206,7 +206,8 @@ async function contractsRoutes (app: App): Promise<void> {
     params: IdParams,
     ifMatch: true,
     body: RenewSchema,
-    response: { 201: ContractResponse }
+    response: { 201: ContractResponse },
+    location: c => `/v1/contracts/${createdId(c) ?? ''}`
   }, async (request, reply) => {
     const actor = actorOf(request)
     const { source, contract } = await renewContract(dbOf(request), actor, request.params.id, request.body, expectedVersion(request))
