@@ -12,7 +12,7 @@
 // their workflow) — and then validated when no existing row violates it, which is the case on every
 // database created after documents (fresh installs, the test template, the bench dataset whose
 // orders reference no document). On an older database a key that does not validate stays NOT VALID
-// with a NOTICE; the dangling ids are listed by
+// with a NOTICE and a process warning at start; the dangling ids are listed by
 //   SELECT id, delivery_note_doc_id, signed_note_doc_id FROM purchase_orders po
 //   WHERE (po.delivery_note_doc_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = po.delivery_note_doc_id))
 //      OR (po.signed_note_doc_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = po.signed_note_doc_id))
@@ -41,6 +41,11 @@ export async function up (db: Kysely<any>): Promise<void> {
         RAISE NOTICE '${table}.${column} holds ids that are no document (written before documents existed): % stays NOT VALID; see db/migrations/0013-document-references.ts', '${name}';
       END
       $$`).execute(db)
+  }
+  // the NOTICE reaches no log: say it where the operator starting the service sees it
+  const { rows } = await sql<{ name: string }>`SELECT conname AS name FROM pg_constraint WHERE conname = ANY(${KEYS.map(k => k[2])}::text[]) AND NOT convalidated ORDER BY 1`.execute(db)
+  if (rows.length > 0) {
+    process.emitWarning(`${rows.map(r => r.name).join(', ')} stay NOT VALID: rows written before documents existed reference ids that are no document (see db/migrations/0013-document-references.ts)`, { code: 'DOCUMENT_REFERENCES_NOT_VALID' })
   }
 }
 
