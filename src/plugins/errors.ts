@@ -96,6 +96,10 @@ function validationItems (err: FastifyError): ProblemItem[] {
     if (v.keyword === 'required' && typeof params.missingProperty === 'string') pointer += `/${params.missingProperty}`
     if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') pointer += `/${params.additionalProperty}`
     const what = context === 'body' ? '' : `${context} `
+    // an undeclared query parameter: named as such (the error handler lists the accepted ones)
+    if (context === 'querystring' && v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      return { pointer, code: 'UNKNOWN_PARAMETER', detail: `unknown query parameter ${JSON.stringify(params.additionalProperty)}` }
+    }
     const message = v.keyword === 'pattern' && params.pattern === DATE_PATTERN ? 'must be a date from 1900-01-01 to 2999-12-31' : v.message ?? 'is invalid'
     return { pointer: pointer === '' ? '/' : pointer, code: `INVALID_${(v.keyword ?? 'value').toUpperCase()}`, detail: `${what}${pointer === '' ? '' : pointer + ' '}${message}`.trim() }
   })
@@ -231,11 +235,28 @@ export class RouteMethods {
   }
 }
 
+/** The query parameters a route declares (its querystring schema's properties). */
+function declaredParameters (request: FastifyRequest): string[] {
+  const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined
+  return Object.keys(schema?.properties ?? {})
+}
+
+/**
+ * An undeclared query parameter is a 400 that says which ones the operation accepts (and that `_`,
+ * the cache-busting parameter, is ignored), so a misspelt filter is found at once.
+ */
+function withAcceptedParameters (e: AppError, request: FastifyRequest): AppError {
+  if (e.errors?.some(i => i.code === 'UNKNOWN_PARAMETER') !== true) return e
+  const accepted = declaredParameters(request)
+  const unknown = e.errors.filter(i => i.code === 'UNKNOWN_PARAMETER').map(i => i.pointer.slice(1))
+  return new AppError('VALIDATION_FAILED', `Unknown query parameter ${unknown.map(u => JSON.stringify(u)).join(', ')}: this operation accepts ${accepted.length === 0 ? 'none' : accepted.join(', ')} (and ignores \`_\`)`, { errors: e.errors })
+}
+
 const isDataException = (err: unknown): boolean => typeof (err as PgLikeError).code === 'string' && /^22[0-9A-Z]{3}$/.test((err as PgLikeError).code ?? '')
 
 export default fp(async function errorsPlugin (app) {
   app.setErrorHandler(function (err, request, reply) {
-    const e = toAppError(err)
+    const e = withAcceptedParameters(toAppError(err), request)
     if (e.status >= 500) {
       request.log.error({ err, code: e.code }, 'request failed')
     } else if (e.code === 'CONCURRENT_UPDATE') {
