@@ -39,6 +39,14 @@ export async function grantServiceRole (owner: Db, role: string): Promise<void> 
       await sql`REVOKE INSERT, UPDATE, DELETE ON graphile_worker.migrations FROM ${r}`.execute(trx)
       await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO ${r}`.execute(trx)
       await sql`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO ${r}`.execute(trx)
+      // its tables have row-level security on and no policy (only their owner uses them by
+      // default): the service role gets every row of them, and still cannot alter them
+      const rls = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity`.execute(trx)
+      for (const { name } of rls.rows) {
+        await sql`DROP POLICY IF EXISTS service_role ON ${sql.id('graphile_worker', name)}`.execute(trx)
+        await sql`CREATE POLICY service_role ON ${sql.id('graphile_worker', name)} TO ${r} USING (true) WITH CHECK (true)`.execute(trx)
+      }
     }
   })
 }

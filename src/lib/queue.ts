@@ -8,6 +8,7 @@
 // restricted role only uses it (grants: src/db/roles.ts), and its runner's start-up check then
 // reads the schema's version and changes nothing.
 import pg from 'pg'
+import { sql, type Kysely } from 'kysely'
 import type { JobHelpers, Logger, Runner, TaskList } from 'graphile-worker'
 
 export type { JobHelpers }
@@ -43,7 +44,39 @@ async function queueLogger (log: QueueLog): Promise<Logger> {
  */
 function withErrorHandlers (pool: pg.Pool, onError: (err: Error) => void): void {
   pool.on('error', onError)
-  pool.on('connect', client => { client.on('error', onError) })
+  pool.on('connect', client => {
+    client.on('error', onError)
+    idempotentRelease(client)
+  })
+}
+
+/**
+ * graphile-worker 0.17 releases its LISTEN client a second time when it shuts down after that
+ * client's connection failed; pg-pool throws on a second release, from a promise nobody awaits (an
+ * unhandled rejection ends the process). The client's `release`, set anew by the pool at each
+ * checkout, ignores any call after the first.
+ */
+function idempotentRelease (client: pg.PoolClient): void {
+  let current: pg.PoolClient['release'] | undefined
+  Object.defineProperty(client, 'release', {
+    configurable: true,
+    get: () => current,
+    set: (release: pg.PoolClient['release']) => {
+      let done = false
+      current = (err?: Error | boolean) => {
+        if (done) return
+        done = true
+        release(err)
+      }
+    }
+  })
+}
+
+/** Ends a pool, waiting at most `ms` for clients still checked out (a runner that died may never return one). */
+async function endPool (pool: pg.Pool, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([pool.end().catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 const silent: QueueLog = { error () {}, warn () {}, info () {}, debug () {} }
@@ -74,6 +107,26 @@ export function cronPattern (intervalMs: number): string {
   return '0 0 * * *'
 }
 
+/**
+ * Unlocks the jobs of the given tasks held by workers that died with them: a worker that has held
+ * its every lock for longer than `olderThanMs` (far beyond any run of these tasks) is gone — a
+ * crash, or a runner ended by a connection loss while recording an outcome. Without this the jobs
+ * wait out the queue's own 4 h lock expiry. Through the queue's admin function
+ * (force_unlock_workers) and its jobs view.
+ */
+export async function unlockAbandonedJobs (db: Kysely<any>, tasks: readonly string[], olderThanMs: number): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH dead AS (
+      SELECT locked_by, count(*)::int AS n FROM graphile_worker.jobs
+      WHERE locked_by IS NOT NULL AND task_identifier = ANY(${tasks}::text[])
+      GROUP BY locked_by HAVING max(locked_at) < now() - make_interval(secs => ${olderThanMs / 1000})
+    ), unlocked AS (
+      SELECT graphile_worker.force_unlock_workers(array_agg(locked_by)) FROM dead HAVING count(*) > 0
+    )
+    SELECT (SELECT coalesce(sum(n), 0)::int FROM dead) AS n, (SELECT count(*)::int FROM unlocked) AS calls`.execute(db)
+  return rows[0]?.n ?? 0
+}
+
 export interface CronItemSpec {
   /** the task's identifier (also the cron item's) */
   identifier: string
@@ -93,6 +146,8 @@ export interface QueueOptions {
 export interface Queue {
   runner: Runner
   pool: pg.Pool
+  /** settles when the runner ends by itself (after a fatal error), never after stop() */
+  ended: Promise<unknown>
   /** removes jobs that used up their attempts (they stay visible until then for inspection) */
   deletePermanentlyFailed: () => Promise<void>
   stop: () => Promise<void>
@@ -118,20 +173,31 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
       pollInterval: opts.pollMs,
       noHandleSignals: true,
       logger,
+      // completions and failures recorded through graphile-worker's batcher: a failure to record one
+      // (the database gone) reaches its error handler — logged, the runner ends and is restarted
+      // (src/plugins/jobs.ts) — where the unbatched path would leave an unhandled rejection
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       taskList: opts.tasks,
-      // one job of a sweep at a time (its own serial queue), no retries (the next slot runs it
-      // again) and no backfill of slots missed while no worker ran
+      // no retries (the next slot runs it again), no backfill of slots missed while no worker
+      // ran; no serial queue either (a worker dying with the job would hold the queue for the 4 h
+      // lock expiry): the sweeps are idempotent set-based statements, an overlap is harmless
       parsedCronItems: parseCronItems(opts.cron.map(c => ({
         task: c.identifier,
         identifier: c.identifier,
         match: c.pattern,
-        options: { backfillPeriod: 0, maxAttempts: 1, queueName: c.identifier }
+        options: { backfillPeriod: 0, maxAttempts: 1 }
       })))
     })
     let stopped = false
+    let ended = false
     return {
       runner,
       pool,
+      ended: runner.promise.then(err => err, (err: unknown) => err).then(async result => {
+        ended = true
+        if (stopped) return await new Promise(() => {})
+        return result
+      }),
       deletePermanentlyFailed: async () => {
         const utils = await makeWorkerUtils({ pgPool: pool, logger })
         try { await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS'] }) } finally { await utils.release() }
@@ -139,12 +205,12 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
       stop: async () => {
         if (stopped) return
         stopped = true
-        await runner.stop().catch(() => {})
-        await pool.end().catch(() => {})
+        if (!ended) await runner.stop().catch(() => {})
+        await endPool(pool, 2000)
       }
     }
   } catch (err) {
-    await pool.end().catch(() => {})
+    await endPool(pool, 2000)
     throw err
   }
 }

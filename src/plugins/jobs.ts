@@ -68,6 +68,7 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
   let stopped = false
   let queue: Queue | undefined
   let queueStarting: Promise<void> | undefined
+  let loopsStarted = false
 
   const runOnce = async (job: Job): Promise<void> => {
     const current = running.get(job.name)
@@ -112,13 +113,25 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
           cron: [...crons.values()].map(job => ({ identifier: `cron:${job.name}`, pattern: cronPattern(job.intervalMs) }))
         })
         if (failures > 0) app.log.info({ attempts: failures }, 'job queue started')
+        // a runner that ends by itself (it could not record a job's outcome: the database went
+        // away) is replaced by a new one once the database answers again
+        const current = queue
+        void current.ended.then(err => {
+          if (stopped || queue !== current) return
+          app.log.warn({ err }, 'job queue runner ended; restarting it')
+          queue = undefined
+          void current.stop().finally(() => { if (!stopped) queueStarting = startWorker() })
+        })
       } catch (err) {
         if (failures++ === 0) app.log.warn({ err }, 'job queue could not start; retrying every second')
         await new Promise(resolve => setTimeout(resolve, 1000).unref())
       }
     }
     if (stopped) { await queue?.stop(); return }
-    for (const job of workerLoops.values()) schedule(job)
+    if (!loopsStarted) {
+      loopsStarted = true
+      for (const job of workerLoops.values()) schedule(job)
+    }
   }
 
   app.decorate('jobs', {
@@ -139,7 +152,7 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
     workerLoop (job: Job) {
       all.set(job.name, job)
       workerLoops.set(job.name, job)
-      if (queue !== undefined) schedule(job)
+      if (loopsStarted) schedule(job)
     },
     async runNow (name: string) {
       const job = all.get(name)

@@ -3,6 +3,7 @@
 // of dispatched outbox events past OUTBOX_RETENTION_DAYS (a cron sweep, with the queue's
 // permanently failed jobs).
 import fp from 'fastify-plugin'
+import { unlockAbandonedJobs } from '../../lib/queue.js'
 import type { App } from '../../lib/route.js'
 import { deliver, deliverySettings } from './delivery.js'
 import { DELIVER_TASK, dispatchOutbox, purgeOutbox } from './dispatcher.js'
@@ -37,6 +38,10 @@ async function webhooks (app: App): Promise<void> {
     await deliver({ db: app.db, key, settings, metrics, signal: helpers.abortSignal, log: app.log }, deliveryIdOf(payload))
   })
   app.jobs.workerLoop({ name: 'outbox-dispatcher', intervalMs: app.conf.OUTBOX_POLL_MS, run: async () => await dispatchOutbox(app.db) })
+  // a delivery job held by a worker that died: free again after 2 min (an attempt lasts at most
+  // WEBHOOK_TIMEOUT_MS plus its statements), not after the queue's 4 h lock expiry
+  const abandonedAfterMs = Math.max(120_000, 4 * app.conf.WEBHOOK_TIMEOUT_MS)
+  app.jobs.workerLoop({ name: 'delivery-rescue', intervalMs: 30_000, run: async () => await unlockAbandonedJobs(app.db, [DELIVER_TASK], abandonedAfterMs) })
   app.jobs.add({
     name: 'outbox-purge',
     intervalMs: 60 * 60_000,
