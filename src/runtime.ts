@@ -33,7 +33,7 @@ export async function resolveDatabase (config: Config, log: (msg: string) => voi
   log(`No DATABASE_URL: starting embedded PostgreSQL in ${config.EMBEDDED_PG_DIR}`)
   // loaded only when needed: production runs against DATABASE_URL and saves its memory
   const { startEmbeddedPostgres } = await import('./db/embedded.js')
-  const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, ownSignals: opts.ownSignals })
+  const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, ownSignals: opts.ownSignals, notice: log })
   const admin = new pg.Client(embedded.url)
   await admin.connect()
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME])
@@ -53,6 +53,8 @@ export async function resolveDatabase (config: Config, log: (msg: string) => voi
   return { url, embedded }
 }
 
+const secondsSince = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`
+
 /** The demo dataset: on request, or by default on the embedded database; never in production. */
 export function shouldSeedDemo (config: Config): boolean {
   if (config.NODE_ENV === 'production') return false
@@ -69,8 +71,9 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
   try {
     // With no owner URL the service may be a restricted role that cannot create the migrator's
     // tables: when a migration Job already applied everything, there is nothing to do.
+    const migrating = performance.now()
     const applied = ownerUrl === url && await migrationsRecorded(handle.db) ? [] : await migrateToLatest(handle.db)
-    if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')}`)
+    if (applied.length > 0) log(`Applied migrations: ${applied.join(', ')} (${secondsSince(migrating)})`)
     // the job queue's schema (graphile-worker), installed or upgraded by the owner too
     await migrateQueue(ownerUrl)
     if (ownerUrl !== url) await grantServiceRole(handle.db, await currentRole(url))
@@ -78,8 +81,9 @@ export async function prepareDatabase (config: Config, url: string, log: (msg: s
     if (admin === 'created') log(`Created bootstrap admin ${config.BOOTSTRAP_ADMIN_EMAIL ?? ''}`)
     if (shouldSeedDemo(config)) {
       const { seedDemo } = await import('../db/seed/demo.js')
+      const seeding = performance.now()
       const seeded = await seedDemo(handle.db)
-      if (seeded) log('Seeded the demo dataset (accounts in README.md)')
+      if (seeded) log(`Seeded the demo dataset (${secondsSince(seeding)})`)
     }
   } finally {
     await handle.destroy()

@@ -3,9 +3,10 @@
 // SHUTDOWN_DRAIN_MS), stop accepting, finish in-flight requests (new ones get 503), seal the audit
 // chain, close the pool and the embedded database, exit.
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
 import { buildApp } from './app.js'
-import { prepareDatabase, resolveDatabase, type Database } from './runtime.js'
+import { prepareDatabase, resolveDatabase, shouldSeedDemo, type Database } from './runtime.js'
+import { usesPrettyLogs } from './plugins/request-log.js'
 import { compilePending } from './lib/lazy-compile.js'
 
 async function main (): Promise<void> {
@@ -16,7 +17,13 @@ async function main (): Promise<void> {
     if (err instanceof ConfigError) { console.error(err.message); process.exit(78) }
     throw err
   }
-  const say = (msg: string): void => { if (config.LOG_LEVEL !== 'silent') console.log(msg) }
+  // start-up progress, each step with its time (the line's stamp: seconds since the process
+  // started): plain lines next to pretty logs, JSON lines like the logs everywhere else
+  const pretty = usesPrettyLogs(config)
+  const say = (msg: string): void => {
+    if (config.LOG_LEVEL === 'silent') return
+    console.log(pretty ? `[${(performance.now() / 1000).toFixed(1).padStart(5)} s] ${msg}` : JSON.stringify({ level: 30, time: Date.now(), msg }))
+  }
   // Signals are handled from the start, in order: stop accepting and finish in-flight requests,
   // seal the audit chain and close the pool (app.close), then stop the embedded database.
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
@@ -46,7 +53,8 @@ async function main (): Promise<void> {
     app = await buildApp({ config, connectionString: database.url, directConnectionString: direct })
     const address = await app.listen({ host: config.HOST, port: config.PORT })
     const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
-    say(`Gestion Emballages API listening on ${base} — API docs: ${base}/docs`)
+    say(`Gestion Emballages API listening on ${base} (ready in ${(performance.now() / 1000).toFixed(1)} s)`)
+    for (const line of await startupHints(config, base, database)) say(line)
     // Ready first, then compile the remaining validators/serializers without blocking requests.
     const t0 = performance.now()
     const ready = app
@@ -59,7 +67,24 @@ async function main (): Promise<void> {
   }
 }
 
+/** What a developer needs next: the docs, the demo accounts, the embedded database's URL. */
+async function startupHints (config: Config, base: string, database: Database): Promise<string[]> {
+  const lines = [`API docs: ${base}/docs (the OpenAPI document: ${base}/openapi.json)`]
+  if (shouldSeedDemo(config)) {
+    const { DEMO_ACCOUNTS, DEMO_PASSWORD } = await import('../db/seed/demo.js')
+    lines.push(`Demo accounts, password ${DEMO_PASSWORD}: ${Object.values(DEMO_ACCOUNTS).join(', ')} (the station and supplier accounts: README.md, Demo accounts)`)
+  }
+  if (database.embedded !== undefined) {
+    const url = new URL(database.embedded.url)
+    url.pathname = new URL(database.url).pathname
+    lines.push(`Embedded PostgreSQL: ${url.toString()} (superuser; data in ${database.embedded.dataDir}; the port changes at each start unless EMBEDDED_PG_PORT is set)`)
+  }
+  return lines
+}
+
 main().catch(err => {
-  console.error(err)
+  // a start that cannot succeed and says what to do (embedded.ts) needs no stack trace
+  if (err instanceof Error && err.name === 'EmbeddedPostgresError') console.error(err.message)
+  else console.error(err)
   process.exit(1)
 })

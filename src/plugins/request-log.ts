@@ -10,9 +10,14 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 
+/** Logs are human-readable: development, and stdout a terminal or LOG_PRETTY=true (never LOG_PRETTY=false). */
+export function usesPrettyLogs (config: Pick<Config, 'NODE_ENV' | 'LOG_PRETTY'>, isTTY = process.stdout.isTTY === true): boolean {
+  return config.NODE_ENV === 'development' && (config.LOG_PRETTY ?? isTTY)
+}
+
 /** Where buildApp's pino writes: a pino-pretty stream in development on a terminal, else undefined (stdout, JSON). */
 export async function prettyLogStream (config: Pick<Config, 'NODE_ENV' | 'LOG_PRETTY'>, isTTY = process.stdout.isTTY === true, destination: NodeJS.WritableStream | number = 1): Promise<NodeJS.WritableStream | undefined> {
-  if (config.NODE_ENV !== 'development' || !(config.LOG_PRETTY ?? isTTY)) return undefined
+  if (!usesPrettyLogs(config, isTTY)) return undefined
   let pretty: typeof import('pino-pretty')
   try {
     pretty = (await import('pino-pretty')).default
