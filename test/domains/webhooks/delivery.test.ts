@@ -103,6 +103,18 @@ describe('a delivery', () => {
   })
 })
 
+describe('metrics', () => {
+  it('/metrics has the delivery latency by outcome, the failures by reason and the outbox backlog', async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(text).toMatch(/^webhook_delivery_duration_seconds_count\{outcome="success"\} [1-9]/m)
+    expect(text).toMatch(/^webhook_delivery_duration_seconds_count\{outcome="failure"\} [1-9]/m)
+    expect(text).toMatch(/^webhook_delivery_failures_total\{reason="http_status"\} [1-9]/m)
+    expect(text).toMatch(/^webhook_delivery_failures_total\{reason="timeout"\} [1-9]/m)
+    expect(text).toMatch(/^webhook_delivery_failures_total\{reason="redirect"\} [1-9]/m)
+    expect(text).toMatch(/^outbox_backlog \d+$/m)
+  })
+})
+
 describe('secret rotation', () => {
   it('signs with both secrets during the overlap, with the new one only after', async () => {
     const station = await org(app, 'STATION')
