@@ -455,8 +455,9 @@ async function main (): Promise<number> {
           return r
         },
         results,
-        startService: async ({ workers: n }) => {
-          const p = await startService({ databaseUrl: db.url, port: await freePort(), workers: n, runtime, jwtSecret: JWT.secret, log })
+        databaseUrl: db.url,
+        startService: async ({ workers: n, databaseUrl, extraEnv, name }) => {
+          const p = await startService({ databaseUrl: databaseUrl ?? db.url, port: await freePort(), workers: n, runtime, jwtSecret: JWT.secret, log, extraEnv, name })
           processes.push(p)
           return p
         },

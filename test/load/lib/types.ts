@@ -163,6 +163,9 @@ export interface BenchContext {
   /** throws SkipScenario when the route answers 404 ROUTE_NOT_FOUND */
   requireEndpoint: (method: string, path: string, o?: { token?: string, body?: unknown, headers?: Record<string, string> }) => Promise<ApiResponse>
   results: Map<string, ScenarioResult>
-  startService: (o: { workers: number }) => Promise<RunningProcess>
+  /** another service process (or cluster); `databaseUrl` and `extraEnv` change its database and settings (the pooling-* scenarios) */
+  startService: (o: { workers: number, databaseUrl?: string, extraEnv?: Record<string, string>, name?: string }) => Promise<RunningProcess>
+  /** the bench database's URL (direct) */
+  databaseUrl: string
   log: (m: string) => void
 }
