@@ -76,8 +76,8 @@ export interface CachedReport {
   computedAt: number
   /** strong validator of the JSON body (the CSV's is derived from it) */
   etag: string
-  /** the JSON body, serialized in the caller's view */
-  body: string
+  /** the JSON body, serialized in the caller's view (UTF-8 bytes: sent as they are, outside the JS heap) */
+  body: Buffer
 }
 
 export interface ReportStore {
@@ -90,7 +90,7 @@ export interface ReportStore {
 export class MemoryStore implements ReportStore {
   readonly #entries = new Map<string, { value: CachedReport, expires: number }>()
   #bytes = 0
-  constructor (readonly maxBytes = 32 * 1024 * 1024) {}
+  constructor (readonly maxBytes = 16 * 1024 * 1024) {}
 
   async get (key: string): Promise<CachedReport | undefined> {
     const e = this.#entries.get(key)
@@ -131,7 +131,9 @@ export class RedisStore implements ReportStore {
   async get (key: string): Promise<CachedReport | undefined> {
     try {
       const raw = await this.redis.get(key)
-      return raw === null ? undefined : JSON.parse(raw) as CachedReport
+      if (raw === null) return undefined
+      const stored = JSON.parse(raw) as Omit<CachedReport, 'body'> & { body: string }
+      return { ...stored, body: Buffer.from(stored.body) }
     } catch (err) {
       this.onError(err as Error)
       return undefined
@@ -140,7 +142,7 @@ export class RedisStore implements ReportStore {
 
   async set (key: string, value: CachedReport, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(key, JSON.stringify(value), 'PX', ttlMs)
+      await this.redis.set(key, JSON.stringify({ ...value, body: value.body.toString() }), 'PX', ttlMs)
     } catch (err) {
       this.onError(err as Error)
     }
@@ -161,8 +163,29 @@ export async function dataVersion (db: Db, organizationId: string | null): Promi
   return `${row?.head ?? '0'}.${row?.n ?? 0}`
 }
 
+/**
+ * Reads data versions, sharing a read already in flight for the same organization: under
+ * concurrency, requests that arrive while a version read runs take its answer (they may miss an
+ * event committed less than one such read — about a millisecond — before they arrived); a lone
+ * request always reads afresh, so a client's own write is seen by its next report.
+ */
+export class VersionReader {
+  readonly #inFlight = new Map<string, Promise<string>>()
+  constructor (readonly db: Db) {}
+
+  async read (organizationId: string | null): Promise<string> {
+    const k = organizationId ?? '*'
+    let p = this.#inFlight.get(k)
+    if (p === undefined) {
+      p = dataVersion(this.db, organizationId).finally(() => { this.#inFlight.delete(k) })
+      this.#inFlight.set(k, p)
+    }
+    return await p
+  }
+}
+
 export const cacheKey = (parts: unknown[]): string => `ge-report:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url')}`
-const etagOfBody = (body: string): string => `"r${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`
+const etagOfBody = (body: Buffer): string => `"r${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`
 
 export interface Lookup {
   report: string
@@ -196,7 +219,7 @@ export class ReportCache {
 
   async #compute (l: Lookup): Promise<CachedReport> {
     const end = computeSeconds.startTimer({ report: l.report })
-    const body = await l.compute()
+    const body = Buffer.from(await l.compute())
     end()
     const entry: CachedReport = { version: l.version, computedAt: Date.now(), etag: etagOfBody(body), body }
     await this.store.set(l.key, entry, l.ttlMs)

@@ -17,7 +17,7 @@ import { createDb, type Db } from '../../db/index.js'
 import { audienceSerializer, type Audience, type AudienceSerializer } from '../../lib/audience.js'
 import { defineRoute } from '../../lib/define-route.js'
 import { actorOf, type App } from '../../lib/route.js'
-import { cacheKey, countNotModified, dataVersion, MemoryStore, RedisStore, ReportCache, type CachedReport, type ReportStore } from './reports.cache.js'
+import { cacheKey, countNotModified, MemoryStore, RedisStore, ReportCache, VersionReader, type CachedReport, type ReportStore } from './reports.cache.js'
 import { csvStream, dashboardTable, performanceTable, spendTable, utilizationTable, type CsvTable } from './reports.csv.js'
 import {
   DashboardPlatform, DashboardQuery, DashboardStation, DashboardSupplier, PerformanceQuery, PerformanceReport, SpendPlatform, SpendQuery,
@@ -82,8 +82,6 @@ function matches (ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some(t => { const v = t.trim(); return v === '*' || v === etag || v === `W/${etag}` })
 }
 
-const identity = (payload: string): string => payload
-
 interface Answer {
   report: ReportName
   scope: ReportScope
@@ -130,13 +128,14 @@ export default async function reportsRoutes (app: App): Promise<void> {
     store = new RedisStore(redis, err => { app.log.warn({ err: err.message }, 'report cache unavailable') })
   }
   const cache = new ReportCache(store)
+  const versions = new VersionReader(db)
   app.addHook('onClose', async () => { await cache.close() })
   // entries of different databases never mix in a shared Redis (the URL hashed, never stored)
   const database = createHash('sha256').update(conf.DATABASE_READ_URL ?? conf.DATABASE_URL ?? 'embedded').digest('base64url').slice(0, 16)
 
-  async function answer (request: FastifyRequest, reply: FastifyReply, a: Answer): Promise<string | Readable | null> {
+  async function answer (request: FastifyRequest, reply: FastifyReply, a: Answer): Promise<Buffer | Readable | null> {
     const { maxAge, ttlMs } = FRESHNESS[a.report]
-    const version = await dataVersion(db, a.versionOf)
+    const version = await versions.read(a.versionOf)
     const key = cacheKey([database, a.report, a.scope.audience, a.scope.stationId, a.scope.supplierId, ...a.parts])
     const { entry, hit } = await cache.fetch({
       report: a.report,
@@ -156,13 +155,13 @@ export default async function reportsRoutes (app: App): Promise<void> {
     return csv ? sendCsv(reply, entry, a) : sendJson(reply, entry.body)
   }
 
-  function sendJson (reply: FastifyReply, body: string): string {
-    void reply.type('application/json; charset=utf-8').serializer(identity)
+  function sendJson (reply: FastifyReply, body: Buffer): Buffer {
+    void reply.type('application/json; charset=utf-8')
     return body
   }
 
   function sendCsv (reply: FastifyReply, entry: CachedReport, a: Answer): Readable {
-    const table = a.csv(JSON.parse(entry.body) as Record<string, unknown>, a.scope.audience)
+    const table = a.csv(JSON.parse(entry.body.toString()) as Record<string, unknown>, a.scope.audience)
     void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${table.filename}"`)
     return csvStream(table)
   }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
-import { dataVersion, MemoryStore, ReportCache, reportMetrics, type CachedReport } from '../../../src/domains/reports/reports.cache.js'
+import { dataVersion, MemoryStore, ReportCache, reportMetrics, VersionReader, type CachedReport } from '../../../src/domains/reports/reports.cache.js'
 import { createTestApp } from '../../helpers/app.js'
 import { act, placeOrder, staff, type Party, type PlacedOrder } from '../orders/fixtures.js'
 import { getJson, ownDatabase, utcDay } from './fixtures.js'
@@ -137,8 +137,20 @@ describe('data version', () => {
   })
 })
 
+describe('version reads', () => {
+  it('concurrent reads share one answer; the next read after a write sees it', async () => {
+    const reader = new VersionReader(app.db)
+    const org = randomUUID()
+    const [a, b, c] = await Promise.all([reader.read(null), reader.read(null), reader.read(org)])
+    expect(a).toBe(b)
+    await sql`INSERT INTO outbox_events (type, organization_ids, payload) VALUES ('test.event', ARRAY[${org}::uuid], '{}')`.execute(app.db)
+    expect(await reader.read(null)).not.toBe(a)
+    expect(await reader.read(org)).not.toBe(c)
+  })
+})
+
 describe('stores', () => {
-  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', body })
+  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', body: Buffer.from(body) })
 
   it('entries expire; a stale version or an old entry is recomputed', async () => {
     const cache = new ReportCache(new MemoryStore())
@@ -146,11 +158,12 @@ describe('stores', () => {
     const lookup = (version: string, ttlMs: number) => ({ report: 'test', key: 'k', version, ttlMs, compute: async () => `body-${++n}` })
     expect((await cache.fetch(lookup('1', 60_000))).hit).toBe(false)
     expect((await cache.fetch(lookup('1', 60_000))).hit).toBe(true)
-    expect((await cache.fetch(lookup('2', 60_000))).entry.body).toBe('body-2')
+    expect((await cache.fetch(lookup('2', 60_000))).entry.body.toString()).toBe('body-2')
     expect((await cache.fetch(lookup('2', 30))).hit).toBe(true)
     await new Promise(resolve => setTimeout(resolve, 60))
     const late = await cache.fetch(lookup('2', 30))
-    expect(late).toMatchObject({ hit: false, entry: { body: 'body-3' } })
+    expect(late.hit).toBe(false)
+    expect(late.entry.body.toString()).toBe('body-3')
   })
 
   it('the LRU keeps within its bytes, evicting the least recently used', async () => {
