@@ -1,24 +1,38 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: compile TypeScript with dev dependencies, ship production dependencies only,
-# run as a non-root user with node as PID 1's child-free process so SIGTERM reaches the app.
+# Multi-stage build: compile and bundle with the dev dependencies; the runtime image holds the
+# bundles (the server, the worker, the migration command) and only the packages they leave external
+# (scripts/runtime-deps.mjs: argon2, Swagger UI's assets, ioredis — ~17 MB, not all of node_modules
+# with the 60 MB of embedded PostgreSQL binaries production refuses to use); it runs as a non-root
+# user with node as PID 1's child-free process so SIGTERM reaches the app.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+# no compiler: argon2 ships prebuilt binaries (linux x64/arm64, glibc)
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 COPY db ./db
-# tsc, then esbuild bundles dist/src/server.js into dist/server.mjs (one file: cold start ≤ 1 s)
-RUN npm run build && npm prune --omit=dev
+# tsc, then esbuild bundles dist/server.mjs, dist/worker.mjs and dist/cli/migrate.mjs (one file
+# each: cold start ≤ 1 s)
+RUN npm run build
+
+# the bundles' external packages only, at package-lock.json's versions
+FROM node:24-bookworm-slim AS runtime-deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY scripts/bundle.mjs scripts/runtime-deps.mjs ./scripts/
+RUN node scripts/runtime-deps.mjs package.json && npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 LOG_REQUESTS=true SHUTDOWN_DRAIN_MS=5000
 WORKDIR /app
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --chown=node:node package.json ./
+COPY --from=runtime-deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=runtime-deps --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/dist/server.mjs /app/dist/server.mjs.map /app/dist/worker.mjs /app/dist/worker.mjs.map ./dist/
+# the migration command where the deployment files run it
+COPY --from=build --chown=node:node /app/dist/cli/migrate.mjs ./dist/src/cli/migrate.js
+COPY --from=build --chown=node:node /app/dist/cli/migrate.mjs.map ./dist/src/cli/migrate.mjs.map
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 
 const INPUT_DIRS = ['src', 'db']
 const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs']
-const OUTPUTS = ['dist/server.mjs', 'dist/worker.mjs']
+const OUTPUTS = ['dist/server.mjs', 'dist/worker.mjs', 'dist/cli/migrate.mjs']
 const STAMP = 'dist/.build-stamp'
 
 function filesUnder (dir) {

@@ -7,9 +7,10 @@
 import { build } from 'esbuild'
 
 const started = performance.now()
-// the API server, and `npm run worker`'s process (the same app without the HTTP API)
+// the API server, `npm run worker`'s process (the same app without the HTTP API), and the one-shot
+// migration command (dist/cli/migrate.mjs; the Docker image has it at dist/src/cli/migrate.js)
 await build({
-  entryPoints: { server: 'dist/src/server.js', worker: 'dist/src/worker.js' },
+  entryPoints: { server: 'dist/src/server.js', worker: 'dist/src/worker.js', 'cli/migrate': 'dist/src/cli/migrate.js' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -24,4 +25,4 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning'
 })
-if (process.env.BUNDLE_QUIET !== 'true') console.log(`bundled dist/server.mjs and dist/worker.mjs in ${Math.round(performance.now() - started)} ms`)
+if (process.env.BUNDLE_QUIET !== 'true') console.log(`bundled dist/server.mjs, dist/worker.mjs and dist/cli/migrate.mjs in ${Math.round(performance.now() - started)} ms`)

@@ -32,6 +32,8 @@ const outputs = async (): Promise<void> => {
   await mkdir(join(root, 'dist'), { recursive: true })
   await writeFile(join(root, 'dist', 'server.mjs'), '')
   await writeFile(join(root, 'dist', 'worker.mjs'), '')
+  await mkdir(join(root, 'dist', 'cli'), { recursive: true })
+  await writeFile(join(root, 'dist', 'cli', 'migrate.mjs'), '')
 }
 
 describe('build-if-changed', () => {
