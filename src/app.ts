@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createDb, type DbHandle } from './db/index.js'
 import { lazySerializer, lazyValidator } from './lib/lazy-compile.js'
+import { addUuidCase, withUuidCase } from './lib/uuid-case.js'
 import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { setCursorKey } from './lib/cursor.js'
 import { ProblemSchema } from './lib/schemas.js'
@@ -63,10 +64,11 @@ export interface BuildOptions {
 /** Ajv instances: bodies are never coerced and unknown fields are rejected; querystrings, params and headers are coerced. */
 export function createValidators (sharedSchemas: Record<string, unknown> = {}): { body: Ajv, other: Ajv } {
   const base = { removeAdditional: false as const, useDefaults: true, allErrors: false, strict: false, allowUnionTypes: true }
-  const body = addFormats(new Ajv({ ...base, coerceTypes: false }))
-  const other = addFormats(new Ajv({ ...base, coerceTypes: 'array' }))
+  // request UUIDs reach the services in lower case (src/lib/uuid-case.ts)
+  const body = addUuidCase(addFormats(new Ajv({ ...base, coerceTypes: false })))
+  const other = addUuidCase(addFormats(new Ajv({ ...base, coerceTypes: 'array' })))
   for (const ajv of [body, other]) {
-    for (const schema of Object.values(sharedSchemas)) ajv.addSchema(schema as object)
+    for (const schema of Object.values(sharedSchemas)) ajv.addSchema(withUuidCase(schema as object))
   }
   return { body, other }
 }
@@ -80,7 +82,7 @@ function buildValidator (sharedSchemas: Record<string, unknown>) {
   let validators: ReturnType<typeof createValidators> | undefined
   return ({ schema, httpPart }: { schema: object, httpPart?: string }) => lazyValidator(() => {
     validators ??= createValidators(sharedSchemas)
-    return (httpPart === 'body' ? validators.body : validators.other).compile(schema)
+    return (httpPart === 'body' ? validators.body : validators.other).compile(withUuidCase(schema))
   })
 }
 
