@@ -3,7 +3,7 @@
 // level (thresholds and the flags derived from them; its movements) are optional and absent from
 // that station's answers — PRODUCT.md §2.1 "all stations (quantities only)".
 import { Type, type Static } from '@sinclair/typebox'
-import { DateString, DateTime, NonEmpty, PageQuery, Text, Uuid } from '../../lib/schemas.js'
+import { Count, DateString, DateTime, Int32, Int64, NonEmpty, Nullable, PageQuery, StringEnum, Text, Uuid } from '../../lib/schemas.js'
 import { Category } from '../catalog/catalog.schemas.js'
 
 export const INT4_MAX = 2_147_483_647
@@ -13,36 +13,36 @@ export const MAX_LINES = 1000
 export const LEVEL_MOVEMENTS = 20
 
 export const STOCK_REASONS = ['PO_RECEIPT', 'TRANSFER_OUT', 'TRANSFER_IN', 'ADJUSTMENT', 'COUNT', 'CONSUMPTION'] as const
-export const StockReasonSchema = Type.Union(STOCK_REASONS.map(r => Type.Literal(r)), { description: 'Why the stock moved' })
+export const StockReasonSchema = StringEnum(STOCK_REASONS, { description: 'Why the stock moved' })
 
 const HIDDEN = 'Absent on another station\'s level read by a STATION user (quantities only)'
 
 const levelFields = {
   stationId: Uuid(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
-  baseUnit: Type.String({ description: 'The unit the quantity is counted in' }),
-  quantity: Type.Integer({ minimum: 0, description: 'On hand, in base units' }),
-  alertThreshold: Type.Optional(Type.Integer({ minimum: 0, description: `Low at or below this quantity. ${HIDDEN}` })),
-  criticalThreshold: Type.Optional(Type.Integer({ minimum: 0, description: `Critical at or below this quantity (≤ alertThreshold). ${HIDDEN}` })),
+  articleCode: Text(64),
+  articleName: Text(200),
+  baseUnit: Text(20, { description: 'The unit the quantity is counted in' }),
+  quantity: Count({ description: 'On hand, in base units' }),
+  alertThreshold: Type.Optional(Count({ description: `Low at or below this quantity. ${HIDDEN}` })),
+  criticalThreshold: Type.Optional(Count({ description: `Critical at or below this quantity (≤ alertThreshold). ${HIDDEN}` })),
   low: Type.Optional(Type.Boolean({ description: `quantity ≤ alertThreshold. ${HIDDEN}` })),
   critical: Type.Optional(Type.Boolean({ description: `quantity ≤ criticalThreshold. ${HIDDEN}` })),
   out: Type.Boolean({ description: 'quantity = 0' }),
-  version: Type.Integer({ description: 'Row version (the ETag); 0 for a station × article that never had stock or thresholds' }),
+  version: Count({ description: 'Row version (the ETag); 0 for a station × article that never had stock or thresholds' }),
   updatedAt: Type.Union([DateTime(), Type.Null()], { description: 'Last change; null when the level was never written' })
 }
 
 export const StockLevelSchema = Type.Object(levelFields, { description: 'A station\'s stock of one article' })
 
 export const StockMovementSchema = Type.Object({
-  id: Type.Integer({ description: 'Ledger position (increasing)' }),
+  id: Int64({ description: 'Ledger position (increasing)' }),
   stationId: Uuid(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  delta: Type.Integer({ description: 'Signed change in base units' }),
+  articleCode: Text(64),
+  delta: Int32({ description: 'Signed change in base units' }),
   reason: StockReasonSchema,
-  refType: Type.Union([Type.String(), Type.Null()], { description: 'What caused it: PURCHASE_ORDER, TRANSFER, STOCK_ADJUSTMENT, STOCK_CONSUMPTION, STOCK_COUNT' }),
+  refType: Nullable(Text(32), { description: 'What caused it: PURCHASE_ORDER, TRANSFER, STOCK_ADJUSTMENT, STOCK_CONSUMPTION, STOCK_COUNT' }),
   refId: Type.Union([Uuid(), Type.Null()], { description: 'Id of the cause (a purchase order, a transfer, or the refId a stock write answered — also the audit event\'s entity id)' }),
   actorUserId: Type.Union([Uuid(), Type.Null()]),
   at: DateTime()
@@ -50,19 +50,19 @@ export const StockMovementSchema = Type.Object({
 
 export const StockLevelDetailSchema = Type.Object({
   ...levelFields,
-  movements: Type.Optional(Type.Array(StockMovementSchema, { description: `The last ${LEVEL_MOVEMENTS} movements, newest first. ${HIDDEN}` }))
+  movements: Type.Optional(Type.Array(StockMovementSchema, { maxItems: LEVEL_MOVEMENTS, description: `The last ${LEVEL_MOVEMENTS} movements, newest first. ${HIDDEN}` }))
 }, { description: 'A station\'s stock of one article with its latest movements' })
 
 export const StockAlertSchema = Type.Object({
   ...levelFields,
-  severity: Type.Union([Type.Literal('OUT'), Type.Literal('CRITICAL'), Type.Literal('LOW')], { description: 'The worst flag: OUT (0), CRITICAL (≤ critical threshold) or LOW (≤ alert threshold)' })
+  severity: StringEnum(['OUT', 'CRITICAL', 'LOW'], { description: 'The worst flag: OUT (0), CRITICAL (≤ critical threshold) or LOW (≤ alert threshold)' })
 })
 
 export const StockChangeSchema = Type.Object({
   articleId: Uuid(),
-  delta: Type.Integer({ description: 'The change applied (0: a count that matched, no movement)' }),
-  before: Type.Integer(),
-  after: Type.Integer(),
+  delta: Int32({ description: 'The change applied (0: a count that matched, no movement)' }),
+  before: Count(),
+  after: Count(),
   low: Type.Boolean(),
   critical: Type.Boolean(),
   out: Type.Boolean()
@@ -72,7 +72,7 @@ export const StockOperationSchema = Type.Object({
   refId: Uuid({ description: 'Id of this operation: the refId of its movements and the entity id of its audit event' }),
   stationId: Uuid(),
   reason: StockReasonSchema,
-  changes: Type.Array(StockChangeSchema, { description: 'One per line, in the order of the lines' })
+  changes: Type.Array(StockChangeSchema, { maxItems: MAX_LINES, description: 'One per line, in the order of the lines' })
 })
 
 export type StockLevelView = Static<typeof StockLevelSchema>
@@ -131,7 +131,7 @@ export const AdjustmentBody = Type.Object({
   note,
   lines: lines(Type.Object({
     articleId: Uuid(),
-    delta: Type.Integer({ minimum: -INT4_MAX, maximum: INT4_MAX, not: { const: 0 }, description: 'Signed change in base units, not 0' }),
+    delta: Type.Integer({ format: 'int32', minimum: -INT4_MAX, maximum: INT4_MAX, not: { const: 0 }, description: 'Signed change in base units, not 0' }),
     note: Type.Optional(Type.Union([Text(500), Type.Null()]))
   }, { additionalProperties: false }))
 }, {
@@ -144,7 +144,7 @@ export const ConsumptionBody = Type.Object({
   note,
   lines: lines(Type.Object({
     articleId: Uuid(),
-    units: Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'Units used, in base units' })
+    units: Type.Integer({ format: 'int32', minimum: 1, maximum: INT4_MAX, description: 'Units used, in base units' })
   }, { additionalProperties: false }))
 }, {
   additionalProperties: false,
@@ -156,7 +156,7 @@ export const CountBody = Type.Object({
   note,
   lines: lines(Type.Object({
     articleId: Uuid(),
-    counted: Type.Integer({ minimum: 0, maximum: INT4_MAX, description: 'Quantity found, in base units' })
+    counted: Type.Integer({ format: 'int32', minimum: 0, maximum: INT4_MAX, description: 'Quantity found, in base units' })
   }, { additionalProperties: false }))
 }, {
   additionalProperties: false,
@@ -165,8 +165,8 @@ export const CountBody = Type.Object({
 export type CountInput = Static<typeof CountBody>
 
 export const ThresholdsBody = Type.Object({
-  alertThreshold: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX })),
-  criticalThreshold: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX }))
+  alertThreshold: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: INT4_MAX })),
+  criticalThreshold: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: INT4_MAX }))
 }, {
   additionalProperties: false,
   minProperties: 1,

@@ -2,13 +2,15 @@
 // forecasts"). Quantities are base units. Transfers carry no prices: both parties see the same
 // representation, so there is one view for every audience.
 import { Type, type Static } from '@sinclair/typebox'
-import { DateString, DateTime, NonEmpty, Text, Uuid } from '../../lib/schemas.js'
+import { Count, DateString, DateTime, Int64, NonEmpty, Page, StringEnum, Text, Uuid, Version } from '../../lib/schemas.js'
 import { TRANSFER_STATUSES } from './transfers.rules.js'
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()])
-const Units = (description: string) => Type.Integer({ minimum: 0, description })
+const Units = (description: string) => Count({ description })
+/** At most this many lines in a transfer (the create, confirm and receive bodies' maximum). */
+const MAX_TRANSFER_LINES = 500
 
-export const TransferStatusSchema = Type.Union(TRANSFER_STATUSES.map(s => Type.Literal(s)))
+export const TransferStatusSchema = StringEnum(TRANSFER_STATUSES)
 
 /** Settlement amounts: a non-negative decimal string with 2 decimals. */
 const SettlementAmount = Type.String({ pattern: '^\\d{1,12}\\.\\d{2}$', maxLength: 15, examples: ['412.50'], description: 'Internal invoice or credit-note amount, EUR' })
@@ -27,15 +29,15 @@ const quantities = {
 export const TransferLineSchema = Type.Object({
   id: Uuid(),
   articleId: Uuid(),
-  articleCode: Type.String(),
-  articleName: Type.String(),
-  baseUnit: Type.String(),
+  articleCode: Text(64),
+  articleName: Text(200),
+  baseUnit: Text(20),
   ...quantities,
-  note: Nullable(Type.String({ description: 'Discrepancy noted at receipt' }))
+  note: Nullable(Text(500, { description: 'Discrepancy noted at receipt' }))
 }, { $id: 'TransferLine', additionalProperties: false })
 
 export const TransferTotalsSchema = Type.Object({
-  lines: Type.Integer({ minimum: 0 }),
+  lines: Count({ maximum: MAX_TRANSFER_LINES }),
   unitsRequested: Units('Σ requested'),
   unitsGranted: Nullable(Units('Σ granted (null until confirmed)')),
   unitsShipped: Nullable(Units('Σ shipped (null until shipped)')),
@@ -46,47 +48,41 @@ export const TransferTotalsSchema = Type.Object({
 
 const header = {
   id: Uuid(),
-  number: Type.String({ examples: ['TR-2026-000001'] }),
+  number: Text(32, { examples: ['TR-2026-000001'] }),
   requestingStationId: Uuid({ description: 'The station that asked for the units; the destination' }),
   sourceStationId: Uuid({ description: 'The station asked to lend them' }),
   status: TransferStatusSchema,
-  reason: Nullable(Type.String()),
+  reason: Nullable(Text(1000)),
   neededBy: Type.Union([DateString(), Type.Null()]),
-  statusReason: Nullable(Type.String({ description: 'Why it was rejected or cancelled' })),
+  statusReason: Nullable(Text(1000, { description: 'Why it was rejected or cancelled' })),
   deliveryNoteDocumentId: Type.Union([Uuid(), Type.Null()]),
   signedDeliveryNoteDocumentId: Type.Union([Uuid(), Type.Null()]),
-  settlementRef: Nullable(Type.String()),
-  settlementAmount: Type.Union([Type.String(), Type.Null()]),
+  settlementRef: Nullable(Text(100)),
+  settlementAmount: Type.Union([SettlementAmount, Type.Null()]),
   createdBy: Type.Union([Uuid(), Type.Null()]),
   createdAt: DateTime(),
   confirmedAt: Type.Union([DateTime(), Type.Null()]),
   shippedAt: Type.Union([DateTime(), Type.Null()]),
   receivedAt: Type.Union([DateTime(), Type.Null()]),
   updatedAt: DateTime(),
-  version: Type.Integer(),
+  version: Version(),
   totals: TransferTotalsSchema
 }
 
 export const TransferSchema = Type.Object(header, { $id: 'Transfer', additionalProperties: false })
-export const TransferDetailSchema = Type.Object({ ...header, lines: Type.Array(Type.Ref(TransferLineSchema)) }, { $id: 'TransferDetail', additionalProperties: false })
-export const TransferPageSchema = Type.Object({
-  items: Type.Array(Type.Ref(TransferSchema)),
-  nextCursor: Type.Union([Type.String(), Type.Null()])
-}, { $id: 'TransferPage' })
+export const TransferDetailSchema = Type.Object({ ...header, lines: Type.Array(Type.Ref(TransferLineSchema), { maxItems: MAX_TRANSFER_LINES }) }, { $id: 'TransferDetail', additionalProperties: false })
+export const TransferPageSchema = Page(Type.Ref(TransferSchema), { $id: 'TransferPage' })
 
 export const TransferEventSchema = Type.Object({
-  id: Type.Integer(),
+  id: Int64(),
   fromStatus: Type.Union([TransferStatusSchema, Type.Null()]),
   toStatus: TransferStatusSchema,
   actorUserId: Type.Union([Uuid(), Type.Null()]),
-  actorRole: Nullable(Type.String()),
+  actorRole: Nullable(Text(32)),
   at: DateTime(),
-  note: Nullable(Type.String())
+  note: Nullable(Text(2000))
 }, { $id: 'TransferEvent', additionalProperties: false })
-export const TransferEventPageSchema = Type.Object({
-  items: Type.Array(Type.Ref(TransferEventSchema)),
-  nextCursor: Type.Union([Type.String(), Type.Null()])
-}, { $id: 'TransferEventPage' })
+export const TransferEventPageSchema = Page(Type.Ref(TransferEventSchema), { $id: 'TransferEventPage' })
 
 /** Every shared schema the routes reference (registered once on the app). */
 export const transferSchemas = [TransferLineSchema, TransferSchema, TransferDetailSchema, TransferPageSchema, TransferEventSchema, TransferEventPageSchema]
@@ -94,14 +90,14 @@ export const transferSchemas = [TransferLineSchema, TransferSchema, TransferDeta
 // ---- inputs ----------------------------------------------------------------------------------
 
 const page = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: 200, default: 50, description: 'Page size (max 200)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: "Opaque cursor from the previous page's nextCursor" }))
 }
 
 export const ListTransfersQuery = Type.Object({
   status: Type.Optional(TransferStatusSchema),
   stationId: Type.Optional(Uuid({ description: 'Transfers where this station is either side (narrowed by `side`)' })),
-  side: Type.Optional(Type.Union([Type.Literal('requesting'), Type.Literal('source')], { description: 'The role of `stationId` (a station user: of its own station when `stationId` is omitted) in the transfer' })),
+  side: Type.Optional(StringEnum(['requesting', 'source'], { description: 'The role of `stationId` (a station user: of its own station when `stationId` is omitted) in the transfer' })),
   from: Type.Optional(DateString({ description: 'Created on or after this date (UTC)' })),
   to: Type.Optional(DateString({ description: 'Created on or before this date (UTC)' })),
   ...page
@@ -121,7 +117,7 @@ export const CreateTransferBody = Type.Object({
   sourceStationId: Uuid({ description: 'The station asked to lend the units; another station than the requester' }),
   lines: Type.Array(Type.Object({
     articleId: Uuid(),
-    units: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Base units requested' })
+    units: Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000, description: 'Base units requested' })
   }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'One line per article' }),
   reason: Type.Optional(Type.Union([Text(1000), Type.Null()])),
   neededBy: Type.Optional(Type.Union([DateString(), Type.Null()]))
@@ -131,7 +127,7 @@ export type CreateTransferInput = Static<typeof CreateTransferBody>
 export const ConfirmBody = Type.Object({
   lines: Type.Array(Type.Object({
     lineId: Uuid(),
-    unitsGranted: Type.Integer({ minimum: 0, maximum: 1_000_000, description: '≤ requested and ≤ the source station\'s stock' })
+    unitsGranted: Type.Integer({ format: 'int32', minimum: 0, maximum: 1_000_000, description: '≤ requested and ≤ the source station\'s stock' })
   }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'Every line of the transfer, exactly once' })
 }, { additionalProperties: false, examples: [{ lines: [{ lineId: EXAMPLE_LINE, unitsGranted: 400 }] }] })
 export type ConfirmInput = Static<typeof ConfirmBody>
@@ -161,7 +157,7 @@ export const ReceiveBody = Type.Object({
   signedDeliveryNoteDocumentId: Uuid({ description: 'The signed delivery note document' }),
   lines: Type.Array(Type.Object({
     lineId: Uuid(),
-    unitsReceived: Type.Integer({ minimum: 0, maximum: 1_000_000, description: '≤ shipped' }),
+    unitsReceived: Type.Integer({ format: 'int32', minimum: 0, maximum: 1_000_000, description: '≤ shipped' }),
     note: Type.Optional(Type.Union([Text(500), Type.Null()]))
   }, { additionalProperties: false }), { minItems: 1, maxItems: 500, description: 'Every line that shipped units, exactly once (lines that shipped nothing may be left out)' })
 }, { additionalProperties: false, examples: [{ signedDeliveryNoteDocumentId: '0193a5f0-0000-7000-8000-00000000d002', lines: [{ lineId: EXAMPLE_LINE, unitsReceived: 390, note: '10 units crushed' }] }] })
