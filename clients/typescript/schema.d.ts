@@ -1777,7 +1777,7 @@ export interface paths {
         };
         /**
          * Read a transfer with its lines
-         * @description Platform staff: any transfer; a station user: a transfer its station is involved in (as requester or source; 404 otherwise). Lines with units requested, granted, shipped, received, and shipped − received as unitsInTransit (while the receipt is pending) or unitsLost (after it), per line and in the totals. ETag from the version; If-None-Match answers 304.
+         * @description Platform staff: any transfer; a station user: a transfer its station is involved in (as requester or source; 404 otherwise). Lines with units requested, granted, shipped, received, and shipped − received as unitsInTransit (while the receipt is pending) or unitsLost (after it), per line and in the totals. ETag from the version and the article fields shown on the lines (a renamed article changes it); If-None-Match answers 304.
          *
          *     Permission: `transfers:read`.
          */
@@ -2773,14 +2773,23 @@ export interface components {
             articleCode: string;
             articleName: string;
             baseUnit: string;
-            /** @description Units the requesting station asked for */
+            /**
+             * Format: int32
+             * @description Units the requesting station asked for
+             */
             unitsRequested: number;
             unitsGranted: number | null;
             unitsShipped: number | null;
             unitsReceived: number | null;
-            /** @description Shipped and not yet received (shipped while the receipt is pending, else 0) */
+            /**
+             * Format: int32
+             * @description Shipped and not yet received (shipped while the receipt is pending, else 0)
+             */
             unitsInTransit: number;
-            /** @description Shipped minus received once received (else 0) */
+            /**
+             * Format: int32
+             * @description Shipped minus received once received (else 0)
+             */
             unitsLost: number;
             note: string | null;
         };
@@ -2799,6 +2808,7 @@ export interface components {
              * @description The station asked to lend them
              */
             sourceStationId: string;
+            /** @enum {string} */
             status: "REQUESTED" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "IN_PREPARATION" | "SHIPPED" | "RECEIVED" | "CLOSED" | "SETTLED" | "ARCHIVED";
             reason: string | null;
             neededBy: string | null;
@@ -2815,17 +2825,31 @@ export interface components {
             receivedAt: string | null;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * Format: int32
+             * @description Row version; the ETag
+             */
             version: number;
             totals: {
+                /** Format: int32 */
                 lines: number;
-                /** @description Σ requested */
+                /**
+                 * Format: int32
+                 * @description Σ requested
+                 */
                 unitsRequested: number;
                 unitsGranted: number | null;
                 unitsShipped: number | null;
                 unitsReceived: number | null;
-                /** @description Σ in transit */
+                /**
+                 * Format: int32
+                 * @description Σ in transit
+                 */
                 unitsInTransit: number;
-                /** @description Σ lost: shipped minus received */
+                /**
+                 * Format: int32
+                 * @description Σ lost: shipped minus received
+                 */
                 unitsLost: number;
             };
         };
@@ -2844,6 +2868,7 @@ export interface components {
              * @description The station asked to lend them
              */
             sourceStationId: string;
+            /** @enum {string} */
             status: "REQUESTED" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "IN_PREPARATION" | "SHIPPED" | "RECEIVED" | "CLOSED" | "SETTLED" | "ARCHIVED";
             reason: string | null;
             neededBy: string | null;
@@ -2860,28 +2885,45 @@ export interface components {
             receivedAt: string | null;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * Format: int32
+             * @description Row version; the ETag
+             */
             version: number;
             totals: {
+                /** Format: int32 */
                 lines: number;
-                /** @description Σ requested */
+                /**
+                 * Format: int32
+                 * @description Σ requested
+                 */
                 unitsRequested: number;
                 unitsGranted: number | null;
                 unitsShipped: number | null;
                 unitsReceived: number | null;
-                /** @description Σ in transit */
+                /**
+                 * Format: int32
+                 * @description Σ in transit
+                 */
                 unitsInTransit: number;
-                /** @description Σ lost: shipped minus received */
+                /**
+                 * Format: int32
+                 * @description Σ lost: shipped minus received
+                 */
                 unitsLost: number;
             };
             lines: components["schemas"]["TransferLine"][];
         };
         TransferPage: {
             items: components["schemas"]["Transfer"][];
+            /** @description null on the last page */
             nextCursor: string | null;
         };
         TransferEvent: {
+            /** Format: int64 */
             id: number;
             fromStatus: ("REQUESTED" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "IN_PREPARATION" | "SHIPPED" | "RECEIVED" | "CLOSED" | "SETTLED" | "ARCHIVED") | null;
+            /** @enum {string} */
             toStatus: "REQUESTED" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "IN_PREPARATION" | "SHIPPED" | "RECEIVED" | "CLOSED" | "SETTLED" | "ARCHIVED";
             actorUserId: string | null;
             actorRole: string | null;
@@ -2891,15 +2933,23 @@ export interface components {
         };
         TransferEventPage: {
             items: components["schemas"]["TransferEvent"][];
+            /** @description null on the last page */
             nextCursor: string | null;
         };
         Document: {
             /** Format: uuid */
             id: string;
-            /** @description What the document is */
+            /**
+             * @description What the document is
+             * @enum {string}
+             */
             type: "DELIVERY_NOTE" | "SIGNED_DELIVERY_NOTE" | "INVOICE" | "CERTIFICATE" | "PHOTO" | "OTHER";
-            /** @description Decided from the content (magic bytes), never from the file name or the declared type */
+            /**
+             * @description Decided from the content (magic bytes), never from the file name or the declared type
+             * @enum {string}
+             */
             mediaType: "application/pdf" | "image/png" | "image/jpeg";
+            /** Format: int64 */
             sizeBytes: number;
             /** @description SHA-256 of the content, lowercase hex */
             sha256: string;
@@ -2939,6 +2989,10 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * Format: int32
+             * @description Row version; the ETag
+             */
             version: number;
         };
         WebhookWithSecret: {
@@ -2962,6 +3016,10 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * Format: int32
+             * @description Row version; the ETag
+             */
             version: number;
             /**
              * @description The signing secret (`whsec_` + base64), shown only in this answer: store it now. Verify each delivery's `webhook-signature` with it (Standard Webhooks).
@@ -2971,17 +3029,25 @@ export interface components {
         };
         WebhookPage: {
             items: components["schemas"]["Webhook"][];
+            /** @description null on the last page */
             nextCursor: string | null;
         };
         WebhookDelivery: {
+            /** Format: int64 */
             id: number;
             /** Format: uuid */
             subscriptionId: string;
-            /** @description The event (its `id` in the message body; `webhook-id` is `evt_<eventId>`) */
+            /**
+             * Format: int64
+             * @description The event (its `id` in the message body; `webhook-id` is `evt_<eventId>`)
+             */
             eventId: number;
             eventType: string;
+            /** Format: int32 */
             attempt: number;
+            /** @enum {string} */
             trigger: "EVENT" | "RETRY" | "REPLAY";
+            /** @enum {string} */
             status: "PENDING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
             /**
              * Format: date-time
@@ -2998,12 +3064,19 @@ export interface components {
         };
         WebhookDeliveryPage: {
             items: components["schemas"]["WebhookDelivery"][];
+            /** @description null on the last page */
             nextCursor: string | null;
         };
         DomainEvent: {
-            /** @description The event id (webhooks send it as `webhook-id: evt_<id>`) */
+            /**
+             * Format: int64
+             * @description The event id (webhooks send it as `webhook-id: evt_<id>`)
+             */
             id: number;
-            /** @description Its position in the feed: increasing, never reused; resume after it (`after`, `Last-Event-ID`) */
+            /**
+             * Format: int64
+             * @description Its position in the feed: increasing, never reused; resume after it (`after`, `Last-Event-ID`)
+             */
             sequence: number;
             /** @example purchase_order.confirmed */
             type: string;
@@ -3019,6 +3092,7 @@ export interface components {
         };
         DomainEventPage: {
             items: components["schemas"]["DomainEvent"][];
+            /** @description null on the last page */
             nextCursor: string | null;
         };
         /** @description The signed-in user */
@@ -3885,10 +3959,13 @@ export interface components {
             /** Format: uuid */
             articleId: string;
             articleCode: string;
+            /** Format: int32 */
             isoYear: number;
+            /** Format: int32 */
             isoWeek: number;
             /** @example 2026-W49 */
             week: string;
+            /** Format: int32 */
             units: number;
             updatedBy: string | null;
             /** Format: date-time */
@@ -3899,11 +3976,16 @@ export interface components {
             /** Format: uuid */
             articleId: string;
             articleCode: string;
+            /** Format: int32 */
             isoYear: number;
+            /** Format: int32 */
             isoWeek: number;
             /** @example 2026-W49 */
             week: string;
-            /** @description Σ of every station's forecast for this article and week */
+            /**
+             * Format: int64
+             * @description Σ of every station's forecast for this article and week
+             */
             units: number;
         };
         ReplenishmentItem: {
@@ -3912,31 +3994,63 @@ export interface components {
             articleCode: string;
             articleName: string;
             baseUnit: string;
-            /** @description Of the chosen offer (0 without one) */
+            /**
+             * Format: int32
+             * @description Of the chosen offer (0 without one)
+             */
             leadTimeDays: number;
-            /** @description ceil(leadTimeDays / 7) */
+            /**
+             * Format: int32
+             * @description ceil(leadTimeDays / 7)
+             */
             leadTimeWeeks: number;
-            /** @description leadTimeWeeks + horizonWeeks: the forecast weeks summed, from the current ISO week */
+            /**
+             * Format: int32
+             * @description leadTimeWeeks + horizonWeeks: the forecast weeks summed, from the current ISO week
+             */
             windowWeeks: number;
             /** @example 2026-W49 */
             windowFrom: string;
             /** @example 2026-W49 */
             windowTo: string;
-            /** @description Σ forecast units over the window */
+            /**
+             * Format: int64
+             * @description Σ forecast units over the window
+             */
             forecastUnits: number;
+            /** Format: int32 */
             onHandUnits: number;
-            /** @description Open purchase orders not yet received (PLACED, CONFIRMED, SHIPPED): packs ordered × units per pack */
+            /**
+             * Format: int64
+             * @description Open purchase orders not yet received (PLACED, CONFIRMED, SHIPPED): packs ordered × units per pack
+             */
             inboundPoUnits: number;
-            /** @description Transfers to this station SHIPPED and not yet received: units shipped */
+            /**
+             * Format: int64
+             * @description Transfers to this station SHIPPED and not yet received: units shipped
+             */
             inboundTransferUnits: number;
-            /** @description The stock level's alert threshold */
+            /**
+             * Format: int32
+             * @description The stock level's alert threshold
+             */
             safetyStockUnits: number;
-            /** @description forecast − on hand − inbound POs − inbound transfers + safety stock (may be negative) */
+            /**
+             * Format: int64
+             * @description forecast − on hand − inbound POs − inbound transfers + safety stock (may be negative)
+             */
             rawNeedUnits: number;
-            /** @description ceil(rawNeedUnits / unitsPerPack), 0 when the raw need is ≤ 0 */
+            /**
+             * Format: int64
+             * @description ceil(rawNeedUnits / unitsPerPack), 0 when the raw need is ≤ 0
+             */
             packsForNeed: number;
-            /** @description packsForNeed raised to the MOQ, then rounded up to the order multiple; 0 when nothing is needed or no offer can be ordered */
+            /**
+             * Format: int64
+             * @description packsForNeed raised to the MOQ, then rounded up to the order multiple; 0 when nothing is needed or no offer can be ordered
+             */
             proposedPacks: number;
+            /** Format: int64 */
             proposedUnits: number;
             /** @description Station-side net of the proposal at today's price */
             estimatedNet: string | null;
@@ -3949,10 +4063,15 @@ export interface components {
                 supplierName: string;
                 supplierRef: string;
                 packLabel: string;
+                /** Format: int32 */
                 unitsPerPack: number;
+                /** Format: int32 */
                 moqPacks: number;
+                /** Format: int32 */
                 packMultiple: number;
+                /** Format: int32 */
                 leadTimeDays: number;
+                /** @enum {string} */
                 priceSource: "CONTRACT" | "CATALOG";
                 contractNumber: string | null;
                 /** @example 54.0000 */
@@ -3961,9 +4080,15 @@ export interface components {
                 stationUnitPrice: string;
             } | null;
             choice: {
-                /** @description What set the chosen offer apart from the runner-up */
+                /**
+                 * @description What set the chosen offer apart from the runner-up
+                 * @enum {string}
+                 */
                 rule: "ONLY_OFFER" | "CONTRACT_PRICE" | "LOWEST_UNIT_PRICE" | "SHORTEST_LEAD_TIME" | "TIE" | "NO_OFFER";
-                /** @description Orderable, priced offers compared */
+                /**
+                 * Format: int32
+                 * @description Orderable, priced offers compared
+                 */
                 candidates: number;
                 explanation: string;
             };
@@ -14749,11 +14874,20 @@ export interface operations {
                             articleName: string;
                             /** @description The unit the quantity is counted in */
                             baseUnit: string;
-                            /** @description On hand, in base units */
+                            /**
+                             * Format: int32
+                             * @description On hand, in base units
+                             */
                             quantity: number;
-                            /** @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only) */
+                            /**
+                             * Format: int32
+                             * @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only)
+                             */
                             alertThreshold?: number;
-                            /** @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only) */
+                            /**
+                             * Format: int32
+                             * @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only)
+                             */
                             criticalThreshold?: number;
                             /** @description quantity ≤ alertThreshold. Absent on another station's level read by a STATION user (quantities only) */
                             low?: boolean;
@@ -14761,7 +14895,10 @@ export interface operations {
                             critical?: boolean;
                             /** @description quantity = 0 */
                             out: boolean;
-                            /** @description Row version (the ETag); 0 for a station × article that never had stock or thresholds */
+                            /**
+                             * Format: int32
+                             * @description Row version (the ETag); 0 for a station × article that never had stock or thresholds
+                             */
                             version: number;
                             /** @description Last change; null when the level was never written */
                             updatedAt: string | null;
@@ -14883,11 +15020,20 @@ export interface operations {
                             articleName: string;
                             /** @description The unit the quantity is counted in */
                             baseUnit: string;
-                            /** @description On hand, in base units */
+                            /**
+                             * Format: int32
+                             * @description On hand, in base units
+                             */
                             quantity: number;
-                            /** @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only) */
+                            /**
+                             * Format: int32
+                             * @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only)
+                             */
                             alertThreshold?: number;
-                            /** @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only) */
+                            /**
+                             * Format: int32
+                             * @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only)
+                             */
                             criticalThreshold?: number;
                             /** @description quantity ≤ alertThreshold. Absent on another station's level read by a STATION user (quantities only) */
                             low?: boolean;
@@ -14895,11 +15041,17 @@ export interface operations {
                             critical?: boolean;
                             /** @description quantity = 0 */
                             out: boolean;
-                            /** @description Row version (the ETag); 0 for a station × article that never had stock or thresholds */
+                            /**
+                             * Format: int32
+                             * @description Row version (the ETag); 0 for a station × article that never had stock or thresholds
+                             */
                             version: number;
                             /** @description Last change; null when the level was never written */
                             updatedAt: string | null;
-                            /** @description The worst flag: OUT (0), CRITICAL (≤ critical threshold) or LOW (≤ alert threshold) */
+                            /**
+                             * @description The worst flag: OUT (0), CRITICAL (≤ critical threshold) or LOW (≤ alert threshold)
+                             * @enum {string}
+                             */
                             severity: "OUT" | "CRITICAL" | "LOW";
                         }[];
                         /** @description null on the last page */
@@ -15008,11 +15160,20 @@ export interface operations {
                         articleName: string;
                         /** @description The unit the quantity is counted in */
                         baseUnit: string;
-                        /** @description On hand, in base units */
+                        /**
+                         * Format: int32
+                         * @description On hand, in base units
+                         */
                         quantity: number;
-                        /** @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only) */
+                        /**
+                         * Format: int32
+                         * @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only)
+                         */
                         alertThreshold?: number;
-                        /** @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only) */
+                        /**
+                         * Format: int32
+                         * @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only)
+                         */
                         criticalThreshold?: number;
                         /** @description quantity ≤ alertThreshold. Absent on another station's level read by a STATION user (quantities only) */
                         low?: boolean;
@@ -15020,22 +15181,34 @@ export interface operations {
                         critical?: boolean;
                         /** @description quantity = 0 */
                         out: boolean;
-                        /** @description Row version (the ETag); 0 for a station × article that never had stock or thresholds */
+                        /**
+                         * Format: int32
+                         * @description Row version (the ETag); 0 for a station × article that never had stock or thresholds
+                         */
                         version: number;
                         /** @description Last change; null when the level was never written */
                         updatedAt: string | null;
                         /** @description The last 20 movements, newest first. Absent on another station's level read by a STATION user (quantities only) */
                         movements?: {
-                            /** @description Ledger position (increasing) */
+                            /**
+                             * Format: int64
+                             * @description Ledger position (increasing)
+                             */
                             id: number;
                             /** Format: uuid */
                             stationId: string;
                             /** Format: uuid */
                             articleId: string;
                             articleCode: string;
-                            /** @description Signed change in base units */
+                            /**
+                             * Format: int32
+                             * @description Signed change in base units
+                             */
                             delta: number;
-                            /** @description Why the stock moved */
+                            /**
+                             * @description Why the stock moved
+                             * @enum {string}
+                             */
                             reason: "PO_RECEIPT" | "TRANSFER_OUT" | "TRANSFER_IN" | "ADJUSTMENT" | "COUNT" | "CONSUMPTION";
                             /** @description What caused it: PURCHASE_ORDER, TRANSFER, STOCK_ADJUSTMENT, STOCK_CONSUMPTION, STOCK_COUNT */
                             refType: string | null;
@@ -15151,7 +15324,9 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** Format: int32 */
                     alertThreshold?: number;
+                    /** Format: int32 */
                     criticalThreshold?: number;
                 };
             };
@@ -15179,11 +15354,20 @@ export interface operations {
                         articleName: string;
                         /** @description The unit the quantity is counted in */
                         baseUnit: string;
-                        /** @description On hand, in base units */
+                        /**
+                         * Format: int32
+                         * @description On hand, in base units
+                         */
                         quantity: number;
-                        /** @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only) */
+                        /**
+                         * Format: int32
+                         * @description Low at or below this quantity. Absent on another station's level read by a STATION user (quantities only)
+                         */
                         alertThreshold?: number;
-                        /** @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only) */
+                        /**
+                         * Format: int32
+                         * @description Critical at or below this quantity (≤ alertThreshold). Absent on another station's level read by a STATION user (quantities only)
+                         */
                         criticalThreshold?: number;
                         /** @description quantity ≤ alertThreshold. Absent on another station's level read by a STATION user (quantities only) */
                         low?: boolean;
@@ -15191,7 +15375,10 @@ export interface operations {
                         critical?: boolean;
                         /** @description quantity = 0 */
                         out: boolean;
-                        /** @description Row version (the ETag); 0 for a station × article that never had stock or thresholds */
+                        /**
+                         * Format: int32
+                         * @description Row version (the ETag); 0 for a station × article that never had stock or thresholds
+                         */
                         version: number;
                         /** @description Last change; null when the level was never written */
                         updatedAt: string | null;
@@ -15302,16 +15489,25 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** @description Ledger position (increasing) */
+                            /**
+                             * Format: int64
+                             * @description Ledger position (increasing)
+                             */
                             id: number;
                             /** Format: uuid */
                             stationId: string;
                             /** Format: uuid */
                             articleId: string;
                             articleCode: string;
-                            /** @description Signed change in base units */
+                            /**
+                             * Format: int32
+                             * @description Signed change in base units
+                             */
                             delta: number;
-                            /** @description Why the stock moved */
+                            /**
+                             * @description Why the stock moved
+                             * @enum {string}
+                             */
                             reason: "PO_RECEIPT" | "TRANSFER_OUT" | "TRANSFER_IN" | "ADJUSTMENT" | "COUNT" | "CONSUMPTION";
                             /** @description What caused it: PURCHASE_ORDER, TRANSFER, STOCK_ADJUSTMENT, STOCK_CONSUMPTION, STOCK_COUNT */
                             refType: string | null;
@@ -15430,7 +15626,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
-                        /** @description Signed change in base units, not 0 */
+                        /**
+                         * Format: int32
+                         * @description Signed change in base units, not 0
+                         */
                         delta: number;
                         note?: string | null;
                     }[];
@@ -15458,15 +15657,23 @@ export interface operations {
                         refId: string;
                         /** Format: uuid */
                         stationId: string;
-                        /** @description Why the stock moved */
+                        /**
+                         * @description Why the stock moved
+                         * @enum {string}
+                         */
                         reason: "PO_RECEIPT" | "TRANSFER_OUT" | "TRANSFER_IN" | "ADJUSTMENT" | "COUNT" | "CONSUMPTION";
                         /** @description One per line, in the order of the lines */
                         changes: {
                             /** Format: uuid */
                             articleId: string;
-                            /** @description The change applied (0: a count that matched, no movement) */
+                            /**
+                             * Format: int32
+                             * @description The change applied (0: a count that matched, no movement)
+                             */
                             delta: number;
+                            /** Format: int32 */
                             before: number;
+                            /** Format: int32 */
                             after: number;
                             low: boolean;
                             critical: boolean;
@@ -15575,7 +15782,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
-                        /** @description Units used, in base units */
+                        /**
+                         * Format: int32
+                         * @description Units used, in base units
+                         */
                         units: number;
                     }[];
                 };
@@ -15602,15 +15812,23 @@ export interface operations {
                         refId: string;
                         /** Format: uuid */
                         stationId: string;
-                        /** @description Why the stock moved */
+                        /**
+                         * @description Why the stock moved
+                         * @enum {string}
+                         */
                         reason: "PO_RECEIPT" | "TRANSFER_OUT" | "TRANSFER_IN" | "ADJUSTMENT" | "COUNT" | "CONSUMPTION";
                         /** @description One per line, in the order of the lines */
                         changes: {
                             /** Format: uuid */
                             articleId: string;
-                            /** @description The change applied (0: a count that matched, no movement) */
+                            /**
+                             * Format: int32
+                             * @description The change applied (0: a count that matched, no movement)
+                             */
                             delta: number;
+                            /** Format: int32 */
                             before: number;
+                            /** Format: int32 */
                             after: number;
                             low: boolean;
                             critical: boolean;
@@ -15719,7 +15937,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
-                        /** @description Quantity found, in base units */
+                        /**
+                         * Format: int32
+                         * @description Quantity found, in base units
+                         */
                         counted: number;
                     }[];
                 };
@@ -15746,15 +15967,23 @@ export interface operations {
                         refId: string;
                         /** Format: uuid */
                         stationId: string;
-                        /** @description Why the stock moved */
+                        /**
+                         * @description Why the stock moved
+                         * @enum {string}
+                         */
                         reason: "PO_RECEIPT" | "TRANSFER_OUT" | "TRANSFER_IN" | "ADJUSTMENT" | "COUNT" | "CONSUMPTION";
                         /** @description One per line, in the order of the lines */
                         changes: {
                             /** Format: uuid */
                             articleId: string;
-                            /** @description The change applied (0: a count that matched, no movement) */
+                            /**
+                             * Format: int32
+                             * @description The change applied (0: a count that matched, no movement)
+                             */
                             delta: number;
+                            /** Format: int32 */
                             before: number;
+                            /** Format: int32 */
                             after: number;
                             low: boolean;
                             critical: boolean;
@@ -15981,10 +16210,17 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
+                        /** Format: int32 */
                         isoYear: number;
-                        /** @description 53 only in ISO years that have a week 53 (422 otherwise) */
+                        /**
+                         * Format: int32
+                         * @description 53 only in ISO years that have a week 53 (422 otherwise)
+                         */
                         isoWeek: number;
-                        /** @description Forecast demand in base units; 0 clears the week */
+                        /**
+                         * Format: int32
+                         * @description Forecast demand in base units; 0 clears the week
+                         */
                         units: number;
                     }[];
                 };
@@ -16006,15 +16242,30 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         stationId: string;
-                        /** @description Lines received */
+                        /**
+                         * Format: int32
+                         * @description Lines received
+                         */
                         lines: number;
-                        /** @description New (article, week) forecasts */
+                        /**
+                         * Format: int32
+                         * @description New (article, week) forecasts
+                         */
                         inserted: number;
-                        /** @description Existing forecasts whose units changed */
+                        /**
+                         * Format: int32
+                         * @description Existing forecasts whose units changed
+                         */
                         updated: number;
-                        /** @description Lines equal to what was stored (left untouched) */
+                        /**
+                         * Format: int32
+                         * @description Lines equal to what was stored (left untouched)
+                         */
                         unchanged: number;
-                        /** @description Distinct articles in the body */
+                        /**
+                         * Format: int32
+                         * @description Distinct articles in the body
+                         */
                         articles: number;
                         /** @example 2026-W49 */
                         fromWeek: string;
@@ -16247,6 +16498,7 @@ export interface operations {
                         asOf: string;
                         /** @example 2026-W49 */
                         currentWeek: string;
+                        /** Format: int32 */
                         horizonWeeks: number;
                         /** @description A page of the station's articles in code order (with onlyNeeded, those of the page that need something: a page may hold fewer than limit; follow nextCursor) */
                         items: components["schemas"]["ReplenishmentItem"][];
@@ -16350,10 +16602,16 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
-                        /** @description Override of the proposed packs (still checked by the cart quote: MOQ, multiple) */
+                        /**
+                         * Format: int32
+                         * @description Override of the proposed packs (still checked by the cart quote: MOQ, multiple)
+                         */
                         packs?: number;
                     }[];
-                    /** @default 4 */
+                    /**
+                     * Format: int32
+                     * @default 4
+                     */
                     horizonWeeks?: number;
                     /**
                      * Format: date
@@ -16593,7 +16851,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         articleId: string;
-                        /** @description Base units requested */
+                        /**
+                         * Format: int32
+                         * @description Base units requested
+                         */
                         units: number;
                     }[];
                     reason?: string | null;
@@ -16920,7 +17181,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         lineId: string;
-                        /** @description ≤ requested and ≤ the source station's stock */
+                        /**
+                         * Format: int32
+                         * @description ≤ requested and ≤ the source station's stock
+                         */
                         unitsGranted: number;
                     }[];
                 };
@@ -17498,7 +17762,10 @@ export interface operations {
                     lines: {
                         /** Format: uuid */
                         lineId: string;
-                        /** @description ≤ shipped */
+                        /**
+                         * Format: int32
+                         * @description ≤ shipped
+                         */
                         unitsReceived: number;
                         note?: string | null;
                     }[];
@@ -18132,7 +18399,10 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** @description What the document is */
+                    /**
+                     * @description What the document is
+                     * @enum {string}
+                     */
                     type: "DELIVERY_NOTE" | "SIGNED_DELIVERY_NOTE" | "INVOICE" | "CERTIFICATE" | "PHOTO" | "OTHER";
                     /**
                      * Format: binary
@@ -18357,7 +18627,7 @@ export interface operations {
                     /** @description Bytes in this answer */
                     "Content-Length"?: number;
                     /** @description bytes */
-                    "Accept-Ranges"?: string;
+                    "Accept-Ranges"?: "bytes";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -18381,7 +18651,7 @@ export interface operations {
                     /** @description Bytes in this answer */
                     "Content-Length"?: number;
                     /** @description bytes */
-                    "Accept-Ranges"?: string;
+                    "Accept-Ranges"?: "bytes";
                     /** @description bytes start-end/size */
                     "Content-Range"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -18504,7 +18774,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Whether the report came from the cache or was computed for this request */
                     "X-Report-Cache"?: "hit" | "miss";
-                    /** @description Accept: the representation depends on it */
+                    /** @description Accept, Accept-Encoding: the representation depends on them */
                     Vary?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18620,7 +18890,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Whether the report came from the cache or was computed for this request */
                     "X-Report-Cache"?: "hit" | "miss";
-                    /** @description Accept: the representation depends on it */
+                    /** @description Accept, Accept-Encoding: the representation depends on them */
                     Vary?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18738,7 +19008,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Whether the report came from the cache or was computed for this request */
                     "X-Report-Cache"?: "hit" | "miss";
-                    /** @description Accept: the representation depends on it */
+                    /** @description Accept, Accept-Encoding: the representation depends on them */
                     Vary?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18847,7 +19117,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Whether the report came from the cache or was computed for this request */
                     "X-Report-Cache"?: "hit" | "miss";
-                    /** @description Accept: the representation depends on it */
+                    /** @description Accept, Accept-Encoding: the representation depends on them */
                     Vary?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19514,6 +19784,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
+                     * Format: int32
                      * @description How long the previous secret keeps signing alongside the new one (default 24 h; 0 retires it at once)
                      * @default 86400
                      */
