@@ -19,10 +19,14 @@
 // Hit rate in /metrics: reports_cache_lookups_total{report,result="hit"|"miss"},
 // reports_cache_hit_ratio{report}, reports_not_modified_total, reports_compute_seconds.
 import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
 import { sql } from 'kysely'
 import client from 'prom-client'
 import type { Redis } from 'ioredis'
 import type { Db } from '../../db/index.js'
+
+const gzipAsync = promisify(gzipCallback)
 
 /** Outbox ids looked at for a late commit (see above). */
 export const VERSION_WINDOW = 2000
@@ -78,13 +82,20 @@ export interface CachedReport {
   etag: string
   /** the JSON body, serialized in the caller's view (UTF-8 bytes: sent as they are, outside the JS heap) */
   body: Buffer
+  /** the same, gzip-compressed once (bodies of GZIP_FROM_BYTES and more), for clients that accept it */
+  gzip: Buffer | null
 }
+
+/** Bodies from this size on are also kept gzip-compressed (compressed once, not per request). */
+export const GZIP_FROM_BYTES = 1024
 
 export interface ReportStore {
   get: (key: string) => Promise<CachedReport | undefined>
   set: (key: string, value: CachedReport, ttlMs: number) => Promise<void>
   close: () => Promise<void>
 }
+
+const sizeOf = (r: CachedReport): number => r.body.length + (r.gzip?.length ?? 0)
 
 /** In-process LRU bounded by the bytes of the bodies it holds; entries also expire. */
 export class MemoryStore implements ReportStore {
@@ -97,7 +108,7 @@ export class MemoryStore implements ReportStore {
     if (e === undefined) return undefined
     this.#entries.delete(key)
     if (e.expires <= Date.now()) {
-      this.#bytes -= e.value.body.length
+      this.#bytes -= sizeOf(e.value)
       return undefined
     }
     this.#entries.set(key, e) // most recently used last
@@ -108,15 +119,15 @@ export class MemoryStore implements ReportStore {
     const old = this.#entries.get(key)
     if (old !== undefined) {
       this.#entries.delete(key)
-      this.#bytes -= old.value.body.length
+      this.#bytes -= sizeOf(old.value)
     }
-    if (value.body.length > this.maxBytes / 4) return // one report never takes the whole cache
+    if (sizeOf(value) > this.maxBytes / 4) return // one report never takes the whole cache
     this.#entries.set(key, { value, expires: Date.now() + ttlMs })
-    this.#bytes += value.body.length
+    this.#bytes += sizeOf(value)
     for (const [k, e] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break
       this.#entries.delete(k)
-      this.#bytes -= e.value.body.length
+      this.#bytes -= sizeOf(e.value)
     }
   }
 
@@ -132,8 +143,8 @@ export class RedisStore implements ReportStore {
     try {
       const raw = await this.redis.get(key)
       if (raw === null) return undefined
-      const stored = JSON.parse(raw) as Omit<CachedReport, 'body'> & { body: string }
-      return { ...stored, body: Buffer.from(stored.body) }
+      const stored = JSON.parse(raw) as Omit<CachedReport, 'body' | 'gzip'> & { body: string, gzip: string | null }
+      return { ...stored, body: Buffer.from(stored.body), gzip: stored.gzip === null ? null : Buffer.from(stored.gzip, 'base64') }
     } catch (err) {
       this.onError(err as Error)
       return undefined
@@ -142,7 +153,7 @@ export class RedisStore implements ReportStore {
 
   async set (key: string, value: CachedReport, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(key, JSON.stringify({ ...value, body: value.body.toString() }), 'PX', ttlMs)
+      await this.redis.set(key, JSON.stringify({ ...value, body: value.body.toString(), gzip: value.gzip?.toString('base64') ?? null }), 'PX', ttlMs)
     } catch (err) {
       this.onError(err as Error)
     }
@@ -220,8 +231,9 @@ export class ReportCache {
   async #compute (l: Lookup): Promise<CachedReport> {
     const end = computeSeconds.startTimer({ report: l.report })
     const body = Buffer.from(await l.compute())
+    const gzip = body.length >= GZIP_FROM_BYTES ? await gzipAsync(body, { level: 6 }) : null
     end()
-    const entry: CachedReport = { version: l.version, computedAt: Date.now(), etag: etagOfBody(body), body }
+    const entry: CachedReport = { version: l.version, computedAt: Date.now(), etag: etagOfBody(body), body, gzip }
     await this.store.set(l.key, entry, l.ttlMs)
     return entry
   }

@@ -43,7 +43,7 @@ type ReportName = keyof typeof FRESHNESS
 const HEADERS = {
   'Cache-Control': { type: 'string', maxLength: 64, description: 'private, max-age=N: N seconds a client may reuse the report without asking (15 for the dashboard, 60 otherwise)' },
   'X-Report-Cache': { type: 'string', enum: ['hit', 'miss'], description: 'Whether the report came from the cache or was computed for this request' },
-  Vary: { type: 'string', maxLength: 64, description: 'Accept: the representation depends on it' }
+  Vary: { type: 'string', maxLength: 64, description: 'Accept, Accept-Encoding: the representation depends on them' }
 }
 
 /** The 200 response: the audience views as JSON, or CSV. */
@@ -77,9 +77,21 @@ export function prefersCsv (accept: string | undefined): boolean {
   return csv > 0 && csv > Math.max(json, any)
 }
 
+/** If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x" and the other way round. */
 function matches (ifNoneMatch: string | undefined, etag: string): boolean {
   if (ifNoneMatch === undefined) return false
-  return ifNoneMatch.split(',').some(t => { const v = t.trim(); return v === '*' || v === etag || v === `W/${etag}` })
+  const opaque = etag.replace(/^W\//, '')
+  return ifNoneMatch.split(',').some(t => { const v = t.trim(); return v === '*' || v.replace(/^W\//, '') === opaque })
+}
+
+/** Accept-Encoding names gzip (or *) with a q above 0. */
+export function acceptsGzip (acceptEncoding: string | undefined): boolean {
+  if (acceptEncoding === undefined) return false
+  return acceptEncoding.split(',').some(part => {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';').map(x => x.trim())
+    const q = params.find(p => p.startsWith('q='))
+    return (coding === 'gzip' || coding === 'x-gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0)
+  })
 }
 
 interface Answer {
@@ -145,19 +157,24 @@ export default async function reportsRoutes (app: App): Promise<void> {
       compute: async () => views[a.report].serialize(a.scope.audience, await a.data())
     })
     const csv = prefersCsv(request.headers.accept)
-    const etag = csv ? entry.etag.replace(/"$/, '.csv"') : entry.etag
-    void reply.header('etag', etag).header('cache-control', `private, max-age=${maxAge}`).header('vary', 'Accept').header('x-report-cache', hit ? 'hit' : 'miss')
+    // the JSON compressed once with the entry, when the client takes gzip (as a compressed body
+    // elsewhere in the API, its validator is weak); the CSV is streamed (and compressed, if asked,
+    // by the compression plugin)
+    const gzip = !csv && entry.gzip !== null && acceptsGzip(request.headers['accept-encoding'])
+    const etag = csv ? entry.etag.replace(/"$/, '.csv"') : gzip ? `W/${entry.etag}` : entry.etag
+    void reply.header('etag', etag).header('cache-control', `private, max-age=${maxAge}`).header('vary', 'Accept, Accept-Encoding').header('x-report-cache', hit ? 'hit' : 'miss')
     if (matches(request.headers['if-none-match'], etag)) {
       countNotModified(a.report)
       void reply.code(304)
       return null
     }
-    return csv ? sendCsv(reply, entry, a) : sendJson(reply, entry.body)
-  }
-
-  function sendJson (reply: FastifyReply, body: Buffer): Buffer {
+    if (csv) return sendCsv(reply, entry, a)
     void reply.type('application/json; charset=utf-8')
-    return body
+    if (gzip && entry.gzip !== null) {
+      void reply.header('content-encoding', 'gzip')
+      return entry.gzip
+    }
+    return entry.body
   }
 
   function sendCsv (reply: FastifyReply, entry: CachedReport, a: Answer): Readable {

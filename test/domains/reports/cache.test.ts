@@ -5,12 +5,14 @@
 // stays within its bytes, 50 concurrent requests compute once, Redis shares entries between
 // instances, and /metrics reports the hit rate.
 import { randomUUID } from 'node:crypto'
+import { gunzipSync } from 'node:zlib'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../../src/lib/route.js'
 import { dataVersion, MemoryStore, ReportCache, reportMetrics, VersionReader, type CachedReport } from '../../../src/domains/reports/reports.cache.js'
 import { createTestApp } from '../../helpers/app.js'
 import { act, placeOrder, staff, type Party, type PlacedOrder } from '../orders/fixtures.js'
+import { createArticle, createContract, createSupplier } from '../../helpers/factories.js'
 import { getJson, ownDatabase, utcDay } from './fixtures.js'
 
 let url: string
@@ -40,7 +42,7 @@ describe('report cache over HTTP', () => {
     const first = await getJson(app, handler.token, u)
     expect(first.headers['x-report-cache']).toBe('miss')
     expect(first.headers['cache-control']).toBe('private, max-age=60')
-    expect(first.headers.vary).toBe('Accept')
+    expect(first.headers.vary).toBe('Accept, Accept-Encoding')
     const second = await getJson(app, handler.token, u)
     expect(second.headers['x-report-cache']).toBe('hit')
     expect(second.headers.etag).toBe(first.headers.etag)
@@ -55,6 +57,27 @@ describe('report cache over HTTP', () => {
     expect(csv.headers.etag).not.toBe(first.headers.etag)
     expect((await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}`, accept: 'text/csv', 'if-none-match': String(first.headers.etag) } })).statusCode).toBe(200)
     expect((await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}`, accept: 'text/csv', 'if-none-match': `"x", ${String(csv.headers.etag)}` } })).statusCode).toBe(304)
+  })
+
+  it('a client taking gzip gets the body compressed once with the entry, a weak validator, and 304 by weak comparison', async () => {
+    const sup = await createSupplier(app.db)
+    const articles = await Promise.all(Array.from({ length: 30 }, async () => await createArticle(app.db)))
+    const c = await createContract(app.db, sup.id, articles.map(x => ({ articleId: x.id, packPrice: '1.0000', committedPacks: 100 })))
+    const u = `/v1/reports/contract-utilization?contractId=${c.id}`
+    const plain = await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}` } })
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(plain.rawPayload.length).toBeGreaterThan(1024)
+    const zipped = await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}`, 'accept-encoding': 'br;q=0, gzip, deflate' } })
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(zipped.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body)
+    expect(zipped.headers.etag).toBe(`W/${String(plain.headers.etag)}`)
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length)
+    const nm = await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}`, 'accept-encoding': 'gzip', 'if-none-match': String(plain.headers.etag) } })
+    expect(nm.statusCode).toBe(304)
+    const noGzip = await app.inject({ method: 'GET', url: u, headers: { authorization: `Bearer ${handler.token}`, 'accept-encoding': 'gzip;q=0, identity' } })
+    expect(noGzip.headers['content-encoding']).toBeUndefined()
+    expect(noGzip.body).toBe(plain.body)
   })
 
   it('an event of the caller\'s scope recomputes with the new figures; another station\'s event leaves its cache alone', async () => {
@@ -150,7 +173,7 @@ describe('version reads', () => {
 })
 
 describe('stores', () => {
-  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', body: Buffer.from(body) })
+  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', body: Buffer.from(body), gzip: null })
 
   it('entries expire; a stale version or an old entry is recomputed', async () => {
     const cache = new ReportCache(new MemoryStore())

@@ -21,7 +21,8 @@ export const scenario: Scenario = {
     const plans = await checkReportPlans(ctx, { audience: 'platform', stationId: null, supplierId: null })
     const cold = await coldTimings(ctx, token, paths)
     return {
-      load: { url: ctx.serviceUrl, requests: [rotatingGet(paths, bearer(token))] },
+      // as a browser asks: the reports' JSON is kept gzip-compressed with each cache entry
+      load: { url: ctx.serviceUrl, requests: [rotatingGet(paths, { ...bearer(token), 'accept-encoding': 'gzip' })] },
       notes: [...plans, 'cold (computed, first request of each report):', ...cold]
     }
   },
