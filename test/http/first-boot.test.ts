@@ -3,14 +3,19 @@
 // the URL of /docs, the demo accounts and the embedded database's connection URL — which works.
 // A second start on the same data is quicker and, with LOG_PRETTY=false, writes JSON lines only.
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 let dir = ''
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ge-first-boot-')) })
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ge-first-boot-'))
+  // as root, PostgreSQL runs as the postgres OS user: it must reach the data folder (a private one
+  // would be relocated to /var/tmp, src/db/embedded.ts, and outlive this test)
+  await chmod(dir, 0o755)
+})
 afterAll(async () => { if (dir !== '') await rm(dir, { recursive: true, force: true }) })
 
 interface Boot { lines: string[], exitCode: number | null, docs?: string, database?: string }
