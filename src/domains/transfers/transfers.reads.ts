@@ -104,6 +104,15 @@ export async function getTransfer (db: Db, actor: Actor, id: string): Promise<Tr
   return row as TransferDetailView
 }
 
+/**
+ * What a transfer's ETag covers besides its version: the article fields its lines show (code,
+ * name, base unit), which change without the transfer's version (an article renamed in the
+ * catalogue), so a 304 never confirms a representation that shows a stale article.
+ */
+export function transferEtagPart (t: { lines: ReadonlyArray<{ articleCode: string, articleName: string, baseUnit: string }> }): string {
+  return t.lines.map(l => `${l.articleCode}|${l.articleName}|${l.baseUnit}`).join('\n')
+}
+
 const CURSOR_TS = sql<string>`to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 const dayStart = (d: string): Date => new Date(`${d}T00:00:00.000Z`)
 const nextDayStart = (d: string): Date => new Date(dayStart(d).getTime() + 86_400_000)

@@ -11,7 +11,7 @@ import { actorOf, dbOf, etagOf, expectedVersion, withEtag } from '../../lib/rout
 import { IdParams } from '../../lib/schemas.js'
 import { missingBodyAsEmpty } from '../../lib/empty-body.js'
 import { createTransfer } from './transfers.create.js'
-import { getTransfer, listTransferEvents, listTransfers } from './transfers.reads.js'
+import { getTransfer, listTransferEvents, listTransfers, transferEtagPart } from './transfers.reads.js'
 import { TRANSFER_RULES, TRANSFER_VERBS, type TransferVerb } from './transfers.rules.js'
 import {
   CancelBody, ConfirmBody, CreateTransferBody, EmptyBody, EventsQuery, ListTransfersQuery, NoteBody, ReceiveBody, RejectBody, SettleBody, ShipBody,
@@ -64,7 +64,7 @@ async function transfersRoutes (app: App): Promise<void> {
     response: { 201: Detail }
   }, async (request, reply) => {
     const t = await createTransfer(dbOf(request), actorOf(request), request.body)
-    void reply.code(201).header('location', `/v1/transfers/${t.id}`).header('etag', etagOf(t.version))
+    void reply.code(201).header('location', `/v1/transfers/${t.id}`).header('etag', etagOf(t.version, transferEtagPart(t)))
     return t
   })
 
@@ -74,14 +74,14 @@ async function transfersRoutes (app: App): Promise<void> {
     operationId: 'getTransfer',
     tag: 'transfers',
     summary: 'Read a transfer with its lines',
-    description: 'Platform staff: any transfer; a station user: a transfer its station is involved in (as requester or source; 404 otherwise). Lines with units requested, granted, shipped, received, and shipped − received as unitsInTransit (while the receipt is pending) or unitsLost (after it), per line and in the totals. ETag from the version; If-None-Match answers 304.',
+    description: 'Platform staff: any transfer; a station user: a transfer its station is involved in (as requester or source; 404 otherwise). Lines with units requested, granted, shipped, received, and shipped − received as unitsInTransit (while the receipt is pending) or unitsLost (after it), per line and in the totals. ETag from the version and the article fields shown on the lines (a renamed article changes it); If-None-Match answers 304.',
     access: 'transfers:read',
     params: IdParams,
     notModified: true,
     response: { 200: Detail }
   }, async (request, reply) => {
     const t = await getTransfer(app.db, actorOf(request), request.params.id)
-    if (withEtag(request, reply, t.version)) return null
+    if (withEtag(request, reply, t.version, transferEtagPart(t))) return null
     return t
   })
 
@@ -120,7 +120,7 @@ async function transfersRoutes (app: App): Promise<void> {
       // the body was validated against this verb's schema
       const input = { verb, body: request.body } as TransferTransitionInput
       const t = await transitionTransfer(dbOf(request), actorOf(request), request.params.id, input, expectedVersion(request))
-      void reply.header('etag', etagOf(t.version))
+      void reply.header('etag', etagOf(t.version, transferEtagPart(t)))
       return t
     })
   }
