@@ -144,11 +144,14 @@ export class ChainRewoundError extends Error {}
  * `verifyChain({ anchor })` checks, which survives restarts.
  */
 export async function sealPending (db: Db, keys: ChainKeys, batch = 2000, memory?: { last?: SealAnchor }): Promise<number> {
-  return await db.transaction().execute(async trx => {
+  // The new head is remembered only once the seals have committed: a COMMIT lost with its
+  // connection must leave the memory on a head that exists, or every later tick would take the
+  // missing seal for a chain cut back and stop sealing for good.
+  const { sealed, last } = await db.transaction().execute(async (trx): Promise<{ sealed: number, last?: SealAnchor }> => {
     const lock = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SEALER_LOCK}) AS ok`.execute(trx)
-    if (lock.rows[0]?.ok !== true) return 0
+    if (lock.rows[0]?.ok !== true) return { sealed: 0 }
     const pending = await sql<ChainRow>`SELECT ${chainColumns} FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id ORDER BY u.event_id LIMIT ${batch}`.execute(trx)
-    if (pending.rows.length === 0) return 0
+    if (pending.rows.length === 0) return { sealed: 0 }
     const head = await sql<{ seq: number, hash: string, keyId: string }>`SELECT seq, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`.execute(trx)
     const remembered = memory?.last
     if (remembered !== undefined) {
@@ -176,9 +179,10 @@ export async function sealPending (db: Db, keys: ChainKeys, batch = 2000, memory
     }
     await sql`INSERT INTO audit_seals (seq, event_id, key_id, prev_hash, hash)
       SELECT s, e, ${key.id}, p, h FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[]) AS t(s, e, p, h)`.execute(trx)
-    if (memory !== undefined) memory.last = { seq, hash: prev }
-    return ids.length
+    return { sealed: ids.length, last: { seq, hash: prev } }
   })
+  if (memory !== undefined && last !== undefined) memory.last = last
+  return sealed
 }
 
 export interface ChainBreak { seq: number | null, eventId: number | null, reason: string }

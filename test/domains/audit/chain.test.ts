@@ -152,3 +152,29 @@ describe('configuration', () => {
     expect(resolveChainKeys({ AUDIT_CHAIN_KEY: K2, AUDIT_CHAIN_KEY_ID: 'k2', AUDIT_CHAIN_PREVIOUS_KEYS: `k1:${K1}` }, false)).toMatchObject({ current: { id: 'k2' }, previous: [{ id: 'k1' }] })
   })
 })
+
+describe('the sealer memory and a failed COMMIT', () => {
+  it('a COMMIT that fails leaves the remembered head on a seal that exists, so sealing goes on', async () => {
+    const db = await freshDb()
+    const memory: { last?: { seq: number, hash: string } } = {}
+    await add(db, 3)
+    await sealAll(db, onlyK1)
+    await sealPending(db, onlyK1, 2000, memory) // nothing pending: memory unchanged
+    await add(db, 2)
+    expect(await sealPending(db, onlyK1, 2000, memory)).toBe(2)
+    const before = memory.last
+    expect(before?.seq).toBe(5)
+    // the next sealing transaction fails at COMMIT (a deferred constraint trigger), as it would
+    // when its connection is lost there
+    await sql`CREATE FUNCTION fail_commit () RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'commit lost'; END $$`.execute(db)
+    await sql`CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON audit_seals DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit()`.execute(db)
+    await add(db, 2)
+    await expect(sealPending(db, onlyK1, 2000, memory)).rejects.toThrow(/commit lost/)
+    expect(memory.last).toEqual(before)
+    await sql`DROP TRIGGER fail_commit ON audit_seals`.execute(db)
+    // before the fix the memory held seal 7, which never committed: "the chain was cut back"
+    expect(await sealPending(db, onlyK1, 2000, memory)).toBe(2)
+    expect(memory.last?.seq).toBe(7)
+    expect((await verifyChain(db, onlyK1, { full: true })).ok).toBe(true)
+  })
+})
