@@ -25,6 +25,7 @@ describe('requesting a transfer', () => {
   beforeAll(async () => { n = await network(app, { articleCount: 3 }) })
 
   it('a station asks another one: 201 REQUESTED, TR number, Location, ETag, lines and totals, history, event', async () => {
+    const audits = await countAudit(app, { action: 'transfer.create' })
     const res = await createTransfer(app, n.req.token, { sourceStationId: n.src.id, lines: [{ articleId: n.articles[0], units: 120 }, { articleId: n.articles[1], units: 30 }], reason: 'harvest peak', neededBy: '2099-06-30' })
     expect(res.statusCode, res.body).toBe(201)
     const t = res.json()
@@ -41,7 +42,9 @@ describe('requesting a transfer', () => {
     expect(events.items).toEqual([expect.objectContaining({ fromStatus: null, toStatus: 'REQUESTED', actorUserId: n.req.userId, actorRole: 'STATION', note: 'harvest peak' })])
     const out = await app.db.selectFrom('outboxEvents').select(['type', 'organizationIds', 'payload']).where(sql<boolean>`payload->>'transferId' = ${t.id}`).execute()
     expect(out).toEqual([{ type: 'transfer.requested', organizationIds: [n.req.id, n.src.id], payload: expect.objectContaining({ number: t.number, status: 'REQUESTED' }) }])
-    expect(await countAudit(app, { action: 'transfer.create' })).toBeGreaterThanOrEqual(1)
+    expect(await countAudit(app, { action: 'transfer.create' })).toBe(audits + 1)
+    const audit = await app.db.selectFrom('auditEvents').select(['entityType', 'actorUserId']).where('action', '=', 'transfer.create').where('entityId', '=', t.id).execute()
+    expect(audit).toEqual([{ entityType: 'transfer', actorUserId: n.req.userId }])
   })
 
   it('platform staff request on behalf of a station (requestingStationId required)', async () => {

@@ -52,6 +52,13 @@ function expected (actor: ActorKey, verb: string, state: string): Expected {
   return { status: 200, to: rule.to }
 }
 
+/** Audit events of this action on this transfer. */
+async function auditsOf (action: string, transferId: string): Promise<number> {
+  const r = await app.db.selectFrom('auditEvents').select(eb => eb.fn.countAll<number>().as('n'))
+    .where('action', '=', action).where('entityId', '=', transferId).executeTakeFirstOrThrow()
+  return Number(r.n)
+}
+
 async function snapshot (id: string): Promise<{ status: string, version: number, events: number, lines: unknown[] }> {
   const t = await app.db.selectFrom('transfers').select(['status', 'version']).where('id', '=', id).executeTakeFirstOrThrow()
   const e = await app.db.selectFrom('transferEvents').select(eb => eb.fn.countAll<number>().as('n')).where('transferId', '=', id).executeTakeFirstOrThrow()
@@ -75,6 +82,7 @@ describe('transfer workflow matrix', () => {
           const t = exp.status === 200 ? await transferIn(app, n, state) : shared.get(state) as TransferJson
           const before = await snapshot(t.id)
           const audits = await countAudit(app)
+          const ownAudits = await auditsOf(`transfer.${verb}`, t.id)
           const res = await act(app, partyOf(actor).token, t.id, verb, bodyFor(verb, t))
           cells++
           const what = `${actor} ${verb} on ${state} → ${res.statusCode}`
@@ -86,7 +94,10 @@ describe('transfer workflow matrix', () => {
             if (body.version !== t.version + 1) failures.push(`${what}: version ${body.version}`)
             const after = await snapshot(t.id)
             if (after.events !== before.events + 1) failures.push(`${what}: ${after.events - before.events} history rows`)
-            if (await countAudit(app, { action: `transfer.${verb}` }) < 1) failures.push(`${what}: no audit event`)
+            // exactly one audit event of this action on this transfer, and nothing else audited
+            const ownAfter = await auditsOf(`transfer.${verb}`, t.id)
+            if (ownAfter !== ownAudits + 1) failures.push(`${what}: ${ownAfter - ownAudits} transfer.${verb} audit events`)
+            if (await countAudit(app) !== audits + 1) failures.push(`${what}: ${await countAudit(app) - audits} audit events in all`)
             continue
           }
           const problem = 'code' in exp ? expectProblem(res, exp.status, exp.code) : expectProblem(res, exp.status)
