@@ -135,7 +135,7 @@ export default async function stockRoutes (app: App): Promise<void> {
     operationId: 'setStockThresholds',
     tag: TAG,
     summary: 'Set a level\'s alert and critical thresholds',
-    description: `${WRITERS} alertThreshold and/or criticalThreshold (base units); the critical threshold may not exceed the alert threshold (422 THRESHOLDS_INVALID). Creates the level at quantity 0 when the station has none (not for an inactive article: 422). If-Match with the level's ETag (version 0 for a level not yet written); a stale one is 412. A raise that makes the level low emits \`stock.low\`. Quantities never change here.`,
+    description: `${WRITERS} alertThreshold and/or criticalThreshold (base units); the critical threshold may not exceed the alert threshold (422 THRESHOLDS_INVALID). Creates the level at quantity 0 when the station has none (not for an inactive article: 422). If-Match with the level's ETag (version 0 for a level not yet written); a stale one is 412, and so is \`If-Match: *\` on a level not yet written (it matches a stored level only). A raise that makes the level low emits \`stock.low\`. Quantities never change here.`,
     access: 'stock:write',
     audit: { action: 'stock.set_thresholds', entity: 'stock_level' },
     params: LevelParams,
@@ -144,7 +144,9 @@ export default async function stockRoutes (app: App): Promise<void> {
     response: { 200: StockLevelSchema }
   }, async (request, reply) => {
     const { stationId, articleId } = request.params
-    const { before, after, level } = await setThresholds(dbOf(request), actorOf(request), stationId, articleId, request.body, expectedVersion(request))
+    // `If-Match: *` matches a stored level only (expectedVersion reads it as no precondition)
+    const expected = request.headers['if-match']?.trim() === '*' ? '*' : expectedVersion(request)
+    const { before, after, level } = await setThresholds(dbOf(request), actorOf(request), stationId, articleId, request.body, expected)
     request.audit = { entityId: `${stationId}/${articleId}`, changes: { before, after } }
     void reply.header('etag', etagOf(level.version, levelEtagPart(level)))
     return level

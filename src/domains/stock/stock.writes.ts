@@ -135,12 +135,14 @@ interface Thresholds { alertThreshold: number, criticalThreshold: number }
 
 /**
  * Sets a level's thresholds (either or both), creating the level at quantity 0 when the station
- * never had one. If-Match is checked against the level's version (0 for a level not yet written).
+ * never had one. If-Match is checked against the level's version (0 for a level not yet written);
+ * `If-Match: *` (`expected` '*') matches a stored level only — on a level never written there is
+ * no current representation to match (RFC 9110 §13.1.1), so it is a 412 and nothing is created.
  * The resulting critical threshold must not exceed the alert threshold (422 THRESHOLDS_INVALID).
  * A raise that makes the level low (it was above the old alert threshold, it is at or below the
  * new one) emits `stock.low`, as a decrease crossing the threshold does.
  */
-export async function setThresholds (db: Db, actor: Actor, stationId: string, articleId: string, input: ThresholdsInput, expected: number | undefined): Promise<{ before: Thresholds, after: Thresholds, level: StockLevelView }> {
+export async function setThresholds (db: Db, actor: Actor, stationId: string, articleId: string, input: ThresholdsInput, expected: number | '*' | undefined): Promise<{ before: Thresholds, after: Thresholds, level: StockLevelView }> {
   await assertWriteScope(db, actor, stationId)
   const article = await db.selectFrom('articles').select(['code', 'name', 'baseUnit', 'isActive']).where('id', '=', articleId).executeTakeFirst()
   if (article === undefined) throw notFound('Article')
@@ -150,7 +152,8 @@ export async function setThresholds (db: Db, actor: Actor, stationId: string, ar
     const current = await db.selectFrom('stockLevels').select(['quantity', 'alertThreshold', 'criticalThreshold', 'version'])
       .where('stationId', '=', stationId).where('articleId', '=', articleId).forUpdate().executeTakeFirst()
     const version = current?.version ?? 0
-    if (expected !== undefined && expected !== version) throw problem('PRECONDITION_FAILED', `If-Match "${expected}" does not match the current version ${version}`)
+    if (expected === '*' && current === undefined) throw problem('PRECONDITION_FAILED', 'If-Match: * — the station has no stored level of this article (If-Match "0" creates it)')
+    if (typeof expected === 'number' && expected !== version) throw problem('PRECONDITION_FAILED', `If-Match "${expected}" does not match the current version ${version}`)
     const before = { alertThreshold: current?.alertThreshold ?? 0, criticalThreshold: current?.criticalThreshold ?? 0 }
     const after = { alertThreshold: input.alertThreshold ?? before.alertThreshold, criticalThreshold: input.criticalThreshold ?? before.criticalThreshold }
     if (after.criticalThreshold > after.alertThreshold) {

@@ -301,6 +301,24 @@ describe('thresholds', () => {
     expect(audit.changes).toEqual({ before: { alertThreshold: 10, criticalThreshold: 2 }, after: { alertThreshold: 12, criticalThreshold: 2 } })
   })
 
+  it('If-Match: * needs a stored level (RFC 9110 §13.1.1): 412 on a level never written, nothing created; a stored one matches', async () => {
+    const st = await station(app)
+    const [a] = await articles(app, 1) as [string]
+    const url = stockUrl(st.id, `/${a}`)
+    const before = await snapshot(app, st.id)
+    const audits = await countAudit(app)
+    expectProblem(await patch(app, st.token, url, { alertThreshold: 5 }, { 'if-match': '*' }), 412, 'PRECONDITION_FAILED')
+    expectProblem(await patch(app, handler.token, url, { alertThreshold: 5 }, { 'if-match': ' * ' }), 412, 'PRECONDITION_FAILED')
+    expect(await snapshot(app, st.id)).toEqual(before)
+    expect(await countAudit(app)).toBe(audits)
+    expect((await get(app, st.token, url)).json()).toMatchObject({ version: 0, updatedAt: null })
+    // "0" is the way to create it only if absent; then * matches the stored level
+    expect((await patch(app, st.token, url, { alertThreshold: 5 }, { 'if-match': '"0"' })).statusCode).toBe(200)
+    const any = await patch(app, st.token, url, { alertThreshold: 6 }, { 'if-match': '*' })
+    expect(any.statusCode, any.body).toBe(200)
+    expect(any.json()).toMatchObject({ alertThreshold: 6, version: 2 })
+  })
+
   it('parallel first threshold writes on an absent level: all succeed, one level, versions 1..n', async () => {
     const st = await station(app)
     const [a] = await articles(app, 1) as [string]
