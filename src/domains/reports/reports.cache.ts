@@ -20,7 +20,7 @@
 // reports_cache_hit_ratio{report}, reports_not_modified_total, reports_compute_seconds.
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
+import { gunzipSync, gzip as gzipCallback } from 'node:zlib'
 import { sql } from 'kysely'
 import client from 'prom-client'
 import type { Redis } from 'ioredis'
@@ -80,14 +80,21 @@ export interface CachedReport {
   computedAt: number
   /** strong validator of the JSON body (the CSV's is derived from it) */
   etag: string
-  /** the JSON body, serialized in the caller's view (UTF-8 bytes: sent as they are, outside the JS heap) */
-  body: Buffer
-  /** the same, gzip-compressed once (bodies of GZIP_FROM_BYTES and more), for clients that accept it */
-  gzip: Buffer | null
+  /**
+   * The JSON body in the caller's view, as UTF-8 bytes (outside the JS heap): as it is below
+   * GZIP_FROM_BYTES, gzip-compressed from there on — compressed once, sent as it is to the clients
+   * that accept gzip and inflated for the others (a report's JSON shrinks ten times or more, so
+   * the cache holds ten times more reports).
+   */
+  bytes: Buffer
+  encoding: 'identity' | 'gzip'
 }
 
-/** Bodies from this size on are also kept gzip-compressed (compressed once, not per request). */
+/** Bodies from this size on are kept gzip-compressed. */
 export const GZIP_FROM_BYTES = 1024
+
+/** The JSON body of an entry, uncompressed. */
+export const jsonOf = (r: CachedReport): Buffer => (r.encoding === 'gzip' ? gunzipSync(r.bytes) : r.bytes)
 
 export interface ReportStore {
   get: (key: string) => Promise<CachedReport | undefined>
@@ -95,7 +102,7 @@ export interface ReportStore {
   close: () => Promise<void>
 }
 
-const sizeOf = (r: CachedReport): number => r.body.length + (r.gzip?.length ?? 0)
+const sizeOf = (r: CachedReport): number => r.bytes.length
 
 /** In-process LRU bounded by the bytes of the bodies it holds; entries also expire. */
 export class MemoryStore implements ReportStore {
@@ -121,7 +128,7 @@ export class MemoryStore implements ReportStore {
       this.#entries.delete(key)
       this.#bytes -= sizeOf(old.value)
     }
-    if (sizeOf(value) > this.maxBytes / 4) return // one report never takes the whole cache
+    if (sizeOf(value) > this.maxBytes / 2) return // one report never takes the whole cache
     this.#entries.set(key, { value, expires: Date.now() + ttlMs })
     this.#bytes += sizeOf(value)
     for (const [k, e] of this.#entries) {
@@ -143,8 +150,8 @@ export class RedisStore implements ReportStore {
     try {
       const raw = await this.redis.get(key)
       if (raw === null) return undefined
-      const stored = JSON.parse(raw) as Omit<CachedReport, 'body' | 'gzip'> & { body: string, gzip: string | null }
-      return { ...stored, body: Buffer.from(stored.body), gzip: stored.gzip === null ? null : Buffer.from(stored.gzip, 'base64') }
+      const stored = JSON.parse(raw) as Omit<CachedReport, 'bytes'> & { bytes: string }
+      return { ...stored, bytes: Buffer.from(stored.bytes, 'base64') }
     } catch (err) {
       this.onError(err as Error)
       return undefined
@@ -153,7 +160,7 @@ export class RedisStore implements ReportStore {
 
   async set (key: string, value: CachedReport, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(key, JSON.stringify({ ...value, body: value.body.toString(), gzip: value.gzip?.toString('base64') ?? null }), 'PX', ttlMs)
+      await this.redis.set(key, JSON.stringify({ ...value, bytes: value.bytes.toString('base64') }), 'PX', ttlMs)
     } catch (err) {
       this.onError(err as Error)
     }
@@ -231,9 +238,10 @@ export class ReportCache {
   async #compute (l: Lookup): Promise<CachedReport> {
     const end = computeSeconds.startTimer({ report: l.report })
     const body = Buffer.from(await l.compute())
-    const gzip = body.length >= GZIP_FROM_BYTES ? await gzipAsync(body, { level: 6 }) : null
+    const zipped = body.length >= GZIP_FROM_BYTES
+    const bytes = zipped ? await gzipAsync(body, { level: 6 }) : body
     end()
-    const entry: CachedReport = { version: l.version, computedAt: Date.now(), etag: etagOfBody(body), body, gzip }
+    const entry: CachedReport = { version: l.version, computedAt: Date.now(), etag: etagOfBody(body), bytes, encoding: zipped ? 'gzip' : 'identity' }
     await this.store.set(l.key, entry, l.ttlMs)
     return entry
   }

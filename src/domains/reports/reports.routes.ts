@@ -17,7 +17,7 @@ import { createDb, type Db } from '../../db/index.js'
 import { audienceSerializer, type Audience, type AudienceSerializer } from '../../lib/audience.js'
 import { defineRoute } from '../../lib/define-route.js'
 import { actorOf, type App } from '../../lib/route.js'
-import { cacheKey, countNotModified, MemoryStore, RedisStore, ReportCache, VersionReader, type CachedReport, type ReportStore } from './reports.cache.js'
+import { cacheKey, countNotModified, jsonOf, MemoryStore, RedisStore, ReportCache, VersionReader, type CachedReport, type ReportStore } from './reports.cache.js'
 import { csvStream, dashboardTable, performanceTable, spendTable, utilizationTable, type CsvTable } from './reports.csv.js'
 import {
   DashboardPlatform, DashboardQuery, DashboardStation, DashboardSupplier, PerformanceQuery, PerformanceReport, SpendPlatform, SpendQuery,
@@ -157,10 +157,10 @@ export default async function reportsRoutes (app: App): Promise<void> {
       compute: async () => views[a.report].serialize(a.scope.audience, await a.data())
     })
     const csv = prefersCsv(request.headers.accept)
-    // the JSON compressed once with the entry, when the client takes gzip (as a compressed body
-    // elsewhere in the API, its validator is weak); the CSV is streamed (and compressed, if asked,
-    // by the compression plugin)
-    const gzip = !csv && entry.gzip !== null && acceptsGzip(request.headers['accept-encoding'])
+    // the JSON compressed once with the entry, sent as it is when the client takes gzip (as a
+    // compressed body elsewhere in the API, its validator is weak); the CSV is streamed (and
+    // compressed, if asked, by the compression plugin)
+    const gzip = !csv && entry.encoding === 'gzip' && acceptsGzip(request.headers['accept-encoding'])
     const etag = csv ? entry.etag.replace(/"$/, '.csv"') : gzip ? `W/${entry.etag}` : entry.etag
     void reply.header('etag', etag).header('cache-control', `private, max-age=${maxAge}`).header('vary', 'Accept, Accept-Encoding').header('x-report-cache', hit ? 'hit' : 'miss')
     if (matches(request.headers['if-none-match'], etag)) {
@@ -170,15 +170,15 @@ export default async function reportsRoutes (app: App): Promise<void> {
     }
     if (csv) return sendCsv(reply, entry, a)
     void reply.type('application/json; charset=utf-8')
-    if (gzip && entry.gzip !== null) {
+    if (gzip) {
       void reply.header('content-encoding', 'gzip')
-      return entry.gzip
+      return entry.bytes
     }
-    return entry.body
+    return jsonOf(entry)
   }
 
   function sendCsv (reply: FastifyReply, entry: CachedReport, a: Answer): Readable {
-    const table = a.csv(JSON.parse(entry.body.toString()) as Record<string, unknown>, a.scope.audience)
+    const table = a.csv(JSON.parse(jsonOf(entry).toString()) as Record<string, unknown>, a.scope.audience)
     void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${table.filename}"`)
     return csvStream(table)
   }

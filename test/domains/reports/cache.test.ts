@@ -173,7 +173,7 @@ describe('version reads', () => {
 })
 
 describe('stores', () => {
-  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', body: Buffer.from(body), gzip: null })
+  const entry = (body: string, version = 'v'): CachedReport => ({ version, computedAt: Date.now(), etag: '"e"', bytes: Buffer.from(body), encoding: 'identity' })
 
   it('entries expire; a stale version or an old entry is recomputed', async () => {
     const cache = new ReportCache(new MemoryStore())
@@ -181,12 +181,12 @@ describe('stores', () => {
     const lookup = (version: string, ttlMs: number) => ({ report: 'test', key: 'k', version, ttlMs, compute: async () => `body-${++n}` })
     expect((await cache.fetch(lookup('1', 60_000))).hit).toBe(false)
     expect((await cache.fetch(lookup('1', 60_000))).hit).toBe(true)
-    expect((await cache.fetch(lookup('2', 60_000))).entry.body.toString()).toBe('body-2')
+    expect((await cache.fetch(lookup('2', 60_000))).entry.bytes.toString()).toBe('body-2')
     expect((await cache.fetch(lookup('2', 30))).hit).toBe(true)
     await new Promise(resolve => setTimeout(resolve, 60))
     const late = await cache.fetch(lookup('2', 30))
     expect(late.hit).toBe(false)
-    expect(late.entry.body.toString()).toBe('body-3')
+    expect(late.entry.bytes.toString()).toBe('body-3')
   })
 
   it('the LRU keeps within its bytes, evicting the least recently used', async () => {
@@ -200,7 +200,7 @@ describe('stores', () => {
     expect(await store.get('b')).toBeUndefined()
     expect(await store.get('a')).toBeDefined()
     expect(store.size).toBe(4)
-    await store.set('huge', entry('x'.repeat(200)), 60_000)
+    await store.set('huge', entry('x'.repeat(201)), 60_000)
     expect(await store.get('huge')).toBeUndefined()
   })
 })
