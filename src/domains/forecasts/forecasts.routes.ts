@@ -34,7 +34,7 @@ export default async function forecastsRoutes (app: App): Promise<void> {
     operationId: 'upsertForecasts',
     tag: 'forecasts',
     summary: 'Publish weekly forecasts (bulk upsert)',
-    description: `${STATION_WHO} Creates or replaces the forecast units (base units) of up to 5 000 (article, ISO year, ISO week) lines of the station in one statement; weeks not named are left as they are (units 0 clears a week). All or nothing: a week 53 in a year without one or a repeated (article, week) is 422 BUSINESS_RULE_VIOLATED, an unknown article 422 REFERENCE_NOT_FOUND, each with a pointer per bad line (/lines/<i>/…), and nothing is saved. Answers a summary (inserted, updated, unchanged); one audit event records the same summary.`,
+    description: `${STATION_WHO} Creates or replaces the forecast units (base units) of up to 5 000 (article, ISO year, ISO week) lines of the station in one statement; weeks not named are left as they are (units 0 clears a week). All or nothing: a repeated (article, week) is 400 VALIDATION_FAILED (a DUPLICATE_LINE item per repeated line), a week 53 in a year without one 422 BUSINESS_RULE_VIOLATED, an unknown article 422 REFERENCE_NOT_FOUND, each with a pointer per bad line (/lines/<i>/…), and nothing is saved. Answers a summary (inserted, updated, unchanged); one audit event records the same summary.`,
     access: 'forecasts:write',
     audit: { action: 'forecast.upsert', entity: 'station' },
     params: StationParams,

@@ -9,6 +9,7 @@ import type { Db } from '../../db/index.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import type { Actor } from '../../lib/permissions.js'
 import { notFound, problem, type ProblemItem } from '../../lib/problems.js'
+import { assertDistinctLines } from '../../lib/lines.js'
 import { assertStationInScope } from '../carts/carts.service.js'
 import type { DemandView, ForecastLine, ForecastListInput, ForecastUpsertSummary, ForecastView } from './forecasts.schemas.js'
 
@@ -71,18 +72,16 @@ function refuse (code: 'BUSINESS_RULE_VIOLATED' | 'REFERENCE_NOT_FOUND', what: s
   throw problem(code, `${errors.length} line${errors.length === 1 ? '' : 's'} ${what}${more}; nothing was saved`, { errors: errors.slice(0, MAX_LISTED_PROBLEMS) })
 }
 
-/** Checks that need no database: week 53 only in years that have one, one line per (article, week). */
+/**
+ * The business rule that needs no database: week 53 only in years that have one. (One line per
+ * (article, week) is checked before, as a malformed body: 400 DUPLICATE_LINE, src/lib/lines.ts.)
+ */
 export function lineProblems (lines: readonly ForecastLine[]): ProblemItem[] {
   const errors: ProblemItem[] = []
-  const seen = new Map<string, number>()
   lines.forEach((l, i) => {
     if (l.isoWeek > isoWeeksInYear(l.isoYear)) {
       errors.push({ pointer: `/lines/${i}/isoWeek`, code: 'ISO_WEEK_OUT_OF_RANGE', detail: `ISO year ${l.isoYear} has 52 weeks; week 53 does not exist` })
     }
-    const key = `${l.articleId.toLowerCase()}:${l.isoYear}:${l.isoWeek}`
-    const first = seen.get(key)
-    if (first === undefined) seen.set(key, i)
-    else errors.push({ pointer: `/lines/${i}`, code: 'DUPLICATE_LINE', detail: `Same article and week as /lines/${first}` })
   })
   return errors
 }
@@ -118,14 +117,15 @@ export function upsertStatement (stationId: string, userId: string, sorted: read
 
 /**
  * Upserts forecast lines for a station in one statement (plus the scope check): every article
- * must exist (422 REFERENCE_NOT_FOUND with a pointer per bad line, and nothing is written), a
- * week 53 must exist in its year and a (article, week) may appear once (422 BUSINESS_RULE_VIOLATED,
- * checked before any statement). Lines equal to what is stored are left untouched. Rows are
+ * must exist (422 REFERENCE_NOT_FOUND with a pointer per bad line, and nothing is written), an
+ * (article, week) may appear once (400 VALIDATION_FAILED, DUPLICATE_LINE) and a week 53 must exist
+ * in its year (422 BUSINESS_RULE_VIOLATED), both checked before any statement. Lines equal to what is stored are left untouched. Rows are
  * written in key order, so two concurrent upserts of overlapping lines lock them in the same
  * order and cannot deadlock.
  */
 export async function upsertForecasts (db: Db, actor: Actor, stationId: string, lines: readonly ForecastLine[]): Promise<ForecastUpsertSummary> {
   await assertStationInScope(db, actor, stationId)
+  assertDistinctLines(lines, l => `${l.articleId}:${l.isoYear}:${l.isoWeek}`, i => `/lines/${i}`, 'one line per article and ISO week')
   const invalid = lineProblems(lines)
   if (invalid.length > 0) refuse('BUSINESS_RULE_VIOLATED', 'cannot be saved', invalid)
 

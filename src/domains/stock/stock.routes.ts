@@ -17,7 +17,7 @@ import { adjustStock, consumeStock, countStock, setThresholds } from './stock.wr
 const TAG = 'stock'
 const READERS = 'Platform staff: every station. A STATION user: its own station in full, and the quantities of the other active stations (their thresholds, low/critical flags and movements are absent). Suppliers: 403.'
 const WRITERS = 'Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403.'
-const LINES = `1–${MAX_LINES} lines, each article at most once (400 with a pointer per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing.`
+const LINES = `1–${MAX_LINES} lines, each article at most once (400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing.`
 const OPERATION = 'Answers the operation: its refId (the movements\' refId and the audit event\'s entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.'
 
 export default async function stockRoutes (app: App): Promise<void> {

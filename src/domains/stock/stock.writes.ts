@@ -5,8 +5,9 @@
 // one movement per change in the same transaction, never below zero, all or nothing.
 //
 // Input rules, checked before anything is written:
-// - each article at most once per body (400 VALIDATION_FAILED, a pointer per repeated line): a
-//   count of the same article twice has no single meaning, so no body merges lines;
+// - each article at most once per body (400 VALIDATION_FAILED, a DUPLICATE_LINE item per repeated
+//   line, src/lib/lines.ts): a count of the same article twice has no single meaning, so no body
+//   merges lines;
 // - every article exists (422 REFERENCE_NOT_FOUND) and is active (422 ARTICLE_INACTIVE) — except
 //   that stock the station already holds of an article deactivated since can still be adjusted,
 //   consumed and counted (it must be possible to write it off); no NEW level of an inactive article.
@@ -16,6 +17,7 @@ import { uuidv7 } from '../../lib/ids.js'
 import { emitEvents } from '../../lib/outbox.js'
 import { isPlatformRole, type Actor } from '../../lib/permissions.js'
 import { AppError, notFound, problem, type ProblemItem } from '../../lib/problems.js'
+import { assertDistinctLines } from '../../lib/lines.js'
 import { applyStockCounts, applyStockDeltas, stockLowEvent, type StockChange, type StockReference } from './stock.service.js'
 import { levelView } from './stock.reads.js'
 import type { AdjustmentInput, ConsumptionInput, CountInput, StockLevelView, StockOperation, ThresholdsInput } from './stock.schemas.js'
@@ -26,18 +28,6 @@ export async function assertWriteScope (db: Db, actor: Actor, stationId: string)
   if (!isPlatformRole(actor.role)) throw notFound('Station')
   const row = await db.selectFrom('stations').select('id').where('id', '=', stationId).executeTakeFirst()
   if (row === undefined) throw notFound('Station')
-}
-
-/** 400 when an article appears on more than one line. */
-function assertDistinct (lines: ReadonlyArray<{ articleId: string }>): void {
-  const seen = new Map<string, number>()
-  const errors: ProblemItem[] = []
-  lines.forEach((l, i) => {
-    const first = seen.get(l.articleId)
-    if (first === undefined) seen.set(l.articleId, i)
-    else errors.push({ pointer: `/lines/${i}/articleId`, code: 'DUPLICATE_ARTICLE', detail: `line ${i} names the article of line ${first} again: one line per article` })
-  })
-  if (errors.length > 0) throw problem('VALIDATION_FAILED', `${errors.length} line(s) repeat an article`, { errors })
 }
 
 /** 422 with a pointer per line whose article is unknown, or inactive without a level at the station (one query). */
@@ -72,7 +62,7 @@ async function assertArticles (db: Db, stationId: string, lines: ReadonlyArray<{
 
 async function checkLines (db: Db, actor: Actor, stationId: string, lines: ReadonlyArray<{ articleId: string }>): Promise<void> {
   await assertWriteScope(db, actor, stationId)
-  assertDistinct(lines)
+  assertDistinctLines(lines, l => l.articleId, i => `/lines/${i}/articleId`, 'one line per article')
   await assertArticles(db, stationId, lines)
 }
 

@@ -8,6 +8,7 @@ import type { Actor } from '../../lib/permissions.js'
 import { emitEvents } from '../../lib/outbox.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { assertDistinctLines } from '../../lib/lines.js'
 import { getTransfer, type TransferDetailView } from './transfers.reads.js'
 import type { CreateTransferInput } from './transfers.schemas.js'
 
@@ -29,17 +30,12 @@ function requesterOf (actor: Actor, input: CreateTransferInput): string {
 
 export async function createTransfer (db: Db, actor: Actor, input: CreateTransferInput): Promise<TransferDetailView> {
   const requesting = requesterOf(actor, input)
+  // a repeated article is a malformed body (400), answered before the business rules (422)
+  assertDistinctLines(input.lines, l => l.articleId, i => `/lines/${i}/articleId`, 'one line per article')
   const source = input.sourceStationId
   if (requesting === source) {
     throw problem('BUSINESS_RULE_VIOLATED', 'A transfer moves units between two different stations', { errors: [{ pointer: '/sourceStationId', code: 'SAME_STATION', detail: 'the source is the requesting station' }] })
   }
-  const seen = new Map<string, number>()
-  const duplicates: ProblemItem[] = []
-  input.lines.forEach((l, i) => {
-    if (seen.has(l.articleId)) duplicates.push({ pointer: `/lines/${i}/articleId`, code: 'DUPLICATE_LINE', detail: `the article of line ${(seen.get(l.articleId) as number) + 1} again` })
-    else seen.set(l.articleId, i)
-  })
-  if (duplicates.length > 0) throw problem('BUSINESS_RULE_VIOLATED', 'One line per article', { errors: duplicates.slice(0, 50) })
 
   const articleIds = input.lines.map(l => l.articleId)
   const { rows } = await sql<Known>`

@@ -57,7 +57,7 @@ async function transfersRoutes (app: App): Promise<void> {
     operationId: 'createTransfer',
     tag: 'transfers',
     summary: 'Request a transfer',
-    description: 'A station user asks another station (sourceStationId) for units of articles, for its own station only (another requestingStationId: 403 NOT_ALLOWED_FOR_PARTY); platform staff request on behalf of any station (requestingStationId required). One line per article, units > 0. The source must differ from the requester (422 BUSINESS_RULE_VIOLATED); unknown or inactive stations and articles are 422. Creates the transfer REQUESTED with number TR-YYYY-NNNNNN, its first history row and a transfer.requested event for both stations.',
+    description: 'A station user asks another station (sourceStationId) for units of articles, for its own station only (another requestingStationId: 403 NOT_ALLOWED_FOR_PARTY); platform staff request on behalf of any station (requestingStationId required). One line per article (a repeated article is 400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line), units > 0. The source must differ from the requester (422 BUSINESS_RULE_VIOLATED); unknown or inactive stations and articles are 422. Creates the transfer REQUESTED with number TR-YYYY-NNNNNN, its first history row and a transfer.requested event for both stations.',
     access: 'transfers:create',
     audit: { action: 'transfer.create', entity: 'transfer' },
     body: CreateTransferBody,

@@ -85,19 +85,27 @@ describe('PUT forecasts', () => {
     expect(ev).toMatchObject({ entityType: 'station', changes: { lines: 7, inserted: 1, updated: 1, unchanged: 5 } })
   })
 
-  it('refuses week 53 in a year without one, repeated lines and unknown articles: 422 with a pointer per line, nothing saved, no audit', async () => {
+  it('refuses repeated lines (400), week 53 in a year without one and unknown articles (422), with a pointer per line, nothing saved, no audit', async () => {
     const [a] = await articles(1) as [string]
     const auditBefore = await countAudit(app)
-    const bad53 = await put(st.token, st.id, [
+    // a repeated (article, week) is a malformed body, answered before the business rules
+    const repeated = await put(st.token, st.id, [
       { articleId: a, isoYear: 2026, isoWeek: 53, units: 1 },
       { articleId: a, isoYear: 2027, isoWeek: 53, units: 1 },
       { articleId: a, isoYear: 2026, isoWeek: 1, units: 1 },
       { articleId: a, isoYear: 2026, isoWeek: 1, units: 2 }
     ])
+    expect(expectProblem(repeated, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { pointer: '/lines/3', code: 'DUPLICATE_LINE', detail: 'line 3 repeats line 2: one line per article and ISO week' }
+    ])
+    const bad53 = await put(st.token, st.id, [
+      { articleId: a, isoYear: 2026, isoWeek: 53, units: 1 },
+      { articleId: a, isoYear: 2027, isoWeek: 53, units: 1 },
+      { articleId: a, isoYear: 2026, isoWeek: 1, units: 1 }
+    ])
     const p = expectProblem(bad53, 422, 'BUSINESS_RULE_VIOLATED')
     expect(p.errors).toEqual([
-      { pointer: '/lines/1/isoWeek', code: 'ISO_WEEK_OUT_OF_RANGE', detail: expect.any(String) },
-      { pointer: '/lines/3', code: 'DUPLICATE_LINE', detail: 'Same article and week as /lines/2' }
+      { pointer: '/lines/1/isoWeek', code: 'ISO_WEEK_OUT_OF_RANGE', detail: expect.any(String) }
     ])
     const unknown = randomUUID()
     const missing = await put(st.token, st.id, [

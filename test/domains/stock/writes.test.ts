@@ -77,7 +77,7 @@ describe('adjustments', () => {
     const url = stockUrl(st.id, '/adjustments')
 
     const dup = expectProblem(await adjust(app, st, st.id, [{ articleId: a, delta: 1 }, { articleId: a, delta: 2 }]), 400, 'VALIDATION_FAILED')
-    expect(dup.errors).toEqual([expect.objectContaining({ pointer: '/lines/1/articleId', code: 'DUPLICATE_ARTICLE' })])
+    expect(dup.errors).toEqual([expect.objectContaining({ pointer: '/lines/1/articleId', code: 'DUPLICATE_LINE' })])
     const unknown = expectProblem(await adjust(app, st, st.id, [{ articleId: a, delta: 1 }, { articleId: randomUUID(), delta: 2 }, { articleId: inactive, delta: 3 }]), 422, 'REFERENCE_NOT_FOUND')
     expect(unknown.errors).toEqual([
       expect.objectContaining({ pointer: '/lines/1/articleId', code: 'REFERENCE_NOT_FOUND' }),
@@ -198,7 +198,11 @@ describe('counts', () => {
     const [a] = await articles(app, 1) as [string]
     await adjust(app, st, st.id, [{ articleId: a, delta: 3 }])
     const before = await snapshot(app, st.id)
-    expectProblem(await count(app, st, st.id, [{ articleId: a, counted: 1 }, { articleId: a, counted: 2 }]), 400, 'VALIDATION_FAILED')
+    const dup = expectProblem(await count(app, st, st.id, [{ articleId: a, counted: 1 }, { articleId: a, counted: 2 }, { articleId: a, counted: 3 }]), 400, 'VALIDATION_FAILED')
+    expect(dup.errors).toEqual([
+      expect.objectContaining({ pointer: '/lines/1/articleId', code: 'DUPLICATE_LINE' }),
+      expect.objectContaining({ pointer: '/lines/2/articleId', code: 'DUPLICATE_LINE' })
+    ])
     expectProblem(await count(app, st, st.id, [{ articleId: a, counted: -1 }]), 400, 'VALIDATION_FAILED')
     expectProblem(await count(app, st, st.id, [{ articleId: a, counted: 0 }, { articleId: randomUUID(), counted: 2 }]), 422, 'REFERENCE_NOT_FOUND')
     expect(await snapshot(app, st.id)).toEqual(before)

@@ -66,8 +66,12 @@ describe('requesting a transfer', () => {
     const unknown = expectProblem(await createTransfer(app, n.req.token, { sourceStationId: randomUUID(), lines: [line, { articleId: randomUUID(), units: 1 }] }), 422, 'REFERENCE_NOT_FOUND')
     expect((unknown.errors as Array<{ pointer: string }>).map(e => e.pointer)).toEqual(['/sourceStationId', '/lines/1/articleId'])
     expectProblem(await createTransfer(app, n.req.token, { sourceStationId: n.src.id, lines: [{ articleId: inactive.id, units: 1 }] }), 422, 'ARTICLE_INACTIVE')
-    const dup = expectProblem(await createTransfer(app, n.req.token, { sourceStationId: n.src.id, lines: [line, { ...line, units: 7 }] }), 422, 'BUSINESS_RULE_VIOLATED')
-    expect(dup.errors).toEqual([expect.objectContaining({ pointer: '/lines/1/articleId', code: 'DUPLICATE_LINE' })])
+    // a repeated article is a malformed body: 400, one item per repeated line (before the 422 checks)
+    const dup = expectProblem(await createTransfer(app, n.req.token, { sourceStationId: n.req.id, lines: [line, { ...line, units: 7 }, { articleId: n.articles[1], units: 1 }, line] }), 400, 'VALIDATION_FAILED')
+    expect(dup.errors).toEqual([
+      expect.objectContaining({ pointer: '/lines/1/articleId', code: 'DUPLICATE_LINE' }),
+      expect.objectContaining({ pointer: '/lines/3/articleId', code: 'DUPLICATE_LINE' })
+    ])
     expectProblem(await createTransfer(app, n.supplier.token, { sourceStationId: n.src.id, lines: [line] }), 403, 'FORBIDDEN')
     expectProblem(await createTransfer(app, n.req.token, { sourceStationId: n.src.id, lines: [{ ...line, units: 0 }] }), 400, 'VALIDATION_FAILED')
     expectProblem(await createTransfer(app, n.req.token, { sourceStationId: n.src.id, lines: [] }), 400, 'VALIDATION_FAILED')
