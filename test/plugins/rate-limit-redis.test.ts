@@ -47,10 +47,11 @@ describe('Redis unreachable from the start', () => {
     try {
       const token = tokenFor(app, { role: 'ADMIN', userId: randomUUID() })
       const statuses: number[] = []
-      const t0 = performance.now()
       for (let i = 0; i < MAX + 1; i++) statuses.push((await app.inject({ method: 'GET', url: '/v1/articles?limit=1', headers: bearer(token) })).statusCode)
       expect(statuses).toEqual([...Array(MAX).fill(200), 429])
-      expect((performance.now() - t0) / (MAX + 1)).toBeLessThan(TIMEOUT_MS * 4)
+      // no wall-clock bound here (npm test carries no timing assertion): every request was counted
+      // in this instance's memory, none waited on the closed Redis (the vitest timeout bounds a hang)
+      expect(await metric(app, 'rate_limit_local_fallbacks_total')).toBeGreaterThanOrEqual(MAX + 1)
       for (let i = 0; i < 50 && app.rateLimitStatus().outages === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
       expect(app.rateLimitStatus()).toMatchObject({ redis: 'down', outages: 1 })
       expect(await metric(app, 'rate_limit_redis_up')).toBe(0)
@@ -104,8 +105,8 @@ describe.skipIf(!redisUp)('rate limits across instances (Redis)', () => {
     for (let i = 0; i < MAX + 1; i++) during.push(await call(a, token))
     for (let i = 0; i < MAX + 1; i++) during.push(await call(b, token))
     expect(during.map(d => d.status)).toEqual([...Array(MAX).fill(200), 429, ...Array(MAX).fill(200), 429])
-    // the first request of each app waited for the timeout, the rest did not wait at all
-    expect(Math.max(...during.map(d => d.ms))).toBeLessThan(TIMEOUT_MS + 400)
+    // (how long a request may wait for Redis is REDIS_TIMEOUT_MS by construction; measured in the
+    // cluster suite, not asserted here: npm test carries no timing assertion)
     expect(await metric(a, 'rate_limit_redis_up')).toBe(0)
     expect(a.rateLimitStatus().outages).toBe(outagesBefore + 1)
     expect(await metric(a, 'rate_limit_local_fallbacks_total')).toBeGreaterThanOrEqual(MAX + 1)
