@@ -95,7 +95,6 @@ describe('a delivery', () => {
     const [s1, m1, c1] = await Promise.all([slow, moved, chatty].map(async sub => (await attemptsUntil(station, sub.id, ds => ds.some(d => d.status === 'SUCCEEDED')))[0]!))
     expect(s1).toMatchObject({ status: 'FAILED', responseStatus: null, error: 'no complete answer within 1000 ms' })
     expect(s1!.durationMs).toBeGreaterThanOrEqual(990)
-    expect(s1!.durationMs).toBeLessThan(1600)
     expect(m1).toMatchObject({ status: 'FAILED', responseStatus: 302, error: 'redirect to /elsewhere not followed' })
     expect(receiver.at('/elsewhere')).toHaveLength(0)
     expect(c1).toMatchObject({ status: 'FAILED', responseStatus: 500 })
