@@ -7,23 +7,27 @@
 //   packs         = rawNeed ≤ 0 ? 0 : roundUp(max(ceil(rawNeed / unitsPerPack), MOQ), order multiple)
 //
 // The offer: among the active offers of active suppliers for the (active) article that have a
-// price today (§4.2, the same resolution the cart quote uses), a CONTRACT price first, then the
+// price today (§4.2, the cart quote's rule: the covering ACTIVE contract's price and fee, else the
+// catalog price with the default fee when settings allow it), a CONTRACT price first, then the
 // lowest station price per base unit (pack price ÷ units per pack, compared exactly, so a box of
 // 500 and a box of 1 000 compare fairly), then the shortest lead time, then the supplier's name.
 //
 // Set-based whatever the number of articles, a page of the station's articles (code order, keyset)
-// at a time: the scope check, one statement for every term of the page's articles (stock,
-// forecasts by week, inbound POs and transfers, candidate offers), and one price resolution
-// statement for every candidate (article, supplier) pair of the page.
+// at a time, in two statements: the scope check, and one statement for every term of the page's
+// articles (stock, forecast sums, inbound POs and transfers, the candidate offers with their price
+// inputs). The page is found by walking the catalog in code order from the cursor and stopping
+// after `limit` articles of the station (a dense station: a few more index probes than the page
+// holds), or, for a station holding few of the catalog's articles, by collecting its articles
+// first (see termsText). SQL selects the price inputs and sums the forecasts; the money arithmetic
+// (station price = supplier price × (1 + fee), rounded once) stays in JS, in src/lib/money.ts.
 import type { Db } from '../../db/index.js'
 import { rawRows } from '../../db/prepared.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
-import { fromScaled, lineNet, toScaled } from '../../lib/money.js'
+import { fromScaled, lineNet, stationPackPrice, toScaled } from '../../lib/money.js'
 import type { Actor } from '../../lib/permissions.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { addDays, assertStationInScope, upsertCartLines, type CartView } from '../carts/carts.service.js'
-import { businessDate, resolvePrices } from '../contracts/pricing.service.js'
-import { priceKey, type ResolvedPrice } from '../contracts/pricing.types.js'
+import { businessDate } from '../contracts/pricing.service.js'
 import { addWeeks, isoWeekOf, mondayOf, weekKey, type IsoWeek } from './forecasts.service.js'
 import type { ToCartInput } from './forecasts.schemas.js'
 
@@ -84,6 +88,13 @@ export interface Replenishment {
   nextCursor: string | null
 }
 
+/**
+ * How the page's articles are found: `walk` the catalog in code order probing each article,
+ * `collect` the station's articles then sort them, or `auto` (the default): walk when the station
+ * holds enough of the catalog (see termsText). Same answer either way; tests and the bench compare.
+ */
+export type PageStrategy = 'auto' | 'walk' | 'collect'
+
 export interface ReplenishmentOptions {
   horizonWeeks?: number
   onlyNeeded?: boolean
@@ -94,6 +105,32 @@ export interface ReplenishmentOptions {
   cursor?: string
   /** the business date; tests pin it */
   today?: string
+  pageStrategy?: PageStrategy
+}
+
+/**
+ * A candidate offer of a page article: an active offer of an active supplier for the active
+ * article that has a price today, with the price inputs the cart's resolution would use (the
+ * covering contract's pack price and fee, else the catalog price and the default fee) and the
+ * forecast over the window its own lead time gives.
+ */
+export interface OfferRow {
+  offerId: string
+  supplierId: string
+  supplierName: string
+  supplierRef: string
+  packLabel: string
+  unitsPerPack: number
+  moqPacks: number
+  packMultiple: number
+  leadTimeDays: number
+  priceSource: 'CONTRACT' | 'CATALOG'
+  contractNumber: string | null
+  supplierPackPrice: string
+  feePct: string
+  /** Σ forecast units over ceil(lead time / 7) + horizon weeks, and how many forecast weeks that window holds */
+  forecastUnits: number
+  forecastRows: number
 }
 
 export interface TermsRow {
@@ -106,29 +143,102 @@ export interface TermsRow {
   safety: number
   inboundPo: number
   inboundTransfer: number
-  /** forecast units by week offset from the current week (parallel arrays), null without any */
-  fcOffsets: number[] | null
-  fcUnits: number[] | null
-  /** candidate offers: active offers of active suppliers, the article being active */
-  offers: Array<{ supplierId: string, supplierName: string }> | null
+  /** Σ forecast units over the horizon alone (the window of an article without an offer) and the weeks it holds */
+  horizonUnits: number
+  horizonRows: number
+  /** active offers of active suppliers (the article being active), priced today or not */
+  offerCount: number
+  /** those with a price today; null without any */
+  offers: OfferRow[] | null
 }
 
 /**
- * Every term of a page of the station's articles in one statement. The article set: a stock
- * level, a forecast in the weeks read, an open PO line or a transfer in transit; the page is
- * chosen from their ids first (index-only reads of the station's levels and of its window of
- * forecasts, the open orders from their partial index), then the per-article work — forecast
- * weeks, level, candidate offers — is done for the page's articles only, whatever the station's
- * size. Forecast weeks are read from the current week over horizon + the longest possible lead
- * time; each article then sums the weeks of its own window (JS, once the offer is chosen).
- * A constant text (one per variant) run without Kysely's plugins (rawRows): it aliases its own
- * camelCase keys, and the rows are not copied by the CamelCasePlugin.
+ * Every term of a page of the station's articles in one statement. The station's articles: a
+ * stock level, a forecast in the weeks read, an open PO line or a transfer in transit. Parameters:
+ * $1 station, $2 the current ISO week's Monday, $3–$6 the first and last (year, week) read (the
+ * current week over horizon + the longest possible lead time), $7 horizon weeks, $8 today, $9 the
+ * cursor's article code (null: from the start), $10 how many articles, $11 the page strategy (all)
+ * or the article ids (filtered).
+ *
+ * The page (keyset on the article code):
+ * - walk: the articles index from the cursor in code order, each article probed for a stock level
+ *   (the join that reads its level anyway), else a forecast week in the window (a primary-key
+ *   probe), else an open PO line or a transfer in transit (hashed: both are computed first, from
+ *   the station's open orders only); PostgreSQL stops after `limit` articles. Cost ∝ the catalog
+ *   span the page covers: ≈ the page for a station stocking most of the catalog.
+ * - collect: the union of the station's article ids from each source, joined to the articles and
+ *   sorted: cost ∝ the station's articles × forecast weeks, small for a station holding few.
+ * - auto walks when the station has at least n = 0.75·√(limit × catalog size) stock levels (counted
+ *   with a LIMIT n, so deciding costs at most n index entries): the walk then reads at most
+ *   ≈ limit × catalog / n articles, fewer than collecting would read rows (≈ 13 n).
+ * Then, for the page's articles only: forecast weeks (a LATERAL primary-key range per article, the
+ * same plan whatever the prepared statement's plan), their sums over the horizon and over each
+ * candidate's window, and the candidate offers with their covering contract line (the cart's
+ * LATERAL: ACTIVE, valid today, latest valid_from first).
+ *
+ * A constant text (one per variant) run through rawRows (no Kysely plugins: it aliases its own
+ * camelCase keys; the candidates come as one JSON column).
  */
 function termsText (filtered: boolean): string {
-  const only = (column: string): string => filtered ? `AND ${column} = ANY($7::uuid[])` : ''
-  const after = filtered ? 8 : 7
-  // $1 station, $2 the current ISO week's Monday, $3–$6 the first and last (year, week) read
   const window = (f: string): string => `(${f}.iso_year, ${f}.iso_week) >= ($3::int, $4::int) AND (${f}.iso_year, ${f}.iso_week) <= ($5::int, $6::int)`
+  // an article's stock level: a LATERAL primary-key probe (never a hash join reading every level of
+  // the station, which would turn the walk into a sort of the whole catalog)
+  const level = `LEFT JOIN LATERAL (
+         SELECT true AS has, s.quantity, s.alert_threshold FROM stock_levels s WHERE s.station_id = $1::uuid AND s.article_id = a.id LIMIT 1
+       ) sl ON true`
+  // the walk's probes: the level, then the (hashed) open POs and transfers, then one forecast week in
+  // the window — a LATERAL primary-key probe run only when the level is missing (an EXISTS there was
+  // planned as a hashed subplan reading the station's whole window)
+  const probes = `${level}
+       LEFT JOIN LATERAL (
+         SELECT true AS yes FROM forecasts f
+         WHERE sl.has IS NULL AND f.station_id = $1::uuid AND f.article_id = a.id AND ${window('f')}
+         LIMIT 1
+       ) fx ON true`
+  const stationArticle = '(sl.has OR a.id IN (SELECT article_id FROM po) OR a.id IN (SELECT article_id FROM tr) OR fx.yes)'
+  const columns = 'a.id, a.code, a.name, a.base_unit, a.is_active, sl.has IS NOT NULL AS has_level, sl.quantity, sl.alert_threshold'
+  const after = 'a.code > coalesce($9::text, \'\')' // codes are never empty (CHECK): one index condition, custom or generic plan
+  const page = filtered
+    ? `page AS MATERIALIZED (
+      SELECT ${columns}
+      FROM articles a
+      ${probes}
+      WHERE a.id = ANY($11::uuid[]) AND ${after} AND ${stationArticle}
+      ORDER BY a.code
+      LIMIT $10::int
+    )`
+    : `threshold AS MATERIALIZED (
+      SELECT ceil(0.75 * sqrt($10::int * greatest(c.reltuples, 1)))::int AS n FROM pg_class c WHERE c.oid = 'articles'::regclass
+    ), gate AS MATERIALIZED (
+      SELECT CASE $11::text WHEN 'walk' THEN true WHEN 'collect' THEN false
+        ELSE (SELECT count(*) FROM (SELECT FROM stock_levels WHERE station_id = $1::uuid LIMIT (SELECT n FROM threshold)) s) >= (SELECT n FROM threshold)
+      END AS walk
+    ), page AS MATERIALIZED (
+      -- one of the two branches runs (the other's one-time filter is false); the outer LIMIT keeps
+      -- the estimate at one page
+      SELECT * FROM (
+      (SELECT ${columns}
+       FROM articles a
+       ${probes}
+       WHERE (SELECT walk FROM gate) AND ${after} AND ${stationArticle}
+       ORDER BY a.code
+       LIMIT $10::int)
+      UNION ALL
+      (SELECT ${columns}
+       FROM (
+         SELECT a.id, a.code, a.name, a.base_unit, a.is_active
+         FROM articles a
+         WHERE NOT (SELECT walk FROM gate) AND ${after}
+           AND a.id IN (
+             SELECT article_id FROM stock_levels WHERE station_id = $1::uuid
+             UNION SELECT article_id FROM forecasts WHERE station_id = $1::uuid AND ${window('forecasts')}
+             UNION SELECT article_id FROM po
+             UNION SELECT article_id FROM tr)
+         ORDER BY a.code
+         LIMIT $10::int) a
+       ${level})
+      ) u LIMIT $10::int
+    )`
   return `
     WITH open_po AS MATERIALIZED (
       -- the station's open orders from their partial index, on their own: joined to the lines in
@@ -138,61 +248,94 @@ function termsText (filtered: boolean): string {
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
       FROM open_po p
       JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-      ${filtered ? 'WHERE l.article_id = ANY($7::uuid[])' : ''}
+      ${filtered ? 'WHERE l.article_id = ANY($11::uuid[])' : ''}
       GROUP BY l.article_id
     ), tr AS MATERIALIZED (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
       FROM transfers t
       JOIN transfer_lines tl ON tl.transfer_id = t.id
-      WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${only('tl.article_id')}
+      WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${filtered ? 'AND tl.article_id = ANY($11::uuid[])' : ''}
       GROUP BY tl.article_id
-    ), page AS MATERIALIZED (
-      SELECT a.id, a.code, a.name, a.base_unit, a.is_active
-      FROM articles a
-      WHERE a.id IN (
-          SELECT article_id FROM stock_levels WHERE station_id = $1::uuid ${only('article_id')}
-          UNION SELECT article_id FROM forecasts WHERE station_id = $1::uuid AND ${window('forecasts')} ${only('article_id')}
-          UNION SELECT article_id FROM po
-          UNION SELECT article_id FROM tr)
-        AND ($${after}::text IS NULL OR a.code > $${after}::text)
-      ORDER BY a.code
-      LIMIT $${after + 1}::int
-    )
-    SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
-      sl.article_id IS NOT NULL AS "hasLevel", coalesce(sl.quantity, 0) AS "onHand", coalesce(sl.alert_threshold, 0) AS safety,
+    ), ${page}
+    SELECT t."articleId", t."articleCode", t."articleName", t."baseUnit", t."hasLevel", t."onHand", t.safety,
       coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
-      fc.fc_offsets AS "fcOffsets", fc.fc_units AS "fcUnits",
-      (SELECT json_agg(json_build_object('supplierId', o.supplier_id, 'supplierName', s.name))
-         FROM offers o JOIN suppliers s ON s.id = o.supplier_id
-        WHERE o.article_id = p.id AND o.is_active AND s.is_active AND p.is_active) AS offers
-    FROM page p
-    LEFT JOIN stock_levels sl ON sl.station_id = $1::uuid AND sl.article_id = p.id
-    LEFT JOIN po ON po.article_id = p.id
-    LEFT JOIN tr ON tr.article_id = p.id
-    -- per article (LATERAL): a range of the primary key, whatever plan the prepared statement gets
-    LEFT JOIN LATERAL (
-      SELECT array_agg(((to_date(f.iso_year || '-' || f.iso_week || '-1', 'IYYY-IW-ID') - $2::date) / 7)::int ORDER BY f.iso_year, f.iso_week) AS fc_offsets,
-             array_agg(f.units ORDER BY f.iso_year, f.iso_week) AS fc_units
-      FROM forecasts f
-      WHERE f.station_id = $1::uuid AND f.article_id = p.id AND ${window('f')}
-    ) fc ON true
-    ORDER BY p.code`
+      t."horizonUnits", t."horizonRows", t."offerCount", t.offers
+    FROM (
+      SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
+        p.has_level AS "hasLevel", coalesce(p.quantity, 0) AS "onHand", coalesce(p.alert_threshold, 0) AS safety,
+        fh.units AS "horizonUnits", fh.n AS "horizonRows", coalesce(oc.n, 0) AS "offerCount", oc.offers
+      FROM page p
+      -- the one settings row (LIMIT 1: estimated as one row even before the table is analyzed)
+      CROSS JOIN (SELECT default_fee_pct, allow_catalog_fallback FROM settings LIMIT 1) st
+      -- per article (LATERAL): a range of the primary key, whatever plan the prepared statement
+      -- gets; week offsets from the current week's Monday
+      LEFT JOIN LATERAL (
+        SELECT array_agg(((to_date(f.iso_year || '-' || f.iso_week || '-1', 'IYYY-IW-ID') - $2::date) / 7)::int) AS offs,
+               array_agg(f.units) AS units
+        FROM forecasts f
+        WHERE f.station_id = $1::uuid AND f.article_id = p.id AND ${window('f')}
+      ) fc ON true
+      LEFT JOIN LATERAL (
+        SELECT coalesce(sum(x.u), 0)::int8 AS units, count(*)::int AS n FROM unnest(fc.offs, fc.units) AS x (k, u) WHERE x.k < $7::int
+      ) fh ON true
+      LEFT JOIN LATERAL (
+        SELECT count(*)::int AS n,
+          json_agg(json_build_object(
+            'offerId', o.id, 'supplierId', o.supplier_id, 'supplierName', s.name, 'supplierRef', o.supplier_ref, 'packLabel', o.pack_label,
+            'unitsPerPack', o.units_per_pack, 'moqPacks', o.moq_packs, 'packMultiple', o.pack_multiple, 'leadTimeDays', o.lead_time_days,
+            'priceSource', CASE WHEN cl.number IS NULL THEN 'CATALOG' ELSE 'CONTRACT' END, 'contractNumber', cl.number,
+            'supplierPackPrice', coalesce(cl.pack_price, o.catalog_pack_price)::text, 'feePct', coalesce(cl.fee_pct, st.default_fee_pct)::text,
+            'forecastUnits', w.units, 'forecastRows', w.n)) FILTER (WHERE cl.number IS NOT NULL OR st.allow_catalog_fallback) AS offers
+        FROM offers o
+        JOIN suppliers s ON s.id = o.supplier_id AND s.is_active
+        -- the covering contract line, as the cart's price resolution finds it (pricing.service.ts)
+        LEFT JOIN LATERAL (
+          SELECT c.number, l.pack_price, c.fee_pct
+          FROM contract_lines l
+          JOIN contracts c ON c.id = l.contract_id
+          WHERE l.article_id = o.article_id AND l.supplier_id = o.supplier_id
+            AND c.status = 'ACTIVE' AND c.valid_from <= $8::date AND c.valid_until >= $8::date
+          ORDER BY c.valid_from DESC, c.id
+          LIMIT 1
+        ) cl ON true
+        LEFT JOIN LATERAL (
+          SELECT coalesce(sum(x.u), 0)::int8 AS units, count(*)::int AS n FROM unnest(fc.offs, fc.units) AS x (k, u)
+          WHERE x.k < (o.lead_time_days + 6) / 7 + $7::int
+        ) w ON true
+        WHERE o.article_id = p.id AND o.is_active AND p.is_active
+      ) oc ON true
+      -- planned on its own: the joins to the open POs and transfers below (CTEs, whose uniqueness by
+      -- article PostgreSQL does not know) would multiply the estimated rows of every LATERAL above,
+      -- pushing the statement's estimated cost past jit_above_cost (JIT then took seconds)
+      OFFSET 0
+    ) t
+    LEFT JOIN po ON po.article_id = t."articleId"
+    LEFT JOIN tr ON tr.article_id = t."articleId"
+    ORDER BY t."articleCode"`
 }
 const TERMS_ALL = termsText(false)
 const TERMS_SOME = termsText(true)
 
-/**
- * The terms statement and its parameters (exported for the bench's plan check): the articles
- * after `afterCode` in code order, `limit` of them (the page; the caller asks one more to know
- * whether another page follows). The per-article work (offers, prices, the proposal) is done for
- * the page only.
- */
-export function termsStatement (stationId: string, weeks: readonly IsoWeek[], articleIds: readonly string[] | undefined, page: { afterCode?: string, limit: number }): { sql: string, parameters: unknown[] } {
+export interface TermsQuery {
+  today: string
+  horizonWeeks: number
+  /** only these articles (to-cart, the articleId filter) */
+  articleIds?: readonly string[] | undefined
+  /** the page: articles after this code, `limit` of them (the caller asks one more to know whether another page follows) */
+  afterCode?: string | undefined
+  limit: number
+  strategy?: PageStrategy | undefined
+}
+
+/** The terms statement and its parameters (exported for the bench's plan check). */
+export function termsStatement (stationId: string, q: TermsQuery): { sql: string, parameters: unknown[] } {
+  const { weeks } = weeksOf(q.today, q.horizonWeeks)
   const first = weeks[0] as IsoWeek
   const last = weeks[weeks.length - 1] as IsoWeek
-  const parameters: unknown[] = [stationId, mondayOf(first), first.year, first.week, last.year, last.week]
-  const tail = [page.afterCode ?? null, page.limit]
-  return articleIds === undefined ? { sql: TERMS_ALL, parameters: [...parameters, ...tail] } : { sql: TERMS_SOME, parameters: [...parameters, articleIds, ...tail] }
+  const parameters: unknown[] = [stationId, mondayOf(first), first.year, first.week, last.year, last.week, q.horizonWeeks, q.today, q.afterCode ?? null, q.limit]
+  return q.articleIds === undefined
+    ? { sql: TERMS_ALL, parameters: [...parameters, q.strategy ?? 'auto'] }
+    : { sql: TERMS_SOME, parameters: [...parameters, q.articleIds] }
 }
 
 /** The ISO weeks whose forecasts are read: from the current one over horizon + the longest lead time. */
@@ -202,25 +345,37 @@ export function forecastWeeks (today: string, horizonWeeks: number): IsoWeek[] {
   return weeks
 }
 
+/** forecastWeeks and their keys, kept for the last (today, horizon) asked: every page of a day asks the same. */
+let lastWeeks: { today: string, horizonWeeks: number, weeks: IsoWeek[], keys: string[] } | undefined
+function weeksOf (today: string, horizonWeeks: number): { weeks: IsoWeek[], keys: string[] } {
+  if (lastWeeks?.today !== today || lastWeeks.horizonWeeks !== horizonWeeks) {
+    const weeks = forecastWeeks(today, horizonWeeks)
+    lastWeeks = { today, horizonWeeks, weeks, keys: weeks.map(weekKey) }
+  }
+  return lastWeeks
+}
+
 // ---- the choice --------------------------------------------------------------------------------
 
-interface Candidate { price: ResolvedPrice, supplierName: string, packScaled: bigint }
+interface Candidate { offer: OfferRow, stationPackPrice: string, packScaled: bigint }
 
 /** a's station price per base unit compared with b's, exactly (cross-multiplied). */
 function compareUnitPrice (a: Candidate, b: Candidate): number {
-  const x = a.packScaled * BigInt(b.price.unitsPerPack as number)
-  const y = b.packScaled * BigInt(a.price.unitsPerPack as number)
+  const x = a.packScaled * BigInt(b.offer.unitsPerPack)
+  const y = b.packScaled * BigInt(a.offer.unitsPerPack)
   return x < y ? -1 : x > y ? 1 : 0
 }
 
 function compareCandidates (a: Candidate, b: Candidate): number {
-  const contract = (a.price.priceSource === 'CONTRACT' ? 0 : 1) - (b.price.priceSource === 'CONTRACT' ? 0 : 1)
+  const contract = (a.offer.priceSource === 'CONTRACT' ? 0 : 1) - (b.offer.priceSource === 'CONTRACT' ? 0 : 1)
   if (contract !== 0) return contract
   const price = compareUnitPrice(a, b)
   if (price !== 0) return price
-  const lead = (a.price.leadTimeDays as number) - (b.price.leadTimeDays as number)
+  const lead = a.offer.leadTimeDays - b.offer.leadTimeDays
   if (lead !== 0) return lead
-  return a.supplierName < b.supplierName ? -1 : a.supplierName > b.supplierName ? 1 : a.price.supplierId < b.price.supplierId ? -1 : 1
+  const an = a.offer.supplierName
+  const bn = b.offer.supplierName
+  return an < bn ? -1 : an > bn ? 1 : a.offer.supplierId < b.offer.supplierId ? -1 : 1
 }
 
 /** Station price per base unit, 6 decimals, half-up. */
@@ -231,36 +386,41 @@ function unitPrice (packPrice: string, unitsPerPack: number): string {
   return fromScaled(2n * (num % d) >= d ? q + 1n : q, 6)
 }
 
-function choose (offers: TermsRow['offers'], prices: ReadonlyMap<string, ResolvedPrice>, articleId: string, baseUnit: string): { chosen: Candidate | null, rule: ChoiceRule, candidates: number, explanation: string } {
-  const candidates: Candidate[] = []
-  for (const o of offers ?? []) {
-    const p = prices.get(priceKey(articleId, o.supplierId))
-    if (p === undefined || p.offerId === null || !p.offerActive || !p.supplierActive || !p.articleActive) continue
-    if (p.priceSource === null || p.stationPackPrice === null || p.unitsPerPack === null || p.leadTimeDays === null) continue
-    candidates.push({ price: p, supplierName: o.supplierName, packScaled: toScaled(p.stationPackPrice, 4) })
+/** The row's candidates, each with its station pack price (money.ts, as the cart quote computes it). */
+export function candidatesOf (row: Pick<TermsRow, 'offers'>): Candidate[] {
+  const out: Candidate[] = []
+  for (const offer of row.offers ?? []) {
+    const price = stationPackPrice(offer.supplierPackPrice, offer.feePct)
+    out.push({ offer, stationPackPrice: price, packScaled: toScaled(price, 4) })
   }
+  return out
+}
+
+function choose (row: TermsRow): { chosen: Candidate | null, rule: ChoiceRule, candidates: number, explanation: string } {
+  const candidates = candidatesOf(row)
+  const baseUnit = row.baseUnit
   if (candidates.length === 0) {
-    const why = (offers ?? []).length === 0 ? 'No active offer of an active supplier for this (active) article' : 'No offer has a price today (no contract covers it and catalog prices are not allowed)'
+    const why = row.offerCount === 0 ? 'No active offer of an active supplier for this (active) article' : 'No offer has a price today (no contract covers it and catalog prices are not allowed)'
     return { chosen: null, rule: 'NO_OFFER', candidates: 0, explanation: `${why}: nothing can be proposed` }
   }
-  candidates.sort(compareCandidates)
+  if (candidates.length > 1) candidates.sort(compareCandidates)
   const best = candidates[0] as Candidate
-  const bestUnit = unitPrice(best.price.stationPackPrice as string, best.price.unitsPerPack as number)
-  if (candidates.length === 1) return { chosen: best, rule: 'ONLY_OFFER', candidates: 1, explanation: `Only orderable offer (${best.supplierName}, ${best.price.priceSource === 'CONTRACT' ? `contract ${best.price.contractNumber ?? ''}`.trim() : 'catalog'} price ${bestUnit} per ${baseUnit})` }
+  const bestUnit = unitPrice(best.stationPackPrice, best.offer.unitsPerPack)
+  if (candidates.length === 1) return { chosen: best, rule: 'ONLY_OFFER', candidates: 1, explanation: `Only orderable offer (${best.offer.supplierName}, ${best.offer.priceSource === 'CONTRACT' ? `contract ${best.offer.contractNumber ?? ''}`.trim() : 'catalog'} price ${bestUnit} per ${baseUnit})` }
   const next = candidates[1] as Candidate
-  const nextUnit = unitPrice(next.price.stationPackPrice as string, next.price.unitsPerPack as number)
+  const nextUnit = unitPrice(next.stationPackPrice, next.offer.unitsPerPack)
   const others = `${candidates.length - 1} other offer${candidates.length > 2 ? 's' : ''}`
-  if (best.price.priceSource === 'CONTRACT' && next.price.priceSource !== 'CONTRACT') {
-    return { chosen: best, rule: 'CONTRACT_PRICE', candidates: candidates.length, explanation: `Contract price (${best.price.contractNumber ?? 'contract'}, ${bestUnit} per ${baseUnit}) preferred over ${others} at catalog prices (the best: ${next.supplierName}, ${nextUnit} per ${baseUnit})` }
+  if (best.offer.priceSource === 'CONTRACT' && next.offer.priceSource !== 'CONTRACT') {
+    return { chosen: best, rule: 'CONTRACT_PRICE', candidates: candidates.length, explanation: `Contract price (${best.offer.contractNumber ?? 'contract'}, ${bestUnit} per ${baseUnit}) preferred over ${others} at catalog prices (the best: ${next.offer.supplierName}, ${nextUnit} per ${baseUnit})` }
   }
-  const kind = best.price.priceSource === 'CONTRACT' ? 'contract' : 'catalog'
+  const kind = best.offer.priceSource === 'CONTRACT' ? 'contract' : 'catalog'
   if (compareUnitPrice(best, next) !== 0) {
-    return { chosen: best, rule: 'LOWEST_UNIT_PRICE', candidates: candidates.length, explanation: `Lowest ${kind} station price per ${baseUnit}: ${bestUnit} against ${nextUnit} (${next.supplierName}), among ${candidates.length} offers` }
+    return { chosen: best, rule: 'LOWEST_UNIT_PRICE', candidates: candidates.length, explanation: `Lowest ${kind} station price per ${baseUnit}: ${bestUnit} against ${nextUnit} (${next.offer.supplierName}), among ${candidates.length} offers` }
   }
-  if (best.price.leadTimeDays !== next.price.leadTimeDays) {
-    return { chosen: best, rule: 'SHORTEST_LEAD_TIME', candidates: candidates.length, explanation: `Same station price per ${baseUnit} (${bestUnit}) as ${next.supplierName}; shorter lead time: ${best.price.leadTimeDays ?? 0} days against ${next.price.leadTimeDays ?? 0}` }
+  if (best.offer.leadTimeDays !== next.offer.leadTimeDays) {
+    return { chosen: best, rule: 'SHORTEST_LEAD_TIME', candidates: candidates.length, explanation: `Same station price per ${baseUnit} (${bestUnit}) as ${next.offer.supplierName}; shorter lead time: ${best.offer.leadTimeDays} days against ${next.offer.leadTimeDays}` }
   }
-  return { chosen: best, rule: 'TIE', candidates: candidates.length, explanation: `Same price per ${baseUnit} (${bestUnit}) and lead time (${best.price.leadTimeDays ?? 0} days) as ${next.supplierName}; first by supplier name` }
+  return { chosen: best, rule: 'TIE', candidates: candidates.length, explanation: `Same price per ${baseUnit} (${bestUnit}) and lead time (${best.offer.leadTimeDays} days) as ${next.offer.supplierName}; first by supplier name` }
 }
 
 // ---- the proposal ------------------------------------------------------------------------------
@@ -274,42 +434,39 @@ export function packsFor (rawNeedUnits: number, unitsPerPack: number, moqPacks: 
   return { packsForNeed, proposedPacks: ceilDiv(Math.max(packsForNeed, moqPacks), packMultiple) * packMultiple }
 }
 
-function itemOf (row: TermsRow, prices: ReadonlyMap<string, ResolvedPrice>, weekKeys: readonly string[], horizonWeeks: number): ReplenishmentItem | null {
-  const { chosen, rule, candidates, explanation } = choose(row.offers, prices, row.articleId, row.baseUnit)
-  const leadTimeDays = chosen?.price.leadTimeDays ?? 0
+function itemOf (row: TermsRow, weekKeys: readonly string[], horizonWeeks: number): ReplenishmentItem | null {
+  const { chosen, rule, candidates, explanation } = choose(row)
+  const o = chosen?.offer
+  const leadTimeDays = o?.leadTimeDays ?? 0
   const leadTimeWeeks = ceilDiv(leadTimeDays, 7)
   const windowWeeks = leadTimeWeeks + horizonWeeks
-  let forecastUnits = 0
-  let inWindow = false
-  const offsets = row.fcOffsets ?? []
-  offsets.forEach((off, i) => {
-    if (off < windowWeeks) { forecastUnits += row.fcUnits?.[i] ?? 0; inWindow = true }
-  })
+  // the forecast over the chosen offer's window (the horizon alone without an offer), summed by the statement
+  const forecastUnits = o === undefined ? row.horizonUnits : o.forecastUnits
+  const inWindow = (o === undefined ? row.horizonRows : o.forecastRows) > 0
   // an article only forecast beyond its own window, with no stock level and nothing inbound, is not the station's concern yet
   if (!row.hasLevel && !inWindow && row.inboundPo === 0 && row.inboundTransfer === 0) return null
   const rawNeedUnits = forecastUnits - row.onHand - row.inboundPo - row.inboundTransfer + row.safety
-  const p = chosen?.price
-  const { packsForNeed, proposedPacks } = p === undefined
+  const { packsForNeed, proposedPacks } = o === undefined
     ? { packsForNeed: 0, proposedPacks: 0 }
-    : packsFor(rawNeedUnits, p.unitsPerPack as number, p.moqPacks as number, p.packMultiple as number)
+    : packsFor(rawNeedUnits, o.unitsPerPack, o.moqPacks, o.packMultiple)
   const windowFrom = weekKeys[0] as string
   const windowTo = weekKeys[windowWeeks - 1] as string
-  const offer: ChosenOffer | null = chosen === null || p === undefined
+  const offer: ChosenOffer | null = chosen === null || o === undefined
     ? null
     : {
-        offerId: p.offerId as string,
-        supplierId: p.supplierId,
-        supplierName: chosen.supplierName,
-        supplierRef: p.supplierRef as string,
-        packLabel: p.packLabel as string,
-        unitsPerPack: p.unitsPerPack as number,
-        moqPacks: p.moqPacks as number,
-        packMultiple: p.packMultiple as number,
+        offerId: o.offerId,
+        supplierId: o.supplierId,
+        supplierName: o.supplierName,
+        supplierRef: o.supplierRef,
+        packLabel: o.packLabel,
+        unitsPerPack: o.unitsPerPack,
+        moqPacks: o.moqPacks,
+        packMultiple: o.packMultiple,
         leadTimeDays,
-        priceSource: p.priceSource as 'CONTRACT' | 'CATALOG',
-        contractNumber: p.contractNumber,
-        stationPackPrice: p.stationPackPrice as string,
-        stationUnitPrice: unitPrice(p.stationPackPrice as string, p.unitsPerPack as number)
+        priceSource: o.priceSource,
+        contractNumber: o.priceSource === 'CONTRACT' ? o.contractNumber : null,
+        stationPackPrice: chosen.stationPackPrice,
+        stationUnitPrice: unitPrice(chosen.stationPackPrice, o.unitsPerPack)
       }
   let working = `forecast ${forecastUnits} (${windowFrom}…${windowTo}: ${windowWeeks} weeks = lead ${leadTimeWeeks} + horizon ${horizonWeeks}) − on hand ${row.onHand} − inbound POs ${row.inboundPo} − inbound transfers ${row.inboundTransfer} + safety ${row.safety} = ${rawNeedUnits} ${row.baseUnit}`
   if (offer === null) working += ' → no orderable offer: 0 packs'
@@ -349,22 +506,18 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
   await assertStationInScope(db, actor, stationId)
   const horizonWeeks = opts.horizonWeeks ?? DEFAULT_HORIZON_WEEKS
   const today = opts.today ?? businessDate()
-  const weeks = forecastWeeks(today, horizonWeeks)
-  const current = weeks[0] as IsoWeek
-  const weekKeys = weeks.map(weekKey)
+  const { keys } = weeksOf(today, horizonWeeks)
   const limit = opts.articleIds !== undefined ? opts.articleIds.length : (opts.limit ?? DEFAULT_PAGE)
   const afterCode = opts.cursor !== undefined ? codeOf(opts.cursor) : undefined
-  const terms = termsStatement(stationId, weeks, opts.articleIds, { ...(afterCode !== undefined ? { afterCode } : {}), limit: limit + 1 })
+  const terms = termsStatement(stationId, { today, horizonWeeks, articleIds: opts.articleIds, afterCode, limit: limit + 1, strategy: opts.pageStrategy })
   const fetched = await rawRows<TermsRow>(db, terms.sql, terms.parameters)
   const { items: rows, nextCursor } = page(fetched, limit, r => [r.articleCode])
-  const pairs = rows.flatMap(r => (r.offers ?? []).map(o => ({ articleId: r.articleId, supplierId: o.supplierId })))
-  const prices = await resolvePrices(db, pairs, today)
   const items: ReplenishmentItem[] = []
   for (const row of rows) {
-    const item = itemOf(row, prices, weekKeys, horizonWeeks)
+    const item = itemOf(row, keys, horizonWeeks)
     if (item !== null && (opts.onlyNeeded !== true || item.rawNeedUnits > 0)) items.push(item)
   }
-  return { stationId, asOf: today, currentWeek: weekKey(current), horizonWeeks, items, nextCursor }
+  return { stationId, asOf: today, currentWeek: keys[0] as string, horizonWeeks, items, nextCursor }
 }
 
 function codeOf (cursor: string): string {

@@ -213,7 +213,7 @@ describe('replenishment arithmetic', () => {
         return queries
       }
       const few = await count(1)
-      expect(few).toBe(3) // the station's existence, the terms, the prices
+      expect(few).toBe(2) // the station's existence, the terms (with the candidate offers' price inputs)
       expect(await count(12)).toBe(few)
     } finally {
       await db.destroy()

@@ -35,7 +35,7 @@ export const scenario: Scenario = {
       const r = await ctx.api('PUT', `/v1/stations/${stationId}/forecasts`, { token, body: { lines: lines.slice(i, i + CHUNK) }, headers: json })
       if (r.status !== 200) throw new Error(`publishing the forecasts answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`)
     }
-    const plan = await checkPlan(ctx.pool, 'replenishment terms', termsStatement(stationId, forecastWeeks(today, HORIZON), undefined, { limit: PAGE + 1 }))
+    const plan = await checkPlan(ctx.pool, 'replenishment terms', termsStatement(stationId, { today, horizonWeeks: HORIZON, limit: PAGE + 1 }))
     if (plan.violations.length > 0) throw new Error(`replenishment terms statement: ${plan.violations.join('; ')}`)
     // every page's path, following nextCursor
     const paths: string[] = []
