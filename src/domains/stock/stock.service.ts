@@ -36,13 +36,26 @@ export interface StockChange {
 
 interface ChangedRow { articleId: string, after: number, delta: number, alertThreshold: number, criticalThreshold: number }
 
+export interface StockDeltaOptions {
+  /**
+   * Where an article's change sits in the caller's request body (e.g. `/lines/2/units`), for the
+   * INSUFFICIENT_STOCK problem's items. Without it the problem has no items (there is no body
+   * field to point at — a transfer's ship names no lines) and its detail names the articles.
+   */
+  pointerOf?: (articleId: string) => string
+}
+
+/** At most this many short articles are named in an INSUFFICIENT_STOCK detail. */
+const NAMED_IN_DETAIL = 20
+
 /**
  * Applies signed deltas to a station's stock with one movement row per entry, in one statement
  * whatever the number of entries (PRODUCT.md §6, invariant 8):
  * - levels move by a guarded relative upsert (`quantity + delta >= 0`), never read-then-write, so
  *   concurrent changes never lose an update; an entry that would go below zero (or take from a
  *   level that does not exist) changes nothing and the call fails with 422 INSUFFICIENT_STOCK —
- *   the caller's transaction rolls back, so a multi-article change is all or nothing;
+ *   the caller's transaction rolls back, so a multi-article change is all or nothing; the
+ *   problem's items point into the caller's body through `opts.pointerOf` (none without it);
  * - entries are applied in article-id order, so two transactions touching the same articles take
  *   the row locks in the same order and cannot deadlock; entries for one article are merged for
  *   the level (an upsert cannot touch a row twice) but keep one movement each;
@@ -50,7 +63,7 @@ interface ChangedRow { articleId: string, after: number, delta: number, alertThr
  *   crossing: the next decrease starts below the threshold).
  * Returns each article's level before and after.
  */
-export async function applyStockDeltas (db: Db, actor: Actor, stationId: string, entries: readonly StockDelta[], ref: StockReference): Promise<StockChange[]> {
+export async function applyStockDeltas (db: Db, actor: Actor, stationId: string, entries: readonly StockDelta[], ref: StockReference, opts: StockDeltaOptions = {}): Promise<StockChange[]> {
   const moving = entries.filter(e => e.delta !== 0)
   if (moving.length === 0) return []
   const merged = new Map<string, number>()
@@ -85,8 +98,14 @@ export async function applyStockDeltas (db: Db, actor: Actor, stationId: string,
   if (rows.length < articles.length) {
     const changed = new Set(rows.map(r => r.articleId))
     const short = articles.filter(a => !changed.has(a))
+    const why = (a: string): string => `article ${a}: the change of ${merged.get(a) as number} units would take the stock below zero`
+    const { pointerOf } = opts
+    if (pointerOf === undefined) {
+      const named = short.slice(0, NAMED_IN_DETAIL).map(why).join('; ')
+      throw new AppError('INSUFFICIENT_STOCK', `Not enough stock at the station for ${short.length} article(s): ${named}${short.length > NAMED_IN_DETAIL ? '; …' : ''}`)
+    }
     throw new AppError('INSUFFICIENT_STOCK', `Not enough stock at the station for ${short.length} article(s)`, {
-      errors: short.map(a => ({ pointer: `/articles/${a}`, code: 'INSUFFICIENT_STOCK', detail: `article ${a}: the change of ${merged.get(a) as number} units would take the stock below zero` }))
+      errors: short.map(a => ({ pointer: pointerOf(a), code: 'INSUFFICIENT_STOCK', detail: why(a) }))
     })
   }
   const changes = rows.map(r => ({ articleId: r.articleId, before: r.after - r.delta, after: r.after, alertThreshold: r.alertThreshold, criticalThreshold: r.criticalThreshold }))

@@ -16,9 +16,9 @@ import type { Db } from '../../db/index.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { emitEvents } from '../../lib/outbox.js'
 import { isPlatformRole, type Actor } from '../../lib/permissions.js'
-import { AppError, notFound, problem, type ProblemItem } from '../../lib/problems.js'
+import { notFound, problem, type ProblemItem } from '../../lib/problems.js'
 import { assertDistinctLines } from '../../lib/lines.js'
-import { applyStockCounts, applyStockDeltas, stockLowEvent, type StockChange, type StockReference } from './stock.service.js'
+import { applyStockCounts, applyStockDeltas, stockLowEvent, type StockChange, type StockDeltaOptions, type StockReference } from './stock.service.js'
 import { levelView } from './stock.reads.js'
 import type { AdjustmentInput, ConsumptionInput, CountInput, StockLevelView, StockOperation, ThresholdsInput } from './stock.schemas.js'
 
@@ -66,19 +66,10 @@ async function checkLines (db: Db, actor: Actor, stationId: string, lines: Reado
   await assertArticles(db, stationId, lines)
 }
 
-/** INSUFFICIENT_STOCK names articles; the caller's body has lines: point at the line's field. */
-async function withLinePointers<T> (lines: ReadonlyArray<{ articleId: string }>, field: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    if (!(err instanceof AppError) || err.code !== 'INSUFFICIENT_STOCK' || err.errors === undefined) throw err
-    const index = new Map(lines.map((l, i) => [l.articleId, i]))
-    const errors = err.errors.map(e => {
-      const i = index.get(e.pointer.replace('/articles/', ''))
-      return i === undefined ? e : { ...e, pointer: `/lines/${i}/${field}`, detail: `line ${i}: ${e.detail}` }
-    })
-    throw new AppError('INSUFFICIENT_STOCK', err.message, { errors })
-  }
+/** INSUFFICIENT_STOCK's pointers: the line's field (lines name distinct articles: checkLines). */
+function linePointers (lines: ReadonlyArray<{ articleId: string }>, field: string): StockDeltaOptions {
+  const index = new Map(lines.map((l, i) => [l.articleId, i]))
+  return { pointerOf: articleId => `/lines/${index.get(articleId) ?? 0}/${field}` }
 }
 
 /** The operation's answer: one change per line, in the order of the lines. */
@@ -99,8 +90,7 @@ function operation (stationId: string, ref: StockReference, lines: ReadonlyArray
 export async function adjustStock (db: Db, actor: Actor, stationId: string, input: AdjustmentInput): Promise<StockOperation> {
   await checkLines(db, actor, stationId, input.lines)
   const ref: StockReference = { reason: 'ADJUSTMENT', refType: 'STOCK_ADJUSTMENT', refId: uuidv7() }
-  const changes = await withLinePointers(input.lines, 'delta', async () =>
-    await applyStockDeltas(db, actor, stationId, input.lines.map(l => ({ articleId: l.articleId, delta: l.delta })), ref))
+  const changes = await applyStockDeltas(db, actor, stationId, input.lines.map(l => ({ articleId: l.articleId, delta: l.delta })), ref, linePointers(input.lines, 'delta'))
   return operation(stationId, ref, input.lines, changes)
 }
 
@@ -108,8 +98,7 @@ export async function adjustStock (db: Db, actor: Actor, stationId: string, inpu
 export async function consumeStock (db: Db, actor: Actor, stationId: string, input: ConsumptionInput): Promise<StockOperation> {
   await checkLines(db, actor, stationId, input.lines)
   const ref: StockReference = { reason: 'CONSUMPTION', refType: 'STOCK_CONSUMPTION', refId: uuidv7() }
-  const changes = await withLinePointers(input.lines, 'units', async () =>
-    await applyStockDeltas(db, actor, stationId, input.lines.map(l => ({ articleId: l.articleId, delta: -l.units })), ref))
+  const changes = await applyStockDeltas(db, actor, stationId, input.lines.map(l => ({ articleId: l.articleId, delta: -l.units })), ref, linePointers(input.lines, 'units'))
   return operation(stationId, ref, input.lines, changes)
 }
 

@@ -44,6 +44,36 @@ describe('stock invariant', () => {
     expect(await ledger(app, st.id)).toEqual([{ articleId: x, quantity: 6, sum: 6, movements: 2 }])
   })
 
+  it('INSUFFICIENT_STOCK points into the caller\'s body only when the caller says where (pointerOf); else no pointer, the detail names the articles', async () => {
+    const st = await station(app)
+    const h = await staff(app)
+    const [x, y] = await articles(app, 2) as [string, string]
+    const actor = { userId: h.userId, role: 'HANDLER' as const, organizationId: h.id, organizationKind: 'PLATFORM' as const }
+    const ref = () => ({ reason: 'ADJUSTMENT' as const, refType: 'TEST', refId: randomUUID() })
+    await app.db.transaction().execute(async trx => await applyStockDeltas(trx, actor, st.id, [{ articleId: x, delta: 3 }], ref()))
+    const refused = async (pointerOf?: (articleId: string) => string): Promise<AppError> => {
+      try {
+        await app.db.transaction().execute(async trx => await applyStockDeltas(trx, actor, st.id, [{ articleId: x, delta: -5 }, { articleId: y, delta: -1 }], ref(), pointerOf !== undefined ? { pointerOf } : {}))
+      } catch (err) {
+        if (err instanceof AppError) return err
+        throw err
+      }
+      throw new Error('not refused')
+    }
+    const plain = await refused()
+    expect(plain.code).toBe('INSUFFICIENT_STOCK')
+    expect(plain.errors).toBeUndefined()
+    expect(plain.message).toContain(x)
+    expect(plain.message).toContain(y)
+    const pointed = await refused(a => a === x ? '/lines/4/units' : '/lines/0/units')
+    expect(pointed.errors).toHaveLength(2)
+    expect(pointed.errors).toEqual(expect.arrayContaining([
+      { pointer: '/lines/4/units', code: 'INSUFFICIENT_STOCK', detail: expect.stringContaining(x) },
+      { pointer: '/lines/0/units', code: 'INSUFFICIENT_STOCK', detail: expect.stringContaining(y) }
+    ]))
+    expect(await ledger(app, st.id)).toEqual([{ articleId: x, quantity: 3, sum: 3, movements: 1 }])
+  })
+
   it('5 rounds × 50 parallel mixed operations: Σ movements = quantity ≥ 0, stock.low = the ledger\'s crossings', async () => {
     const h = await staff(app)
     const stations = [await station(app), await station(app)]
