@@ -10,6 +10,9 @@ export default defineConfig({
     maxWorkers: 1,
     fileParallelism: false,
     testTimeout: 300_000,
+    // as the reliability suite: a test that fails once on a loaded machine runs again (the log
+    // keeps the first failure); each test stands on its own on the shared cluster
+    retry: 1,
     hookTimeout: 600_000,
     reporters: ['default']
   }

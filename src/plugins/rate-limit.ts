@@ -95,7 +95,7 @@ export class RedisHealth {
     if (this.status.redis === 'down') return
     if (this.status.redis === 'connecting') {
       if (reason === 'connection lost' || reason === 'connection closed') return
-      this.log.warn({ reason }, 'rate limits: Redis not reachable yet, counting per instance until it is')
+      this.log.warn({ reason }, 'rate limits: Redis unreachable since the start, counting per instance until it is reached')
     } else this.log.warn({ reason }, 'rate limits: Redis unreachable, counting per instance until it is back')
     this.status.redis = 'down'
     this.status.outages++
