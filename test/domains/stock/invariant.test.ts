@@ -1,7 +1,9 @@
 // The stock invariant under concurrency (PRODUCT.md §6, QUALITY.md): rounds of 50 parallel mixed
-// operations — adjustments, consumptions, counts over HTTP and PO-style receipts through
-// applyStockDeltas — on a few articles of two stations, each touching several articles in random
-// order. After every round, for every (station, article): Σ stock_movements.delta = quantity ≥ 0,
+// operations — adjustments, consumptions, counts over HTTP, receipts of real purchase orders
+// (cart → checkout → confirm → ship with the supplier's delivery note, then received over HTTP in
+// the round), transfers between the two stations shipped (−source, may be refused: 422) and
+// received (+destination) in the rounds, and direct receipts through applyStockDeltas — on a few
+// articles of two stations, each touching several articles in random order. After every round, for every (station, article): Σ stock_movements.delta = quantity ≥ 0,
 // every answer is a 200 or a 422 INSUFFICIENT_STOCK (never a deadlock, a lost update or a 5xx),
 // and the stock.low events are exactly the downward crossings the ledger replays.
 import { randomUUID } from 'node:crypto'
@@ -11,7 +13,13 @@ import type { App } from '../../../src/lib/route.js'
 import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
 import { AppError } from '../../../src/lib/problems.js'
 import { createTestApp } from '../../helpers/app.js'
+import { createOffer } from '../../helpers/factories.js'
 import { adjust, articles, consume, count, ledger, lowEvents, patch, staff, station, stockUrl, type Party } from './helpers.js'
+import { act as poAct, addLine, bodyFor as poBody, checkout, orderDocs, supplier } from '../orders/fixtures.js'
+import { act as trAct, bodyFor as trBody, createTransfer, stationDocs, type TransferJson } from '../transfers/fixtures.js'
+
+/** Units per pack of the supplier's offers. */
+const PACK = 5
 
 let app: App
 beforeAll(async () => { app = await createTestApp() })
@@ -74,14 +82,18 @@ describe('stock invariant', () => {
     expect(await ledger(app, st.id)).toEqual([{ articleId: x, quantity: 3, sum: 3, movements: 1 }])
   })
 
-  it('5 rounds × 50 parallel mixed operations: Σ movements = quantity ≥ 0, stock.low = the ledger\'s crossings', async () => {
+  it('5 rounds × 50 parallel mixed operations — stock writes, real PO receipts, transfer ships and receipts: Σ movements = quantity ≥ 0, stock.low = the ledger\'s crossings', async () => {
     const h = await staff(app)
-    const stations = [await station(app), await station(app)]
+    const stations = [await station(app), await station(app)] as [Party, Party]
     const ids = await articles(app, 4)
     const actor = { userId: h.userId, role: 'HANDLER' as const, organizationId: h.id, organizationKind: 'PLATFORM' as const }
+    // a supplier offering every article (5 units a pack), and the documents ship and receive reference
+    const sup = await supplier(app)
+    for (const articleId of ids) await createOffer(app.db, articleId, sup.id, { unitsPerPack: PACK })
     for (const st of stations) {
       await adjust(app, h, st.id, ids.map(articleId => ({ articleId, delta: 60 })))
       for (const articleId of ids) expect((await patch(app, h.token, stockUrl(st.id, `/${articleId}`), { alertThreshold: ALERT, criticalThreshold: 10 })).statusCode).toBe(200)
+      await stationDocs(app, { ...st, role: 'STATION' })
     }
     const random = rng(20261213)
     const pick = (): string[] => {
@@ -89,27 +101,95 @@ describe('stock invariant', () => {
       return shuffled.slice(0, 1 + Math.floor(random() * ids.length))
     }
     const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1))
+    const expectOk = (what: string, r: { statusCode: number, body: string }): void => { expect(r.statusCode, `${what}: ${r.body.slice(0, 300)}`).toBe(200) }
 
+    /** A purchase order of the station for `arts`, through cart → checkout → confirm → ship (HTTP): SHIPPED, ready to receive. */
+    async function shippedOrder (st: Party, arts: string[]): Promise<{ poId: string, body: object }> {
+      for (const articleId of arts) {
+        const r = await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: int(1, 6) })
+        expect(r.statusCode, r.body).toBe(201)
+      }
+      const mo = await checkout(app, st.token, st.id)
+      expect(mo.statusCode, mo.body).toBe(201)
+      const po = (mo.json() as { purchaseOrders: Array<{ id: string, lines: Array<{ id: string, packs: number }> }> }).purchaseOrders[0]
+      if (po === undefined) throw new Error('checkout made no purchase order')
+      const o = { lineIds: po.lines.map(l => l.id), docs: await orderDocs(app, st, sup) }
+      for (const verb of ['confirm', 'ship']) expectOk(`PO ${verb}`, await poAct(app, h.token, po.id, verb, poBody(verb, o)))
+      return { poId: po.id, body: poBody('receive', o, po.lines.map(l => l.packs)) }
+    }
+
+    /** A transfer from `src` to `dst` of `arts`, requested, confirmed (what the source holds now) and prepared: ready to ship. */
+    async function preparedTransfer (src: Party, dst: Party, arts: string[]): Promise<TransferJson | undefined> {
+      const created = await createTransfer(app, h.token, { requestingStationId: dst.id, sourceStationId: src.id, lines: arts.map(articleId => ({ articleId, units: int(1, 15) })) })
+      expect(created.statusCode, created.body).toBe(201)
+      const t = created.json() as TransferJson
+      const held = new Map((await ledger(app, src.id)).map(r => [r.articleId, r.quantity ?? 0]))
+      const lines = t.lines.map(l => ({ lineId: l.id, unitsGranted: Math.min(l.unitsRequested, held.get(l.articleId) ?? 0) }))
+      if (lines.every(l => l.unitsGranted === 0)) return undefined
+      expectOk('transfer confirm', await trAct(app, h.token, t.id, 'confirm', { lines }))
+      const prepared = await trAct(app, h.token, t.id, 'prepare', {})
+      expectOk('transfer prepare', prepared)
+      return prepared.json() as TransferJson
+    }
+
+    let shippedTransfers: TransferJson[] = []
+    const tally = { poReceipts: 0, transferShips: 0, transferShipsRefused: 0, transferReceipts: 0 }
     for (let round = 0; round < 5; round++) {
-      const ops = Array.from({ length: 50 }, (_, i) => {
-        const st = stations[i % 2] as Party
+      // set up (sequential): 6 purchase orders to receive, 4 transfers to ship — on the same pairs
+      const orders: Array<{ poId: string, body: object }> = []
+      for (let i = 0; i < 6; i++) orders.push(await shippedOrder(stations[i % 2] as Party, pick()))
+      const toShip: TransferJson[] = []
+      for (let i = 0; i < 4; i++) {
+        const t = await preparedTransfer(stations[(round + i) % 2] as Party, stations[(round + i + 1) % 2] as Party, pick())
+        if (t !== undefined) toShip.push(t)
+      }
+      const toReceive = shippedTransfers
+      shippedTransfers = []
+
+      type Result = { statusCode: number, body: string }
+      const special: Array<() => Promise<Result>> = [
+        ...orders.map(o => async () => {
+          const r = await poAct(app, h.token, o.poId, 'receive', o.body)
+          if (r.statusCode === 200) tally.poReceipts++
+          return r
+        }),
+        ...toShip.map(t => async () => {
+          // the source station's own user or staff
+          const source = t.sourceStationId === stations[0].id ? stations[0] : stations[1]
+          const r = await trAct(app, random() < 0.5 ? h.token : source.token, t.id, 'ship', trBody('ship', t))
+          if (r.statusCode === 200) { tally.transferShips++; shippedTransfers.push(r.json() as TransferJson) } else tally.transferShipsRefused++
+          return r
+        }),
+        ...toReceive.map(t => async () => {
+          const r = await trAct(app, h.token, t.id, 'receive', trBody('receive', t))
+          if (r.statusCode === 200) tally.transferReceipts++
+          return r
+        })
+      ]
+      const ops: Array<() => Promise<Result>> = [...special]
+      while (ops.length < 50) {
+        const st = stations[ops.length % 2] as Party
         // the station's own user or staff
         const who = random() < 0.5 ? st : h
         const kind = int(0, 3)
         const arts = pick()
-        if (kind === 0) return async () => await adjust(app, who, st.id, arts.map(articleId => ({ articleId, delta: random() < 0.5 ? -int(1, 30) : int(1, 40) })))
-        if (kind === 1) return async () => await consume(app, who, st.id, arts.map(articleId => ({ articleId, units: int(1, 25) })))
-        if (kind === 2) return async () => await count(app, who, st.id, arts.map(articleId => ({ articleId, counted: int(0, 90) })))
-        return async () => {
-          try {
-            await app.db.transaction().execute(async trx => await applyStockDeltas(trx, actor, st.id, arts.map(articleId => ({ articleId, delta: int(1, 50) })), { reason: 'PO_RECEIPT', refType: 'PURCHASE_ORDER', refId: randomUUID() }))
-            return { statusCode: 200, body: 'receipt' }
-          } catch (err) {
-            return { statusCode: 500, body: String(err) }
-          }
+        if (kind === 0) ops.push(async () => await adjust(app, who, st.id, arts.map(articleId => ({ articleId, delta: random() < 0.5 ? -int(1, 30) : int(1, 40) }))))
+        else if (kind === 1) ops.push(async () => await consume(app, who, st.id, arts.map(articleId => ({ articleId, units: int(1, 25) }))))
+        else if (kind === 2) ops.push(async () => await count(app, who, st.id, arts.map(articleId => ({ articleId, counted: int(0, 90) }))))
+        else {
+          ops.push(async () => {
+            try {
+              await app.db.transaction().execute(async trx => await applyStockDeltas(trx, actor, st.id, arts.map(articleId => ({ articleId, delta: int(1, 50) })), { reason: 'PO_RECEIPT', refType: 'PURCHASE_ORDER', refId: randomUUID() }))
+              return { statusCode: 200, body: 'receipt' }
+            } catch (err) {
+              return { statusCode: 500, body: String(err) }
+            }
+          })
         }
-      })
-      const results = await Promise.all(ops.map(async op => await op()))
+      }
+      // a deterministic interleaving: the receipts and ships land among the stock writes
+      const order = ops.map(op => ({ op, k: random() })).sort((a, b) => a.k - b.k).map(x => x.op)
+      const results = await Promise.all(order.map(async op => await op()))
       const unexpected = results.filter(r => r.statusCode !== 200 && !(r.statusCode === 422 && r.body.includes('INSUFFICIENT_STOCK')))
       expect(unexpected.map(r => `${r.statusCode} ${r.body.slice(0, 200)}`), `round ${round}`).toEqual([])
       expect(results.filter(r => r.statusCode === 200).length, `round ${round}: most operations succeed`).toBeGreaterThan(20)
@@ -123,6 +203,16 @@ describe('stock invariant', () => {
         }
       }
     }
+    // the rounds did mix every kind in: receipts of real orders, transfer ships and receipts
+    expect(tally.poReceipts).toBe(30)
+    expect(tally.transferShips).toBeGreaterThan(0)
+    expect(tally.transferReceipts).toBe(tally.transferShips - shippedTransfers.length)
+    const reasons = await sql<{ reason: string }>`
+      SELECT DISTINCT reason FROM stock_movements WHERE station_id = ANY(${stations.map(s => s.id)}::uuid[]) ORDER BY 1`.execute(app.db)
+    expect(reasons.rows.map(r => r.reason)).toEqual(['ADJUSTMENT', 'CONSUMPTION', 'COUNT', 'PO_RECEIPT', 'TRANSFER_IN', 'TRANSFER_OUT'])
+    const poMoves = await sql<{ n: number }>`SELECT count(*)::int AS n FROM stock_movements WHERE reason = 'PO_RECEIPT' AND ref_type = 'PURCHASE_ORDER'
+      AND ref_id IN (SELECT id FROM purchase_orders WHERE station_id = ANY(${stations.map(s => s.id)}::uuid[]))`.execute(app.db)
+    expect(poMoves.rows[0]?.n).toBeGreaterThan(0)
 
     // stock.low: exactly one event per downward crossing of the alert threshold in the ledger
     // (movement ids follow the order the level changed in: each change holds the level's row lock)
@@ -141,5 +231,5 @@ describe('stock invariant', () => {
         expect(await lowEvents(app, st.id, articleId), `station ${st.id} article ${articleId}`).toHaveLength(crossings)
       }
     }
-  }, 120_000)
+  }, 300_000)
 })
