@@ -10,13 +10,16 @@ import { CamelCasePlugin, Kysely, PostgresDialect, sql } from 'kysely'
 import type { App } from '../../../src/lib/route.js'
 import type { Database } from '../../../src/db/schema.js'
 import { createPool } from '../../../src/db/index.js'
-import { businessDate } from '../../../src/domains/contracts/pricing.service.js'
+import { businessDate, resolvePrices } from '../../../src/domains/contracts/pricing.service.js'
+import type { ResolvedPrice } from '../../../src/domains/contracts/pricing.types.js'
 import { addDays } from '../../../src/domains/carts/carts.service.js'
 import { addWeeks, isoWeekOf, type IsoWeek } from '../../../src/domains/forecasts/forecasts.service.js'
-import { computeReplenishment, packsFor } from '../../../src/domains/forecasts/replenishment.service.js'
+import { candidatesOf, computeReplenishment, packsFor, termsStatement, type PageStrategy, type Replenishment, type TermsRow } from '../../../src/domains/forecasts/replenishment.service.js'
+import { rawRows } from '../../../src/db/prepared.js'
+import { toScaled } from '../../../src/lib/money.js'
 import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
 import { bearer, countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
-import { createArticle, createContract, createOffer, createStation, uniq } from '../../helpers/factories.js'
+import { createArticle, createContract, createOffer, createStation, createSupplier, uniq } from '../../helpers/factories.js'
 import { testDatabaseUrl } from '../../helpers/db.js'
 import { act, addLine, checkout, get, offeredArticle, staff, station, supplier, type Party } from '../orders/fixtures.js'
 
@@ -415,4 +418,212 @@ describe('replenishment → cart', () => {
     const st = await station(app)
     expectProblem(await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: [{ articleId: randomUUID(), stationPackPrice: '0.0100' }] } }), 400, 'VALIDATION_FAILED')
   })
+})
+
+/** Deterministic pseudo-random numbers (mulberry32): a failing seed can be replayed with REPLENISHMENT_SEED. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe('the offer chosen equals what the cart would charge (randomized)', () => {
+  it('for every article: the candidates priced as resolvePrices prices them, the best by contract, unit price, lead time, name; the cart quote charges the chosen price', async () => {
+    const seed = Number(process.env.REPLENISHMENT_SEED ?? 20261202)
+    const rnd = prng(seed)
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
+    const today = businessDate()
+    const st = await station(app)
+    const actor = { userId: st.userId, role: 'STATION' as const, organizationId: st.id, organizationKind: 'STATION' as const }
+    // suppliers with names that tie on purpose (the name then the id break ties); one inactive
+    const suppliers = [] as Array<{ id: string, name: string }>
+    for (let i = 0; i < 6; i++) suppliers.push(await createSupplier(app.db, { name: `Rnd ${uniq()} ${i % 3 === 0 ? 'Same' : String(i)}`, isActive: i !== 5 }))
+    const sameName = `Rnd tie ${uniq()}`
+    await sql`UPDATE suppliers SET name = ${sameName} WHERE id = ANY(${[suppliers[0]?.id, suppliers[3]?.id]}::uuid[])`.execute(app.db)
+    const articles: string[] = []
+    const lines: ReturnType<typeof weeks> = []
+    for (let i = 0; i < 30; i++) {
+      const art = await createArticle(app.db, { isActive: i % 11 !== 7 })
+      articles.push(art.id)
+      for (const [k, sup] of suppliers.entries()) {
+        // supplier 1 offers articles 0–9 and supplier 2 articles 10–19 for sure (overlapping contracts below)
+        const forced = (k === 1 && i < 10) || (k === 2 && i >= 10 && i < 20)
+        if (!forced && rnd() < 0.45) continue
+        // few distinct values so that unit prices and lead times tie often (10.00 / 100 = 20.00 / 200 …)
+        await createOffer(app.db, art.id, sup.id, { catalogPackPrice: pick(['4.5000', '9.0000', '10.0000', '18.0000', '20.0000', '9.9999']), unitsPerPack: pick([50, 100, 200]), leadTimeDays: pick([0, 3, 7, 8, 14]), moqPacks: pick([1, 3]), packMultiple: pick([1, 2]), isActive: forced || rnd() > 0.15 })
+      }
+      lines.push(...weeks(art.id, { 0: 10 + Math.floor(rnd() * 500), 3: Math.floor(rnd() * 300), 9: 50 }))
+    }
+    await forecast(st, lines)
+    // contracts: covering today (two may overlap: the latest valid_from wins, then the id), expired, future, draft, suspended
+    const day = (n: number): string => addDays(today, n)
+    const kinds = [
+      { status: 'ACTIVE' as const, validFrom: day(-30), validUntil: day(30) },
+      { status: 'ACTIVE' as const, validFrom: day(-5), validUntil: day(0) },
+      { status: 'ACTIVE' as const, validFrom: day(-90), validUntil: day(-1) },
+      { status: 'ACTIVE' as const, validFrom: day(1), validUntil: day(90) },
+      { status: 'DRAFT' as const, validFrom: day(-30), validUntil: day(30) },
+      { status: 'SUSPENDED' as const, validFrom: day(-30), validUntil: day(30) }
+    ]
+    for (const sup of suppliers) {
+      for (const kind of kinds) {
+        if (rnd() < 0.4) continue
+        const covered = articles.filter(() => rnd() < 0.35).map(articleId => ({ articleId, packPrice: pick(['3.0000', '8.5000', '9.0000', '17.0000', '10.0000']) }))
+        if (covered.length > 0) await createContract(app.db, sup.id, covered, { ...kind, feePct: pick(['0.00', '5.00', '8.00', '12.50']) })
+      }
+    }
+    // overlapping ACTIVE contracts covering today (approval forbids them, the price resolution is still
+    // deterministic): supplier 1's later valid_from wins; supplier 2's two start the same day, the smaller id wins
+    const overlap = async (sup: { id: string }, from: string[], range: [number, number], prices: [string, string]): Promise<void> => {
+      for (const [k, validFrom] of from.entries()) {
+        await createContract(app.db, sup.id, articles.slice(...range).map(articleId => ({ articleId, packPrice: prices[k] as string })), { status: 'ACTIVE', validFrom, validUntil: day(60), feePct: '6.00' })
+      }
+    }
+    await overlap(suppliers[1] as { id: string }, [day(-20), day(-2)], [0, 10], ['7.0000', '6.0000'])
+    await overlap(suppliers[2] as { id: string }, [day(-10), day(-10)], [10, 20], ['5.0000', '5.5000'])
+
+    const reference = async (): Promise<Map<string, { priced: ResolvedPrice[], best: ResolvedPrice | null, candidates: number, offers: number }>> => {
+      const offers = await app.db.selectFrom('offers').innerJoin('suppliers', 'suppliers.id', 'offers.supplierId').innerJoin('articles', 'articles.id', 'offers.articleId')
+        .select(['offers.articleId', 'offers.supplierId', 'suppliers.name']).where('offers.articleId', 'in', articles)
+        .where('offers.isActive', '=', true).where('suppliers.isActive', '=', true).where('articles.isActive', '=', true).execute()
+      const prices = await resolvePrices(app.db, offers.map(o => ({ articleId: o.articleId, supplierId: o.supplierId })), today)
+      const nameOf = new Map(offers.map(o => [o.supplierId, o.name]))
+      const out = new Map<string, { priced: ResolvedPrice[], best: ResolvedPrice | null, candidates: number, offers: number }>()
+      for (const articleId of articles) {
+        const mine = offers.filter(o => o.articleId === articleId)
+        const priced = mine.map(o => prices.get(`${articleId}:${o.supplierId}`)).filter((p): p is ResolvedPrice => p !== undefined && p.priceSource !== null && p.offerId !== null && p.offerActive && p.supplierActive && p.articleActive)
+        priced.sort((a, b) => {
+          const c = (a.priceSource === 'CONTRACT' ? 0 : 1) - (b.priceSource === 'CONTRACT' ? 0 : 1)
+          if (c !== 0) return c
+          const x = toScaled(a.stationPackPrice as string, 4) * BigInt(b.unitsPerPack as number)
+          const y = toScaled(b.stationPackPrice as string, 4) * BigInt(a.unitsPerPack as number)
+          if (x !== y) return x < y ? -1 : 1
+          if (a.leadTimeDays !== b.leadTimeDays) return (a.leadTimeDays as number) - (b.leadTimeDays as number)
+          const an = nameOf.get(a.supplierId) as string
+          const bn = nameOf.get(b.supplierId) as string
+          return an < bn ? -1 : an > bn ? 1 : a.supplierId < b.supplierId ? -1 : 1
+        })
+        out.set(articleId, { priced, best: priced[0] ?? null, candidates: priced.length, offers: mine.length })
+      }
+      return out
+    }
+
+    const check = async (fallback: boolean): Promise<Replenishment> => {
+      const expected = await reference()
+      // every candidate of the statement is priced as the cart prices it (not only the chosen one)
+      const terms = termsStatement(st.id, { today, horizonWeeks: 4, articleIds: articles, limit: articles.length })
+      const rows = await rawRows<TermsRow>(app.db, terms.sql, terms.parameters)
+      const fields = (c: { supplierId: string, offerId: string | null, priceSource: string | null, contractNumber: string | null, stationPackPrice: string | null, unitsPerPack: number | null, leadTimeDays: number | null, moqPacks: number | null, packMultiple: number | null, supplierRef: string | null, packLabel: string | null }): unknown[] =>
+        [c.supplierId, c.offerId, c.priceSource, c.contractNumber, c.stationPackPrice, c.unitsPerPack, c.leadTimeDays, c.moqPacks, c.packMultiple, c.supplierRef, c.packLabel]
+      const bySupplier = (a: unknown[], b: unknown[]): number => String(a[0]) < String(b[0]) ? -1 : 1
+      for (const row of rows) {
+        const mine = candidatesOf(row).map(c => fields({ ...c.offer, stationPackPrice: c.stationPackPrice, contractNumber: c.offer.priceSource === 'CONTRACT' ? c.offer.contractNumber : null })).sort(bySupplier)
+        expect(mine, `seed ${seed}, fallback ${String(fallback)}, article ${row.articleId}`).toEqual(expected.get(row.articleId)?.priced.map(fields).sort(bySupplier))
+      }
+      const got = await computeReplenishment(app.db, actor, st.id, { articleIds: articles, today })
+      expect(got.items).toHaveLength(articles.length)
+      let withOffer = 0
+      for (const item of got.items) {
+        const e = expected.get(item.articleId)
+        const where = `seed ${seed}, fallback ${String(fallback)}, article ${item.articleId}`
+        expect(item.choice.candidates, where).toBe(e?.candidates)
+        if (e?.best === null || e?.best === undefined) {
+          expect(item.offer, where).toBeNull()
+          expect(item.choice.explanation, where).toContain(e?.offers === 0 ? 'No active offer' : 'No offer has a price today')
+          continue
+        }
+        withOffer++
+        const b = e.best
+        expect(item.offer, where).toEqual({
+          offerId: b.offerId,
+          supplierId: b.supplierId,
+          supplierName: item.offer?.supplierName,
+          supplierRef: b.supplierRef,
+          packLabel: b.packLabel,
+          unitsPerPack: b.unitsPerPack,
+          moqPacks: b.moqPacks,
+          packMultiple: b.packMultiple,
+          leadTimeDays: b.leadTimeDays,
+          priceSource: b.priceSource,
+          contractNumber: b.contractNumber,
+          stationPackPrice: b.stationPackPrice,
+          stationUnitPrice: item.offer?.stationUnitPrice
+        })
+      }
+      // the fixture exercises what it means to
+      expect(withOffer, `seed ${seed}`).toBeGreaterThan(5)
+      return got
+    }
+
+    const got = await check(true)
+    const rules = new Set(got.items.map(i => i.choice.rule))
+    for (const rule of ['CONTRACT_PRICE', 'LOWEST_UNIT_PRICE', 'NO_OFFER']) expect(rules, `seed ${seed}: ${[...rules].join(', ')}`).toContain(rule)
+    // the cart charges the chosen offer's price: each proposed line's quote shows the same source and station price
+    const ordered = got.items.filter(i => i.offer !== null && i.proposedPacks > 0).slice(0, 12)
+    const res = await app.inject({ method: 'POST', url: `/v1/stations/${st.id}/replenishment/to-cart`, headers: bearer(st.token), payload: { lines: ordered.map(i => ({ articleId: i.articleId })) } })
+    expect(res.statusCode, res.body).toBe(200)
+    const quoted = new Map<string, { supplierId: string, priceSource: string, stationPackPrice: string, lineNet: string }>((res.json() as { lines: Array<{ articleId: string, supplierId: string, priceSource: string, stationPackPrice: string, lineNet: string }> }).lines.map(l => [l.articleId, l]))
+    for (const i of ordered) {
+      expect(quoted.get(i.articleId), `seed ${seed}, article ${i.articleId}`).toMatchObject({ supplierId: i.offer?.supplierId, priceSource: i.offer?.priceSource, stationPackPrice: i.offer?.stationPackPrice, lineNet: i.estimatedNet })
+    }
+    // catalog prices not allowed: only contract prices remain
+    await sql`UPDATE settings SET allow_catalog_fallback = false`.execute(app.db)
+    try {
+      const strict = await check(false)
+      expect(strict.items.every(i => i.offer === null || i.offer.priceSource === 'CONTRACT')).toBe(true)
+    } finally {
+      await sql`UPDATE settings SET allow_catalog_fallback = true`.execute(app.db)
+    }
+  }, 120_000)
+})
+
+describe('how the page is found', () => {
+  it('walking the catalog, collecting the station\'s articles and the automatic choice give the same pages', async () => {
+    const st = await station(app)
+    const sup = await supplier(app)
+    const actor = { userId: st.userId, role: 'STATION' as const, organizationId: st.id, organizationKind: 'STATION' as const }
+    const kinds: Record<string, string[]> = { level: [], forecast: [], beyond: [], po: [], transfer: [], none: [], inactive: [] }
+    for (let i = 0; i < 4; i++) {
+      for (const kind of Object.keys(kinds)) {
+        const { articleId } = await offeredArticle(app, sup.id, { unitsPerPack: 10 })
+        kinds[kind]?.push(articleId)
+        if (kind === 'level') await stock(st, articleId, 5 * i, 3)
+        if (kind === 'forecast') await forecast(st, weeks(articleId, { [i]: 40 }))
+        if (kind === 'beyond') await forecast(st, weeks(articleId, { [30 + i]: 40 })) // read (horizon + 53 weeks), outside its own window: left out
+        if (kind === 'po') expect((await addLine(app, st.token, st.id, { articleId, supplierId: sup.id, packs: 2 + i })).statusCode).toBe(201)
+        if (kind === 'transfer') await transfer(st.id, articleId, 15 + i, 'SHIPPED')
+        if (kind === 'inactive') { await forecast(st, weeks(articleId, { 0: 7 })); await sql`UPDATE articles SET is_active = false WHERE id = ${articleId}::uuid`.execute(app.db) }
+      }
+    }
+    expect((await checkout(app, st.token, st.id)).statusCode).toBe(201)
+    const walkPages = async (strategy: PageStrategy, limit: number): Promise<Array<{ ids: string[], nextCursor: string | null }>> => {
+      const pages: Array<{ ids: string[], nextCursor: string | null }> = []
+      let cursor: string | undefined
+      for (;;) {
+        const r = await computeReplenishment(app.db, actor, st.id, { limit, pageStrategy: strategy, ...(cursor !== undefined ? { cursor } : {}) })
+        pages.push({ ids: r.items.map(i => i.articleId), nextCursor: r.nextCursor })
+        if (r.nextCursor === null) return pages
+        cursor = r.nextCursor
+      }
+    }
+    const all = await computeReplenishment(app.db, actor, st.id, { limit: 200 })
+    const listed = new Set(all.items.map(i => i.articleId))
+    expect(listed).toEqual(new Set([...(kinds.level ?? []), ...(kinds.forecast ?? []), ...(kinds.po ?? []), ...(kinds.transfer ?? []), ...(kinds.inactive ?? [])]))
+    expect(all.items.find(i => i.articleId === kinds.po?.[3])).toMatchObject({ inboundPoUnits: 50 })
+    expect(all.items.find(i => i.articleId === kinds.transfer?.[2])).toMatchObject({ inboundTransferUnits: 17 })
+    for (const limit of [2, 3, 7]) {
+      const walk = await walkPages('walk', limit)
+      expect(walk.flatMap(p => p.ids)).toEqual(all.items.map(i => i.articleId))
+      expect(await walkPages('collect', limit)).toEqual(walk)
+      expect(await walkPages('auto', limit)).toEqual(walk)
+    }
+    // the full answers are equal too
+    const full = async (pageStrategy: PageStrategy): Promise<unknown> => await computeReplenishment(app.db, actor, st.id, { limit: 200, pageStrategy, horizonWeeks: 6 })
+    expect(await full('walk')).toEqual(await full('collect'))
+  }, 120_000)
 })
