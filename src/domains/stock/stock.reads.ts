@@ -86,7 +86,8 @@ function afterCursor (cursor: string): [string, string] {
 function flagConditions (eb: LevelEb, f: { low?: boolean, critical?: boolean, out?: boolean }): Array<Expression<SqlBool>> {
   const c: Array<Expression<SqlBool>> = []
   const low = eb('l.quantity', '<=', eb.ref('l.alertThreshold'))
-  // critical ≤ alert on every level (the threshold write enforces it), so critical and out imply low
+  // critical ≤ alert on every level (the threshold write refuses otherwise; CHECK stock_levels_thresholds_ordered,
+  // migration 0014), so critical and out imply low
   if (f.low === true || f.critical === true || f.out === true) c.push(low)
   if (f.low === false) c.push(eb('l.quantity', '>', eb.ref('l.alertThreshold')))
   if (f.critical === true) c.push(eb('l.quantity', '<=', eb.ref('l.criticalThreshold')))
