@@ -379,8 +379,8 @@ function compareCandidates (a: Candidate, b: Candidate): number {
 }
 
 /** Station price per base unit, 6 decimals, half-up. */
-function unitPrice (packPrice: string, unitsPerPack: number): string {
-  const num = toScaled(packPrice, 4) * 100n
+function unitPrice (packScaled: bigint, unitsPerPack: number): string {
+  const num = packScaled * 100n
   const d = BigInt(unitsPerPack)
   const q = num / d
   return fromScaled(2n * (num % d) >= d ? q + 1n : q, 6)
@@ -396,31 +396,37 @@ export function candidatesOf (row: Pick<TermsRow, 'offers'>): Candidate[] {
   return out
 }
 
-function choose (row: TermsRow): { chosen: Candidate | null, rule: ChoiceRule, candidates: number, explanation: string } {
+interface Choice { chosen: Candidate | null, chosenUnit: string, rule: ChoiceRule, candidates: number, explanation: string }
+
+function choose (row: TermsRow): Choice {
   const candidates = candidatesOf(row)
   const baseUnit = row.baseUnit
   if (candidates.length === 0) {
     const why = row.offerCount === 0 ? 'No active offer of an active supplier for this (active) article' : 'No offer has a price today (no contract covers it and catalog prices are not allowed)'
-    return { chosen: null, rule: 'NO_OFFER', candidates: 0, explanation: `${why}: nothing can be proposed` }
+    return { chosen: null, chosenUnit: '', rule: 'NO_OFFER', candidates: 0, explanation: `${why}: nothing can be proposed` }
   }
-  if (candidates.length > 1) candidates.sort(compareCandidates)
-  const best = candidates[0] as Candidate
-  const bestUnit = unitPrice(best.stationPackPrice, best.offer.unitsPerPack)
-  if (candidates.length === 1) return { chosen: best, rule: 'ONLY_OFFER', candidates: 1, explanation: `Only orderable offer (${best.offer.supplierName}, ${best.offer.priceSource === 'CONTRACT' ? `contract ${best.offer.contractNumber ?? ''}`.trim() : 'catalog'} price ${bestUnit} per ${baseUnit})` }
-  const next = candidates[1] as Candidate
-  const nextUnit = unitPrice(next.stationPackPrice, next.offer.unitsPerPack)
+  // the best and the runner-up (the explanation compares them), in one pass
+  let best = candidates[0] as Candidate
+  let next: Candidate | undefined
+  for (let i = 1; i < candidates.length; i++) {
+    const c = candidates[i] as Candidate
+    if (compareCandidates(c, best) < 0) { next = best; best = c } else if (next === undefined || compareCandidates(c, next) < 0) next = c
+  }
+  const bestUnit = unitPrice(best.packScaled, best.offer.unitsPerPack)
+  if (next === undefined) return { chosen: best, chosenUnit: bestUnit, rule: 'ONLY_OFFER', candidates: 1, explanation: `Only orderable offer (${best.offer.supplierName}, ${best.offer.priceSource === 'CONTRACT' ? `contract ${best.offer.contractNumber ?? ''}`.trim() : 'catalog'} price ${bestUnit} per ${baseUnit})` }
+  const nextUnit = unitPrice(next.packScaled, next.offer.unitsPerPack)
   const others = `${candidates.length - 1} other offer${candidates.length > 2 ? 's' : ''}`
   if (best.offer.priceSource === 'CONTRACT' && next.offer.priceSource !== 'CONTRACT') {
-    return { chosen: best, rule: 'CONTRACT_PRICE', candidates: candidates.length, explanation: `Contract price (${best.offer.contractNumber ?? 'contract'}, ${bestUnit} per ${baseUnit}) preferred over ${others} at catalog prices (the best: ${next.offer.supplierName}, ${nextUnit} per ${baseUnit})` }
+    return { chosen: best, chosenUnit: bestUnit, rule: 'CONTRACT_PRICE', candidates: candidates.length, explanation: `Contract price (${best.offer.contractNumber ?? 'contract'}, ${bestUnit} per ${baseUnit}) preferred over ${others} at catalog prices (the best: ${next.offer.supplierName}, ${nextUnit} per ${baseUnit})` }
   }
   const kind = best.offer.priceSource === 'CONTRACT' ? 'contract' : 'catalog'
   if (compareUnitPrice(best, next) !== 0) {
-    return { chosen: best, rule: 'LOWEST_UNIT_PRICE', candidates: candidates.length, explanation: `Lowest ${kind} station price per ${baseUnit}: ${bestUnit} against ${nextUnit} (${next.offer.supplierName}), among ${candidates.length} offers` }
+    return { chosen: best, chosenUnit: bestUnit, rule: 'LOWEST_UNIT_PRICE', candidates: candidates.length, explanation: `Lowest ${kind} station price per ${baseUnit}: ${bestUnit} against ${nextUnit} (${next.offer.supplierName}), among ${candidates.length} offers` }
   }
   if (best.offer.leadTimeDays !== next.offer.leadTimeDays) {
-    return { chosen: best, rule: 'SHORTEST_LEAD_TIME', candidates: candidates.length, explanation: `Same station price per ${baseUnit} (${bestUnit}) as ${next.offer.supplierName}; shorter lead time: ${best.offer.leadTimeDays} days against ${next.offer.leadTimeDays}` }
+    return { chosen: best, chosenUnit: bestUnit, rule: 'SHORTEST_LEAD_TIME', candidates: candidates.length, explanation: `Same station price per ${baseUnit} (${bestUnit}) as ${next.offer.supplierName}; shorter lead time: ${best.offer.leadTimeDays} days against ${next.offer.leadTimeDays}` }
   }
-  return { chosen: best, rule: 'TIE', candidates: candidates.length, explanation: `Same price per ${baseUnit} (${bestUnit}) and lead time (${best.offer.leadTimeDays} days) as ${next.offer.supplierName}; first by supplier name` }
+  return { chosen: best, chosenUnit: bestUnit, rule: 'TIE', candidates: candidates.length, explanation: `Same price per ${baseUnit} (${bestUnit}) and lead time (${best.offer.leadTimeDays} days) as ${next.offer.supplierName}; first by supplier name` }
 }
 
 // ---- the proposal ------------------------------------------------------------------------------
@@ -435,7 +441,7 @@ export function packsFor (rawNeedUnits: number, unitsPerPack: number, moqPacks: 
 }
 
 function itemOf (row: TermsRow, weekKeys: readonly string[], horizonWeeks: number): ReplenishmentItem | null {
-  const { chosen, rule, candidates, explanation } = choose(row)
+  const { chosen, chosenUnit, rule, candidates, explanation } = choose(row)
   const o = chosen?.offer
   const leadTimeDays = o?.leadTimeDays ?? 0
   const leadTimeWeeks = ceilDiv(leadTimeDays, 7)
@@ -466,7 +472,7 @@ function itemOf (row: TermsRow, weekKeys: readonly string[], horizonWeeks: numbe
         priceSource: o.priceSource,
         contractNumber: o.priceSource === 'CONTRACT' ? o.contractNumber : null,
         stationPackPrice: chosen.stationPackPrice,
-        stationUnitPrice: unitPrice(chosen.stationPackPrice, o.unitsPerPack)
+        stationUnitPrice: chosenUnit
       }
   let working = `forecast ${forecastUnits} (${windowFrom}…${windowTo}: ${windowWeeks} weeks = lead ${leadTimeWeeks} + horizon ${horizonWeeks}) − on hand ${row.onHand} − inbound POs ${row.inboundPo} − inbound transfers ${row.inboundTransfer} + safety ${row.safety} = ${rawNeedUnits} ${row.baseUnit}`
   if (offer === null) working += ' → no orderable offer: 0 packs'
