@@ -3,19 +3,15 @@
 // machine's Redis through a TCP proxy that the tests blackhole, reset and heal. Skipped when no
 // Redis answers on REDIS_TEST_URL (default redis://127.0.0.1:6379).
 import { randomUUID } from 'node:crypto'
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/lib/route.js'
 import { MemoryCounters } from '../../src/plugins/rate-limit.js'
 import { FaultyProxy } from '../reliability/harness.js'
 import { bearer, createTestApp, tokenFor } from '../helpers/app.js'
+import { REDIS_TEST_URL, redisReachable } from '../helpers/redis.js'
 
-const REDIS = new URL(process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379')
-const redisUp = await new Promise<boolean>(resolve => {
-  const s = connect(Number(REDIS.port || 6379), REDIS.hostname, () => { s.end(); resolve(true) })
-  s.on('error', () => { resolve(false) })
-  s.setTimeout(500, () => { s.destroy(); resolve(false) })
-})
+const REDIS = new URL(REDIS_TEST_URL)
+const redisUp = await redisReachable()
 
 const MAX = 6
 const TIMEOUT_MS = 50
