@@ -7,58 +7,16 @@ import type { Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import { notFound, problem } from '../../lib/problems.js'
+import type { Static } from '@sinclair/typebox'
 import type { TransferStatus } from './transfers.rules.js'
-import type { EventsInput, ListTransfersInput } from './transfers.schemas.js'
+import type { EventsInput, ListTransfersInput, TransferDetailSchema, TransferLineSchema, TransferSchema, TransferTotalsSchema } from './transfers.schemas.js'
 
-export interface TransferTotals {
-  lines: number
-  unitsRequested: number
-  unitsGranted: number | null
-  unitsShipped: number | null
-  unitsReceived: number | null
-  unitsInTransit: number
-  unitsLost: number
-}
-
-export interface TransferLineView {
-  id: string
-  articleId: string
-  articleCode: string
-  articleName: string
-  baseUnit: string
-  unitsRequested: number
-  unitsGranted: number | null
-  unitsShipped: number | null
-  unitsReceived: number | null
-  unitsInTransit: number
-  unitsLost: number
-  note: string | null
-}
-
-export interface TransferView {
-  id: string
-  number: string
-  requestingStationId: string
-  sourceStationId: string
-  status: TransferStatus
-  reason: string | null
-  neededBy: string | null
-  statusReason: string | null
-  deliveryNoteDocumentId: string | null
-  signedDeliveryNoteDocumentId: string | null
-  settlementRef: string | null
-  settlementAmount: string | null
-  createdBy: string | null
-  createdAt: Date
-  confirmedAt: Date | null
-  shippedAt: Date | null
-  receivedAt: Date | null
-  updatedAt: Date
-  version: number
-  totals: TransferTotals
-}
-
-export interface TransferDetailView extends TransferView { lines: TransferLineView[] }
+// The views are the response schemas' static types (transfers.schemas.ts): what the statements
+// below select is checked against what the routes promise, with no restated interface.
+export type TransferTotals = Static<typeof TransferTotalsSchema>
+export type TransferLineView = Static<typeof TransferLineSchema>
+export type TransferView = Static<typeof TransferSchema>
+export type TransferDetailView = Static<typeof TransferDetailSchema>
 
 // Shipped − received: in transit while the receipt is pending, lost once it is recorded.
 const IN_TRANSIT = 'CASE WHEN l.units_received IS NULL THEN coalesce(l.units_shipped, 0) ELSE 0 END'
@@ -101,7 +59,7 @@ export async function getTransfer (db: Db, actor: Actor, id: string): Promise<Tr
   if (scope !== null) q = q.where(scope)
   const row = await q.executeTakeFirst()
   if (row === undefined) throw notFound('Transfer')
-  return row as TransferDetailView
+  return row
 }
 
 /**
@@ -176,7 +134,7 @@ export async function listTransfers (db: Db, actor: Actor, q: ListTransfersInput
     .orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(limit + 1)
     .execute()
   const p = page(rows, limit, r => [r.cursorTs, r.id])
-  return { items: p.items.map(({ cursorTs: _, ...view }) => view as TransferView), nextCursor: p.nextCursor }
+  return { items: p.items.map(({ cursorTs: _, ...view }): TransferView => view), nextCursor: p.nextCursor }
 }
 
 /** The status history, oldest first; same scope as reading the transfer. */
