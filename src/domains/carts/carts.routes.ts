@@ -6,18 +6,16 @@ import { createdId, defineRoute } from '../../lib/define-route.js'
 import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf, expectedVersion } from '../../lib/route.js'
 import { addOrderSchemas, masterOrderDetailViews } from '../orders/orders.serializers.js'
-import { views } from '../../lib/views.js'
-import { AddLineBody, CartLinePlatform, CartLineStation, CartPlatform, CartStation, CheckoutBody, LineParams, StationParams, UpdateLineBody } from './carts.schemas.js'
+import { AddLineBody, CheckoutBody, LineParams, StationParams, UpdateLineBody } from './carts.schemas.js'
+import { addCartSchemas, cartViews } from './carts.serializers.js'
 import { addCartLine, clearCart, deleteCartLine, getCart, updateCartLine } from './carts.service.js'
 import { checkoutCart } from './checkout.service.js'
 
-// Suppliers never reach a cart (RBAC); the station view stands in for the supplier slot.
-const cartViews = views({ platform: CartPlatform, supplier: CartStation, station: CartStation }, [CartLinePlatform, CartLineStation])
 const WHO = 'Callable by the station\'s own STATION users and by platform staff; suppliers get 403, other stations 404.'
 
 export default async function cartsRoutes (app: App): Promise<void> {
   addOrderSchemas(app)
-  for (const s of [CartLinePlatform, CartLineStation, CartPlatform, CartStation]) app.addSchema(s)
+  addCartSchemas(app)
 
   defineRoute(app, {
     method: 'GET',

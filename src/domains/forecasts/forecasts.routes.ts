@@ -11,8 +11,7 @@ import type { App } from '../../lib/route.js'
 import { actorOf, dbOf, etagOf } from '../../lib/route.js'
 import { Page } from '../../lib/schemas.js'
 import { Type } from '@sinclair/typebox'
-import { CartLinePlatform, CartLineStation, CartPlatform, CartStation } from '../carts/carts.schemas.js'
-import { views } from '../../lib/views.js'
+import { addCartSchemas, cartViews } from '../carts/carts.serializers.js'
 import {
   DemandListQuery, DemandSchema, ForecastListQuery, ForecastSchema, ForecastUpsertBody, ForecastUpsertResult,
   ReplenishmentItemSchema, ReplenishmentQuery, ReplenishmentSchema, StationParams, SupplierParams, ToCartBody
@@ -20,13 +19,12 @@ import {
 import { listDemand, listForecasts, upsertForecasts } from './forecasts.service.js'
 import { computeReplenishment, replenishmentToCart } from './replenishment.service.js'
 
-// The cart answer of to-cart is the cart's own representation (GET cart), per audience.
-const cartViews = views({ platform: CartPlatform, supplier: CartStation, station: CartStation }, [CartLinePlatform, CartLineStation])
-
 const STATION_WHO = 'Platform staff for any station; a STATION user for its own station only (another station\'s: 404). Suppliers: 403 (they read the aggregated demand instead).'
 
 export default async function forecastsRoutes (app: App): Promise<void> {
-  for (const s of [ForecastSchema, DemandSchema, ReplenishmentItemSchema, CartLinePlatform, CartLineStation, CartPlatform, CartStation]) app.addSchema(s)
+  for (const s of [ForecastSchema, DemandSchema, ReplenishmentItemSchema]) app.addSchema(s)
+  // the cart answer of to-cart is the cart's own representation (GET cart), per audience
+  addCartSchemas(app)
 
   defineRoute(app, {
     method: 'PUT',
