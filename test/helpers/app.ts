@@ -16,7 +16,11 @@ export type ConfigOverrides = Partial<Static<typeof ConfigSchema>>
 
 export async function buildTestApp (overrides: ConfigOverrides = {}, connectionString?: string): Promise<App> {
   const url = connectionString ?? await testDatabaseUrl()
-  const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: false, DATABASE_URL: url, AUDIT_SEAL_INTERVAL_MS: 100, MAX_EVENT_LOOP_DELAY_MS: 0, WORKER_MODE: 'off', ...overrides })
+  // A pool wait is bounded at 15 s here (2 s in production): the suites prove invariants with 50
+  // parallel requests on a 10-connection pool, and on a loaded CI machine a 2 s wait would turn a
+  // queued request into a 503 that says nothing about the invariant. The 503 itself is tested
+  // with an explicit short timeout (test/plugins/http.test.ts, the reliability suite).
+  const config = loadConfig({}, { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: false, DATABASE_URL: url, AUDIT_SEAL_INTERVAL_MS: 100, MAX_EVENT_LOOP_DELAY_MS: 0, WORKER_MODE: 'off', DATABASE_CONNECT_TIMEOUT_MS: 15_000, ...overrides })
   return await buildApp({ config, connectionString: url, logger: { level: process.env.TEST_LOG_LEVEL ?? 'silent' } })
 }
 
