@@ -1551,7 +1551,7 @@ export interface paths {
         head?: never;
         /**
          * Set a level's alert and critical thresholds
-         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. alertThreshold and/or criticalThreshold (base units); the critical threshold may not exceed the alert threshold (422 THRESHOLDS_INVALID). Creates the level at quantity 0 when the station has none (not for an inactive article: 422). If-Match with the level's ETag (version 0 for a level not yet written); a stale one is 412. A raise that makes the level low emits `stock.low`. Quantities never change here.
+         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. alertThreshold and/or criticalThreshold (base units); the critical threshold may not exceed the alert threshold (422 THRESHOLDS_INVALID). Creates the level at quantity 0 when the station has none (not for an inactive article: 422). If-Match with the level's ETag (version 0 for a level not yet written); a stale one is 412, and so is `If-Match: *` on a level not yet written (it matches a stored level only). A raise that makes the level low emits `stock.low`. Quantities never change here.
          *
          *     Permission: `stock:write`.
          */
@@ -1591,7 +1591,7 @@ export interface paths {
         put?: never;
         /**
          * Adjust a station's stock
-         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Signed changes with a reason (breakage, found, write-off…): one ADJUSTMENT movement per line; a decrease below zero is 422 INSUFFICIENT_STOCK (pointer per line). 1–1000 lines, each article at most once (400 with a pointer per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
+         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Signed changes with a reason (breakage, found, write-off…): one ADJUSTMENT movement per line; a decrease below zero is 422 INSUFFICIENT_STOCK (pointer per line). 1–1000 lines, each article at most once (400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
          *
          *     Permission: `stock:write`.
          */
@@ -1613,7 +1613,7 @@ export interface paths {
         put?: never;
         /**
          * Declare units consumed
-         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Units used by the station: one CONSUMPTION movement (−units) per line; more than on hand is 422 INSUFFICIENT_STOCK (pointer per line). 1–1000 lines, each article at most once (400 with a pointer per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
+         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Units used by the station: one CONSUMPTION movement (−units) per line; more than on hand is 422 INSUFFICIENT_STOCK (pointer per line). 1–1000 lines, each article at most once (400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
          *
          *     Permission: `stock:write`.
          */
@@ -1635,7 +1635,7 @@ export interface paths {
         put?: never;
         /**
          * Record an inventory count
-         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Counted quantities for many articles in one call: each level is set to the counted quantity with one COUNT movement for the difference (none when the count matches); an article without a level gets one. The differences are computed under the levels' row locks, so changes racing the count are never lost or double-counted. 1–1000 lines, each article at most once (400 with a pointer per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
+         * @description Platform staff for any station; a STATION user for its own station only (another station: 404). Suppliers: 403. Counted quantities for many articles in one call: each level is set to the counted quantity with one COUNT movement for the difference (none when the count matches); an article without a level gets one. The differences are computed under the levels' row locks, so changes racing the count are never lost or double-counted. 1–1000 lines, each article at most once (400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line); every article must exist (422 REFERENCE_NOT_FOUND) and be active (422 ARTICLE_INACTIVE) — stock already held of an article deactivated since may still be changed. All or nothing: a refused line changes nothing. Answers the operation: its refId (the movements' refId and the audit event's entity id) and, per line, the quantity before and after with the flags after. A level crossing its alert threshold downward emits one `stock.low` event.
          *
          *     Permission: `stock:write`.
          */
@@ -1662,7 +1662,7 @@ export interface paths {
         get: operations["listForecasts"];
         /**
          * Publish weekly forecasts (bulk upsert)
-         * @description Platform staff for any station; a STATION user for its own station only (another station's: 404). Suppliers: 403 (they read the aggregated demand instead). Creates or replaces the forecast units (base units) of up to 5 000 (article, ISO year, ISO week) lines of the station in one statement; weeks not named are left as they are (units 0 clears a week). All or nothing: a week 53 in a year without one or a repeated (article, week) is 422 BUSINESS_RULE_VIOLATED, an unknown article 422 REFERENCE_NOT_FOUND, each with a pointer per bad line (/lines/<i>/…), and nothing is saved. Answers a summary (inserted, updated, unchanged); one audit event records the same summary.
+         * @description Platform staff for any station; a STATION user for its own station only (another station's: 404). Suppliers: 403 (they read the aggregated demand instead). Creates or replaces the forecast units (base units) of up to 5 000 (article, ISO year, ISO week) lines of the station in one statement; weeks not named are left as they are (units 0 clears a week). All or nothing: a repeated (article, week) is 400 VALIDATION_FAILED (a DUPLICATE_LINE item per repeated line), a week 53 in a year without one 422 BUSINESS_RULE_VIOLATED, an unknown article 422 REFERENCE_NOT_FOUND, each with a pointer per bad line (/lines/<i>/…), and nothing is saved. Answers a summary (inserted, updated, unchanged); one audit event records the same summary.
          *
          *     Permission: `forecasts:write`.
          */
@@ -1757,7 +1757,7 @@ export interface paths {
         put?: never;
         /**
          * Request a transfer
-         * @description A station user asks another station (sourceStationId) for units of articles, for its own station only (another requestingStationId: 403 NOT_ALLOWED_FOR_PARTY); platform staff request on behalf of any station (requestingStationId required). One line per article, units > 0. The source must differ from the requester (422 BUSINESS_RULE_VIOLATED); unknown or inactive stations and articles are 422. Creates the transfer REQUESTED with number TR-YYYY-NNNNNN, its first history row and a transfer.requested event for both stations.
+         * @description A station user asks another station (sourceStationId) for units of articles, for its own station only (another requestingStationId: 403 NOT_ALLOWED_FOR_PARTY); platform staff request on behalf of any station (requestingStationId required). One line per article (a repeated article is 400 VALIDATION_FAILED with a DUPLICATE_LINE item per repeated line), units > 0. The source must differ from the requester (422 BUSINESS_RULE_VIOLATED); unknown or inactive stations and articles are 422. Creates the transfer REQUESTED with number TR-YYYY-NNNNNN, its first history row and a transfer.requested event for both stations.
          *
          *     Permission: `transfers:create`.
          */
