@@ -256,6 +256,9 @@ function termsText (filtered: boolean): string {
       JOIN transfer_lines tl ON tl.transfer_id = t.id
       WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${filtered ? 'AND tl.article_id = ANY($11::uuid[])' : ''}
       GROUP BY tl.article_id
+    ), covering AS MATERIALIZED (
+      SELECT c.id, c.number, c.fee_pct, c.valid_from FROM contracts c
+      WHERE c.status = 'ACTIVE' AND c.valid_from <= $8::date AND c.valid_until >= $8::date
     ), ${page}
     SELECT t."articleId", t."articleCode", t."articleName", t."baseUnit", t."hasLevel", t."onHand", t.safety,
       coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
@@ -292,9 +295,8 @@ function termsText (filtered: boolean): string {
         LEFT JOIN LATERAL (
           SELECT c.number, l.pack_price, c.fee_pct
           FROM contract_lines l
-          JOIN contracts c ON c.id = l.contract_id
+          JOIN covering c ON c.id = l.contract_id
           WHERE l.article_id = o.article_id AND l.supplier_id = o.supplier_id
-            AND c.status = 'ACTIVE' AND c.valid_from <= $8::date AND c.valid_until >= $8::date
           ORDER BY c.valid_from DESC, c.id
           LIMIT 1
         ) cl ON true
