@@ -94,3 +94,18 @@ describe('production', () => {
     expect(loadConfig({ METRICS_PUBLIC: 'false' }).METRICS_PUBLIC).toBe(false)
   })
 })
+
+describe('.env.example', () => {
+  it('lists every setting, and loads as a configuration as it is', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { parseEnv } = await import('node:util')
+    const { ConfigSchema } = await import('../src/config.js')
+    const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8')
+    const listed = new Set([...text.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1] ?? ''))
+    expect(Object.keys(ConfigSchema.properties).filter(k => !listed.has(k))).toEqual([])
+    expect([...listed].filter(k => !(k in ConfigSchema.properties))).toEqual([])
+    // empty values mean "not set", as the .env loader reads them
+    const env = Object.fromEntries(Object.entries(parseEnv(text)).filter(([, v]) => v !== ''))
+    expect(() => loadConfig({ ...env, ENV_FILE: 'none', DATABASE_URL: 'postgres://x', JWT_SECRET: SECRET, ...CHAIN })).not.toThrow()
+  })
+})
