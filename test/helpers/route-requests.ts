@@ -6,7 +6,7 @@
 // the scene by the path segment before each parameter, its body is the OpenAPI example of its
 // operation. Such a request may well be refused (a 4xx), which the guards still check for its
 // problem format; the entries below exist so every current route is also called successfully.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { InjectOptions } from 'fastify'
 import type { App } from '../../src/lib/route.js'
@@ -237,6 +237,12 @@ const RECIPES: Record<string, Recipe> = {
   'POST /v1/auth/logout': async (s, c) => ({ body: { refreshToken: await refreshTokenOf(s.app, c) } }),
   'POST /v1/auth/logout-all': async () => ({ body: {} }),
   'POST /v1/auth/password-reset': async (_s, c) => ({ body: { email: c.email } }),
+  // a reset token as the mailer would have sent it (only its SHA-256 is stored)
+  'POST /v1/auth/password-reset/confirm': async (s, c) => {
+    const token = randomBytes(32).toString('base64url')
+    await sql`INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES (${c.userId}::uuid, ${createHash('sha256').update(token).digest('hex')}, now() + interval '30 minutes')`.execute(s.app.db)
+    return { body: { token, newPassword: password() } }
+  },
   'POST /v1/me/password': async () => ({ body: { currentPassword: TEST_PASSWORD, newPassword: password() } }),
   // users
   'GET /v1/users/:id': async (s, c) => ({ params: { id: c.role === 'SUPPLIER' ? c.userId : await s.targetUser() } }),
