@@ -53,8 +53,9 @@ describe('transfer line units under concurrency', () => {
   for (let round = 1; round <= ROUNDS; round++) {
     it(`round ${round}: ${PARALLEL} confirms granting different amounts, then ${PARALLEL} receives declaring different amounts — one winner each, granted ≤ requested, shipped ≤ granted, received ≤ shipped`, async () => {
       const t = await requested(app, n, [...REQUESTED])
-      // request i grants requested − 10 + i % 15 of each line: a third of them more than requested
-      const grants = Array.from({ length: PARALLEL }, (_, i) => REQUESTED.map(r => r - 10 + i % 15))
+      // request i grants requested + 5 − i % 15 of each line: a third of them more than requested,
+      // among them the first ones sent (the likeliest to take the row first)
+      const grants = Array.from({ length: PARALLEL }, (_, i) => REQUESTED.map(r => r + 5 - i % 15))
       const confirms = await Promise.all(grants.map(async (g, i) => await act(app, i % 2 === 0 ? n.src.token : n.handler.token, t.id, 'confirm', {
         lines: t.lines.map(l => ({ lineId: l.id, unitsGranted: g[REQUESTED.indexOf(l.unitsRequested as 30 | 20)] }))
       })))
@@ -72,8 +73,8 @@ describe('transfer line units under concurrency', () => {
       expect(await storedLines(t.id)).toEqual(REQUESTED.map((r, i) => ({ requested: r, granted: granted[i], shipped: granted[i], received: null })))
       expect([await quantity(app, n.src.id, a), await quantity(app, n.src.id, b)]).toEqual(srcBefore.map((q, i) => q - (granted[i] as number)))
 
-      // request i declares shipped − 10 + i % 15 received on each line: a third of them more than shipped
-      const declared = Array.from({ length: PARALLEL }, (_, i) => (granted).map(s => Math.max(0, s - 10 + i % 15)))
+      // request i declares shipped + 5 − i % 15 received on each line: a third of them more than shipped, the first ones first
+      const declared = Array.from({ length: PARALLEL }, (_, i) => granted.map(s => Math.max(0, s + 5 - i % 15)))
       const reqBefore = [await quantity(app, n.req.id, a), await quantity(app, n.req.id, b)]
       const receives = await Promise.all(declared.map(async (d, i) => await act(app, i % 2 === 0 ? n.req.token : n.handler.token, t.id, 'receive', {
         signedDeliveryNoteDocumentId: signedNoteOf(n),
