@@ -16,6 +16,7 @@ import * as m0012 from './0012-report-indexes.js'
 import * as m0013 from './0013-document-references.js'
 import * as m0014 from './0014-stock-threshold-order.js'
 import * as m0015 from './0015-transfer-line-units.js'
+import * as m0016 from './0016-forecast-iso-week.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0012-report-indexes': m0012,
   '0013-document-references': m0013,
   '0014-stock-threshold-order': m0014,
-  '0015-transfer-line-units': m0015
+  '0015-transfer-line-units': m0015,
+  '0016-forecast-iso-week': m0016
 }
