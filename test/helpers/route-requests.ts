@@ -417,7 +417,7 @@ export async function requestFor (app: App, route: RouteEntry, s: Scene, caller:
   }
 }
 
-/** The rows a request names in its path (and the station's carts), as JSON, to prove a refusal changed nothing. */
+/** The rows a request names in its path (and a named station's carts, stock, ledger and forecasts; a transfer's or order's history; a subscription's deliveries), as JSON, to prove a refusal changed nothing. */
 export async function snapshotRows (app: App, url: string): Promise<unknown[]> {
   const ids = [...url.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)].map(m => m[0])
   if (ids.length === 0) return []
@@ -440,6 +440,14 @@ export async function snapshotRows (app: App, url: string): Promise<unknown[]> {
     UNION ALL SELECT 'purchase_order_lines', to_jsonb(x) FROM purchase_order_lines x WHERE purchase_order_id = ANY(${ids}::uuid[])
     UNION ALL SELECT 'transfers', to_jsonb(x) FROM transfers x WHERE id = ANY(${ids}::uuid[])
     UNION ALL SELECT 'transfer_lines', to_jsonb(x) FROM transfer_lines x WHERE transfer_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'transfer_events', to_jsonb(x) FROM transfer_events x WHERE transfer_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'purchase_order_events', to_jsonb(x) FROM purchase_order_events x WHERE purchase_order_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'stock_levels', to_jsonb(x) FROM stock_levels x WHERE station_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'stock_movements', to_jsonb(x) FROM stock_movements x WHERE station_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'forecasts', to_jsonb(x) FROM forecasts x WHERE station_id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'documents', to_jsonb(x) FROM documents x WHERE id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'webhook_subscriptions', to_jsonb(x) FROM webhook_subscriptions x WHERE id = ANY(${ids}::uuid[])
+    UNION ALL SELECT 'webhook_deliveries', to_jsonb(x) FROM webhook_deliveries x WHERE subscription_id = ANY(${ids}::uuid[])
     ORDER BY 1, 2`.execute(app.db)
   return rows
 }
