@@ -4,21 +4,23 @@
 // through (the requests of test/helpers/route-requests.ts, a fresh scene per mutation, as the
 // access matrix does), and every GET that answered 200 is asked again as a client would:
 // - with If-None-Match set to the ETag it was given (a 304 must be declared: `notModified`),
-// - with `Range: bytes=0-0` (a 206 must be declared, with the media types it serves),
+// - with `Range: bytes=0-0` (a 206 must be declared, with the media types it serves) and with a
+//   range beyond any content (a 416 is a problem),
 // - with `Accept: text/csv` (a CSV answer must be declared as text/csv).
 // A status is declared when the operation lists it, or its class (4XX, 5XX: the problem responses
 // every route carries); a body is declared when its media type is one of that response's
 // content types (a 204 or 304 has none). Every route must also be seen succeeding once (2xx), so
 // the success responses it declares are actually checked, and the answers the variants exist for
-// (304, 206, text/csv) must be seen, so a variant that stopped eliciting them fails here.
+// (304, 206, 416, text/csv) must be seen, so a variant that stopped eliciting them fails here.
+// Every route that documents If-Match is also sent a stale one: 412, a problem, nothing audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/lib/route.js'
 import { can, ROLES, type Permission, type Role } from '../../src/lib/permissions.js'
-import { createTestApp } from '../helpers/app.js'
+import { countAudit, createTestApp, expectProblem } from '../helpers/app.js'
 import { requestFor, routeKey, Scene, type RouteEntry } from '../helpers/route-requests.js'
 
 interface Response { content?: Record<string, unknown> }
-interface Doc { paths: Record<string, Record<string, { responses?: Record<string, Response> }>> }
+interface Doc { paths: Record<string, Record<string, { responses?: Record<string, Response>, parameters?: Array<{ in: string, name: string }> }>> }
 interface Seen { route: string, status: number, media: string | undefined, how: string }
 
 let app: App
@@ -79,6 +81,7 @@ describe('declared statuses', () => {
         const etag = res.headers.etag
         if (typeof etag === 'string') await again('If-None-Match', { 'if-none-match': etag })
         await again('Range', { range: 'bytes=0-0' })
+        await again('Range beyond the end', { range: 'bytes=999999999-' })
         await again('Accept: text/csv', { accept: 'text/csv' })
       }))
     }
@@ -92,10 +95,32 @@ describe('declared statuses', () => {
     const has = (route: string, status: number, media?: string): boolean => seen.some(s => s.route === route && s.status === status && (media === undefined || s.media === media))
     expect(has('GET /v1/documents/:id/content', 206, 'application/pdf')).toBe(true)
     expect(has('GET /v1/documents/:id/content', 304)).toBe(true)
+    expect(has('GET /v1/documents/:id/content', 416, 'application/problem+json')).toBe(true)
     expect(has('GET /v1/reports/spend', 200, 'text/csv')).toBe(true)
     expect(has('GET /v1/stations/:stationId/stock/:articleId', 304)).toBe(true)
     expect(has('GET /v1/events/stream', 200, 'text/event-stream')).toBe(true)
     expect(has('POST /v1/webhooks/:id/deliveries/:deliveryId/replay', 202, 'application/json')).toBe(true)
     expect(has('DELETE /v1/webhooks/:id', 204)).toBe(true)
   }, 240_000)
+
+  it('every route that documents If-Match answers a stale one 412 (declared, a problem), and audits nothing', async () => {
+    const honouring = app.routeTable.filter(r => !r.hidden && (doc.paths[toOpenApiPath(r.url)]?.[r.method.toLowerCase()]?.parameters ?? [])
+      .some(p => p.in === 'header' && p.name === 'if-match'))
+    expect(honouring.map(routeKey)).toEqual(expect.arrayContaining(['PATCH /v1/stations/:stationId/stock/:articleId', 'PATCH /v1/webhooks/:id', 'POST /v1/transfers/:id/confirm']))
+    const failures: string[] = []
+    for (const r of honouring) {
+      const role = rolesOf(r)[0]
+      if (role === undefined) { failures.push(`${routeKey(r)}: no role may call it`); continue }
+      const scene = await Scene.create(app)
+      const req = await requestFor(app, r, scene, scene.callers[role])
+      const before = await countAudit(app)
+      const res = await app.inject({ ...req, headers: { ...(req.headers as Record<string, string>), 'if-match': '"999999999"' } })
+      if (res.statusCode !== 412) { failures.push(`${role} ${routeKey(r)} with a stale If-Match → ${res.statusCode}: ${res.body.slice(0, 200)}`); continue }
+      expectProblem(res, 412, 'PRECONDITION_FAILED')
+      const why = undeclared(r, { route: routeKey(r), status: 412, media: 'application/problem+json', how: role })
+      if (why !== undefined) failures.push(`${routeKey(r)}: ${why}`)
+      if (await countAudit(app) !== before) failures.push(`${routeKey(r)}: a refused precondition wrote an audit event`)
+    }
+    expect(failures).toEqual([])
+  }, 120_000)
 })
