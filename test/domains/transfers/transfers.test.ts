@@ -80,17 +80,20 @@ describe('requesting a transfer', () => {
     expect(await countAudit(app)).toBe(audits)
   })
 
-  it('numbers are unique and come from transfer_number_seq, also when requested concurrently', async () => {
-    const start = Number((await sql<{ n: string }>`SELECT last_value AS n FROM transfer_number_seq`.execute(app.db)).rows[0]?.n)
-    const results = await Promise.all(Array.from({ length: 30 }, async (_, i) => await createTransfer(app, i % 2 === 0 ? n.req.token : n.handler.token, { requestingStationId: n.req.id, sourceStationId: n.src.id, lines: [{ articleId: n.articles[0], units: 1 + i }] })))
-    expect(results.map(r => r.statusCode)).toEqual(results.map(() => 201))
-    const numbers = results.map(r => (r.json() as { number: string }).number)
-    expect(new Set(numbers).size).toBe(30)
-    const seqs = numbers.map(x => Number(x.split('-')[2]))
-    for (const s of seqs) { expect(s).toBeGreaterThan(start); expect(s).toBeLessThanOrEqual(start + 30) }
-    const end = Number((await sql<{ n: string }>`SELECT last_value AS n FROM transfer_number_seq`.execute(app.db)).rows[0]?.n)
-    expect(end).toBe(start + 30)
-  })
+  // held by the database: the sequence and UNIQUE (number) — 3 rounds of 50 parallel requests
+  for (let round = 1; round <= 3; round++) {
+    it(`numbers are unique and come from transfer_number_seq, also when requested concurrently (round ${round}: 50 at once)`, async () => {
+      const start = Number((await sql<{ n: string }>`SELECT last_value AS n FROM transfer_number_seq`.execute(app.db)).rows[0]?.n)
+      const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => await createTransfer(app, i % 2 === 0 ? n.req.token : n.handler.token, { requestingStationId: n.req.id, sourceStationId: n.src.id, lines: [{ articleId: n.articles[0], units: 1 + i }] })))
+      expect(results.map(r => r.statusCode)).toEqual(results.map(() => 201))
+      const numbers = results.map(r => (r.json() as { number: string }).number)
+      expect(new Set(numbers).size).toBe(50)
+      const seqs = numbers.map(x => Number(x.split('-')[2]))
+      for (const s of seqs) { expect(s).toBeGreaterThan(start); expect(s).toBeLessThanOrEqual(start + 50) }
+      const end = Number((await sql<{ n: string }>`SELECT last_value AS n FROM transfer_number_seq`.execute(app.db)).rows[0]?.n)
+      expect(end).toBe(start + 50)
+    })
+  }
 })
 
 describe('reading transfers', () => {
