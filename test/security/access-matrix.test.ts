@@ -10,7 +10,10 @@
 //   from the tenant scope, not from a request that would fail anyway. Reads are asked on active
 //   rows, then on the owner's rows made inactive: the few reads §2.1 shares with other
 //   organizations while the rows are active are listed in SHARED_READS with the reason (and what
-//   the brief view must leave out); they answer 200 on active rows and 404 on inactive ones.
+//   the brief view must leave out); they answer 200 on active rows and 404 on inactive ones;
+// - every route naming a row under another (a site of a supplier, a cart line, a webhook delivery)
+//   × the caller's own parent with another organization's child: 404, nothing changed (a child
+//   every organization shares, such as an article under a station's stock, is listed with why).
 // Every mutation that can get past RBAC runs on a fresh scene (test/helpers/route-requests.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/lib/route.js'
@@ -131,4 +134,53 @@ describe('access matrix', () => {
     const listed = Object.entries(SHARED_READS).flatMap(([key, s]) => s.roles.map(role => `${role} ${key}`))
     expect(listed.filter(k => !sharedSeen.has(k))).toEqual([])
   }, 180_000)
+
+  it('every route naming a row under another (:id/…/:childId) × the caller\'s own parent with another organization\'s child: 404, nothing changed', async () => {
+    const failures: string[] = []
+    const checked: string[] = []
+    for (const r of guarded().filter(r => (r.url.match(/:[A-Za-z]+/g) ?? []).length >= 2)) {
+      const names = [...r.url.matchAll(/:([A-Za-z]+)/g)].map(m => m[1] as string)
+      const child = names.at(-1) as string
+      for (const role of ['STATION', 'SUPPLIER'] as const satisfies readonly Role[]) {
+        if (!can(role, r.access as Permission)) continue
+        const owner = await Scene.create(app)
+        const foreign = await Scene.create(app)
+        const own = await requestFor(app, r, owner, owner.callers[role])
+        const theirs = await requestFor(app, r, foreign, foreign.callers[role])
+        // the owner's request with the last id taken from the other organization's request
+        const childId = paramsOf(r.url, String(theirs.url))[child] as string
+        const [path = '', query] = String(own.url).split('?')
+        const segments = path.split('/')
+        segments[r.url.split('/').indexOf(`:${child}`)] = childId
+        const url = segments.join('/') + (query === undefined ? '' : `?${query}`)
+        const what = `${role} ${routeKey(r)} with another organization's ${child}`
+        checked.push(`${role} ${routeKey(r)}`)
+        const rowsBefore = await snapshotRows(app, url)
+        const auditBefore = await countAudit(app)
+        const res = await app.inject({ ...own, url })
+        const global = GLOBAL_CHILDREN[child]
+        if (global !== undefined) {
+          if (res.statusCode < 200 || res.statusCode >= 300) failures.push(`${what} → ${res.statusCode}, expected 2xx (${global}): ${res.body.slice(0, 200)}`)
+          continue
+        }
+        if (res.statusCode !== 404) { failures.push(`${what} → ${res.statusCode}, expected 404: ${res.body.slice(0, 200)}`); continue }
+        expectProblem(res, 404)
+        if (await countAudit(app) !== auditBefore) failures.push(`${what} wrote an audit event`)
+        expect(await snapshotRows(app, url), `${what} changed a row`).toEqual(rowsBefore)
+      }
+    }
+    expect(failures).toEqual([])
+    expect(checked).toEqual(expect.arrayContaining(['STATION POST /v1/webhooks/:id/deliveries/:deliveryId/replay', 'SUPPLIER DELETE /v1/suppliers/:id/sites/:siteId', 'STATION PATCH /v1/stations/:stationId/cart/lines/:lineId']))
+  }, 120_000)
 })
+
+/** A child path parameter that names a row every organization shares, and why it is no 404 under the caller's own parent. */
+const GLOBAL_CHILDREN: Record<string, string> = {
+  articleId: 'catalog articles are shared (§2.1 articles · read): the own station\'s level of any active article, a zero level until written'
+}
+
+/** The path parameters of a concrete URL of the route. */
+function paramsOf (route: string, url: string): Record<string, string> {
+  const have = (url.split('?')[0] ?? '').split('/')
+  return Object.fromEntries(route.split('/').flatMap((seg, i) => seg.startsWith(':') ? [[seg.slice(1), have[i] ?? '']] : []))
+}
