@@ -141,9 +141,17 @@ export async function stageUpload (db: Db, storage: DocumentStorage, source: Asy
   }
 }
 
-/** Removes a staged object and then its listing (idempotent). */
+/**
+ * Removes a staged object and then its listing (idempotent) — but never the object of a document:
+ * an upload's answer can be an error although its document committed (the connection carrying the
+ * COMMIT failed after the server received it), and the route discards on any answer but a 201.
+ * Then only the listing goes (there is none left: the commit took it). One probe of the unique
+ * index documents (storage, storage_key). (A COMMIT the server is still writing when the probe
+ * runs is not seen: the window is the server's commit time, not the client's timeout.)
+ */
 export async function discardUpload (db: Db, storage: DocumentStorage, key: string): Promise<void> {
-  await storage.delete(key)
+  const attached = await db.selectFrom('documents').select('id').where('storage', '=', storage.name).where('storageKey', '=', key).executeTakeFirst()
+  if (attached === undefined) await storage.delete(key)
   await db.deleteFrom('documentStaging').where('storage', '=', storage.name).where('key', '=', key).execute()
 }
 
