@@ -72,12 +72,23 @@ function idempotentRelease (client: pg.PoolClient): void {
   })
 }
 
-/** Ends a pool, waiting at most `ms` for clients still checked out (a runner that died may never return one). */
-async function endPool (pool: pg.Pool, ms: number): Promise<void> {
+/** Waits for `p` (its failure ignored), at most `ms`. */
+async function settlesWithin (p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([pool.end().catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })])
+  await Promise.race([p.catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })])
   clearTimeout(timer)
 }
+
+/** Ends a pool, waiting at most `ms` for clients still checked out (a runner that died may never return one). */
+async function endPool (pool: pg.Pool, ms: number): Promise<void> {
+  await settlesWithin(pool.end(), ms)
+}
+
+/** A runner whose polling fails this long without a success is replaced (see startQueue). */
+const POLL_FAILING_MS = 10_000
+
+/** How long stop() waits for the runner's in-flight jobs (above the webhook timeout's 30 s maximum). */
+const STOP_WAIT_MS = 35_000
 
 const silent: QueueLog = { error () {}, warn () {}, info () {}, debug () {} }
 
@@ -190,10 +201,36 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
     })
     let stopped = false
     let ended = false
+    let stopping: Promise<void> | undefined
+    // The runner counts as ended (and is replaced: src/plugins/jobs.ts) when it can take no job
+    // any more, which graphile-worker 0.17 (and 0.18) does not always end by itself:
+    // - it shuts itself down (it could not record a job's outcome: the connection died) — from
+    //   that moment, not when its promise settles: under repeated connection losses the graceful
+    //   shutdown completes and the termination can hang for good;
+    // - its task list lookup failed: the lookup is a promise cached for the runner's life, a
+    //   rejected one included, so every later poll fails with that same error object and no job
+    //   is ever taken (seen when a connection was terminated during the runner's first poll);
+    // - polling has failed for longer than POLL_FAILING_MS without a success.
+    const broken = new Promise<unknown>(resolve => {
+      const end = (err: Error): void => { if (!stopped) resolve(err) }
+      runner.events.on('pool:gracefulShutdown', ({ message }) => { end(new Error(message)) })
+      const seen = new WeakSet<Error>()
+      let failingSince: number | undefined
+      runner.events.on('worker:getJob:error', ({ error }) => {
+        const err = error instanceof Error ? error : new Error(String(error))
+        if (seen.has(err)) { end(new Error(`job polling keeps failing with one cached error: ${err.message}`)); return }
+        seen.add(err)
+        failingSince ??= Date.now()
+        if (Date.now() - failingSince > POLL_FAILING_MS) end(new Error(`job polling failing for ${POLL_FAILING_MS} ms: ${err.message}`))
+      })
+      const ok = (): void => { failingSince = undefined }
+      runner.events.on('worker:getJob:empty', ok)
+      runner.events.on('job:start', ok)
+    })
     return {
       runner,
       pool,
-      ended: runner.promise.then(err => err, (err: unknown) => err).then(async result => {
+      ended: Promise.race([runner.promise.then(err => err, (err: unknown) => err), broken]).then(async result => {
         ended = true
         if (stopped) return await new Promise(() => {})
         return result
@@ -203,10 +240,16 @@ export async function startQueue (opts: QueueOptions): Promise<Queue> {
         try { await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS'] }) } finally { await utils.release() }
       },
       stop: async () => {
-        if (stopped) return
-        stopped = true
-        if (!ended) await runner.stop().catch(() => {})
-        await endPool(pool, 2000)
+        if (stopping === undefined) {
+          stopped = true
+          // in-flight jobs finish (each bounded by its own timeout); a runner whose end hangs
+          // (above) is left behind after STOP_WAIT_MS: its jobs are freed by unlockAbandonedJobs
+          stopping = (async () => {
+            if (!ended) await settlesWithin(runner.stop(), STOP_WAIT_MS)
+            await endPool(pool, 2000)
+          })()
+        }
+        await stopping
       }
     }
   } catch (err) {

@@ -67,6 +67,8 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
   let started = false
   let stopped = false
   let queue: Queue | undefined
+  /** runners that ended by themselves, still stopping */
+  const retiring = new Set<Queue>()
   let queueStarting: Promise<void> | undefined
   let loopsStarted = false
 
@@ -114,13 +116,16 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
         })
         if (failures > 0) app.log.info({ attempts: failures }, 'job queue started')
         // a runner that ends by itself (it could not record a job's outcome: the database went
-        // away) is replaced by a new one once the database answers again
+        // away) is replaced by a new one at once (which starts when the database answers again),
+        // while the old one finishes its in-flight jobs, if any, and closes its pool
         const current = queue
         void current.ended.then(err => {
           if (stopped || queue !== current) return
           app.log.warn({ err }, 'job queue runner ended; restarting it')
           queue = undefined
-          void current.stop().finally(() => { if (!stopped) queueStarting = startWorker() })
+          retiring.add(current)
+          void current.stop().finally(() => retiring.delete(current))
+          queueStarting = startWorker()
         })
       } catch (err) {
         if (failures++ === 0) app.log.warn({ err }, 'job queue could not start; retrying every second')
@@ -200,7 +205,7 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
     for (const t of timers.values()) clearTimeout(t)
     // in-flight deliveries finish (each bounded by WEBHOOK_TIMEOUT_MS); nothing new starts
     await queueStarting
-    await queue?.stop()
+    await Promise.all([queue?.stop(), ...[...retiring].map(async q => { await q.stop() })])
   })
   // after in-flight requests have finished, before the pool closes
   app.addHook('onClose', async () => {
