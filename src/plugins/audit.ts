@@ -10,7 +10,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { AppError } from '../lib/problems.js'
 import { redactChanges } from '../domains/audit/audit.service.js'
-import { DEFERRED_TO_COMMIT, literal } from '../db/index.js'
+import { writeWithCommit } from '../db/index.js'
 import type { AuditSpec } from '../lib/fastify-types.js'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -113,10 +113,13 @@ export default fp(async function auditPlugin (app) {
           const changes = ctx?.changes !== undefined ? ctx.changes : redactChanges(request.body ?? null)
           const changesJson = changes === null ? null : JSON.stringify(changes)
           const ua = request.headers['user-agent']?.slice(0, 512) ?? null
-          const event = `INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
-            VALUES (${literal(actor?.userId)}::uuid, ${literal(actor?.role)}, ${literal(actor?.organizationId)}::uuid, ${literal(ctx?.action ?? spec.action)}, ${literal(spec.entity)},
-              ${literal(entityId === null ? null : String(entityId))}, ${literal(request.id)}, ${literal(key)}, ${literal(request.ip)}, ${literal(ua)}, ${literal(changesJson)}::jsonb)`
           // The audit event (and the idempotency record) travel with the COMMIT: one round trip.
+          // Constant texts with real parameters: prepared once per connection (named), not parsed
+          // and planned again on every request as a text with the values written into it was.
+          const event = sql`INSERT INTO audit_events (actor_user_id, actor_role, actor_org_id, action, entity_type, entity_id, request_id, idempotency_key, ip, user_agent, changes)
+            VALUES (${actor?.userId ?? null}::uuid, ${actor?.role ?? null}, ${actor?.organizationId ?? null}::uuid, ${ctx?.action ?? spec.action}, ${spec.entity},
+              ${entityId === null ? null : String(entityId)}, ${request.id}, ${key ?? null}, ${request.ip}, ${ua}, ${changesJson}::jsonb)`
+          await writeWithCommit(trx, event)
           if (key !== undefined && actor !== undefined) {
             // Store the bytes the client receives: serialized now with the route's schema or the
             // audience serializer the handler chose, so a replay shows exactly this response.
@@ -125,13 +128,11 @@ export default fp(async function auditPlugin (app) {
             // makes it fail the transaction loudly instead of silently storing nothing.
             const serialized = value === undefined || value === null ? null : String(reply.serialize(value))
             const headers = replayedHeaders(reply)
-            await sql.raw(`${DEFERRED_TO_COMMIT}${event};
-              INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body, response_headers)
-              VALUES (${literal(actor.userId)}::uuid, ${literal(key)}, ${literal(fingerprint)}, ${literal(request.method)}, ${literal(request.url.slice(0, 1000))}, 'DONE', ${literal(reply.statusCode)}, ${literal(serialized)},
-                ${literal(headers === null ? null : JSON.stringify(headers))}::jsonb)`).execute(trx)
+            await writeWithCommit(trx, sql`INSERT INTO idempotency_keys (user_id, key, request_fingerprint, method, path, status, response_status, response_body, response_headers)
+              VALUES (${actor.userId}::uuid, ${key}, ${fingerprint}, ${request.method}, ${request.url.slice(0, 1000)}, 'DONE', ${reply.statusCode}::int, ${serialized},
+                ${headers === null ? null : JSON.stringify(headers)}::jsonb)`)
             return { kind: 'serialized', body: serialized }
           }
-          await sql.raw(DEFERRED_TO_COMMIT + event).execute(trx)
           return { kind: 'result', value }
         } finally {
           request.trx = undefined
