@@ -16,7 +16,7 @@
 // jobs get one final run (so the audit chain is sealed at shutdown).
 import fp from 'fastify-plugin'
 import { sql } from 'kysely'
-import { ChainRewoundError, sealPending, type SealAnchor } from '../domains/audit/audit.service.js'
+import { ChainRewoundError, hasUnsealed, sealPending, type SealAnchor } from '../domains/audit/audit.service.js'
 import { cronPattern, startQueue, type Queue, type QueueTask } from '../lib/queue.js'
 
 export interface Job {
@@ -170,15 +170,25 @@ export default fp<JobsOptions>(async function jobsPlugin (app, opts) {
   })
 
   const sealerMemory: { last?: SealAnchor } = {}
+  // while nothing was sealed last time, a tick first probes the queue (one statement) instead of
+  // opening the locked sealing transaction (three round trips) to find it empty
+  let sealerIdle = false
   app.jobs.add({
     name: 'audit-sealer',
     intervalMs: conf.AUDIT_SEAL_INTERVAL_MS,
     runOnClose: true,
     run: async () => {
+      if (sealerIdle && !await hasUnsealed(app.db)) return
       // drain in batches so a burst is sealed within about one interval
       const before = sealerMemory.last
+      let sealed = 0
       try {
-        for (let i = 0; i < 20; i++) if (await sealPending(app.db, conf.auditChainKeys, 2000, sealerMemory) < 2000) break
+        for (let i = 0; i < 20; i++) {
+          const n = await sealPending(app.db, conf.auditChainKeys, 2000, sealerMemory)
+          sealed += n
+          if (n < 2000) break
+        }
+        sealerIdle = sealed === 0
       } catch (err) {
         if (err instanceof ChainRewoundError) app.log.error({ err }, 'the audit chain was cut back or rewritten under the sealer; sealing stopped')
         throw err

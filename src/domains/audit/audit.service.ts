@@ -3,7 +3,7 @@
 // a global chain head. Verification recomputes the chain from the last verified seal and proves
 // every event is sealed or queued.
 import { sql } from 'kysely'
-import type { Db } from '../../db/index.js'
+import { writeWithCommit, type Db } from '../../db/index.js'
 import type { Actor } from '../../lib/permissions.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
 import { hmacHex, keyRank, keySecret, type ChainKey, type ChainKeys } from './chain-keys.js'
@@ -152,21 +152,24 @@ export async function sealPending (db: Db, keys: ChainKeys, batch = 2000, memory
     if (lock.rows[0]?.ok !== true) return { sealed: 0 }
     const pending = await sql<ChainRow>`SELECT ${chainColumns} FROM audit_unsealed u JOIN audit_events e ON e.id = u.event_id ORDER BY u.event_id LIMIT ${batch}`.execute(trx)
     if (pending.rows.length === 0) return { sealed: 0 }
-    const head = await sql<{ seq: number, hash: string, keyId: string }>`SELECT seq, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`.execute(trx)
+    // the head and the seal this process sealed last, in one statement (one round trip)
     const remembered = memory?.last
+    const head = (await sql<{ seq: number | null, hash: string | null, keyId: string | null, rememberedHash: string | null }>`
+      SELECT h.seq, h.hash, h.key_id, (SELECT r.hash FROM audit_seals r WHERE r.seq = ${remembered?.seq ?? 0}) AS remembered_hash
+      FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1) h ON true`.execute(trx)).rows[0]
     if (remembered !== undefined) {
-      const seen = (await sql<{ hash: string }>`SELECT hash FROM audit_seals WHERE seq = ${remembered.seq}`.execute(trx)).rows[0]
-      if (seen?.hash !== remembered.hash) {
+      const seen = head?.rememberedHash ?? undefined
+      if (seen !== remembered.hash) {
         throw new ChainRewoundError(`audit sealer: seal ${remembered.seq}, sealed by this process, is ${seen === undefined ? 'gone' : 'changed'} (the chain was cut back or rewritten); not sealing`)
       }
     }
-    const headKey = head.rows[0]?.keyId
+    const headKey = head?.keyId ?? undefined
     if (headKey !== undefined && keyRank(keys, headKey) === undefined) {
       throw new Error(`audit sealer: the chain head is keyed by "${headKey}", which this instance does not know (a newer key is in use elsewhere); not sealing`)
     }
     const key = keys.current
-    let seq = head.rows[0]?.seq ?? 0
-    let prev = head.rows[0]?.hash ?? GENESIS_HASH
+    let seq = head?.seq ?? 0
+    let prev = head?.hash ?? GENESIS_HASH
     const seqs: number[] = []
     const ids: number[] = []
     const prevs: string[] = []
@@ -177,12 +180,24 @@ export async function sealPending (db: Db, keys: ChainKeys, batch = 2000, memory
       seqs.push(seq); ids.push(row.id); prevs.push(prev); hashes.push(hash)
       prev = hash
     }
-    await sql`INSERT INTO audit_seals (seq, event_id, key_id, prev_hash, hash)
-      SELECT s, e, ${key.id}, p, h FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[]) AS t(s, e, p, h)`.execute(trx)
+    // nobody reads its result and its failure fails the batch: it travels with the COMMIT
+    await writeWithCommit(trx, sql`INSERT INTO audit_seals (seq, event_id, key_id, prev_hash, hash)
+      SELECT s, e, ${key.id}, p, h FROM unnest(${seqs}::bigint[], ${ids}::bigint[], ${prevs}::text[], ${hashes}::text[]) AS t(s, e, p, h)`)
     return { sealed: ids.length, last: { seq, hash: prev } }
   })
   if (memory !== undefined && last !== undefined) memory.last = last
   return sealed
+}
+
+/**
+ * Whether any event waits to be sealed: one index probe, no transaction, no lock. The sealer asks
+ * it while idle instead of opening its locked transaction every tick; an event committed after
+ * the probe is sealed on the next tick, as one committed after the locked read would be. (A
+ * parameter, so the naming client prepares it once per connection instead of planning it per tick.)
+ */
+export async function hasUnsealed (db: Db): Promise<boolean> {
+  const r = await sql<{ pending: boolean }>`SELECT EXISTS (SELECT 1 FROM audit_unsealed WHERE event_id > ${0}) AS pending`.execute(db)
+  return r.rows[0]?.pending !== false
 }
 
 export interface ChainBreak { seq: number | null, eventId: number | null, reason: string }
