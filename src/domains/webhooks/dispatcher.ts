@@ -1,8 +1,8 @@
 // The outbox dispatcher: turns committed outbox events into feed positions and webhook deliveries.
 //
 // Mutations only INSERT their events (travelling with their COMMIT); the dispatcher polls for
-// undispatched rows (OUTBOX_POLL_MS, an index-only probe of the pending partial index when there
-// is nothing) and, in one transaction:
+// undispatched rows (OUTBOX_POLL_MS: one probe of the pending partial index, outside any
+// transaction, when there is nothing) and, in one transaction:
 // 1. takes the feed lock (pg_try_advisory_xact_lock): one dispatcher at a time numbers events, and
 //    the lock is held until its commit, so feed positions become visible in increasing order —
 //    a dispatcher that finds the lock taken skips the tick (the other one is at work);
@@ -21,7 +21,9 @@ import { PRIVATE_EVENT_TYPES } from '../../lib/outbox.js'
 
 export const FEED_CHANNEL = 'outbox_feed'
 export const DELIVER_TASK = 'webhook.deliver'
-const FEED_LOCK = sql`hashtextextended('gestion-emballages:outbox-feed', 0)`
+// a parameter, so the naming client prepares the lock statement once per connection instead of
+// planning it on every tick
+const FEED_LOCK = sql`hashtextextended(${'gestion-emballages:outbox-feed'}, 0)`
 
 export interface DispatchResult { events: number, deliveries: number, lastSeq: number | null, locked: boolean }
 
@@ -70,6 +72,12 @@ export async function dispatchBatch (db: Db, batchSize: number): Promise<Dispatc
 
 /** Dispatches until the backlog is empty (or `maxBatches` were taken: the next tick goes on). */
 export async function dispatchOutbox (db: Db, batchSize = 500, maxBatches = 20): Promise<{ events: number, deliveries: number }> {
+  // an idle tick is this one statement (an index probe), not a locked transaction of three round
+  // trips; an event committed after the probe is taken by the next tick, as one committed after
+  // the claim's snapshot would be
+  const probe = await sql<{ pending: boolean }>`SELECT EXISTS (
+      SELECT 1 FROM outbox_events WHERE dispatched_at IS NULL AND type <> ALL(${PRIVATE_EVENT_TYPES}::text[])) AS pending`.execute(db)
+  if (probe.rows[0]?.pending === false) return { events: 0, deliveries: 0 }
   let events = 0
   let deliveries = 0
   for (let i = 0; i < maxBatches; i++) {
