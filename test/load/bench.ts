@@ -18,7 +18,9 @@ import { signAccessToken } from './lib/jwt.js'
 import { mulberry32, streamSeed } from './lib/prng.js'
 import { formatProfile, monotonicUs, summarizeProfile, type ProfileSummary, type Window } from './lib/profile.js'
 import { formatTable, writeReports, type RunReport } from './lib/report.js'
-import { runLoad } from './lib/runner.js'
+import { postmasterPid } from './lib/cpu.js'
+import { runLoad, type RunDefaults } from './lib/runner.js'
+import { ensureWrk } from './lib/wrk.js'
 import { BENCH_METRICS_TOKEN, COLD_START_TARGET_MS, measureColdStarts, serviceEntry, startCeiling, startService, waitIdle, type RunningProcess } from './lib/service.js'
 import { SkipScenario, type ApiResponse, type BenchContext, type Check, type ColdStart, type LoadResult, type LoadSpec, type RoundResult, type Scenario, type ScenarioResult, type Status, type Target } from './lib/types.js'
 
@@ -41,9 +43,25 @@ const USAGE = `npm run bench -- [options]
   --workers <n>        run the service as a cluster of n processes (test/load/cluster.ts; default 1)
   --runtime <r>        tsx (default: src/ through tsx) | dist (npm run build, then dist/server.mjs as npm start runs it)
   --database-url <u>   use this PostgreSQL instead of the embedded one in .data/bench-pg (it is wiped unless --reuse)
+  --generator <g>      wrk (default: installed from Debian when missing and root) | autocannon; specs
+                       that chain requests on answers (checkout) always run on autocannon
+  --quick              a two-minute check of the ratios: --scale small --reuse --runtime dist
+                       --duration 5 --warmup 3 --cold-starts 0 and the read, write and list scenarios
+                       with their ceilings (explicit options still win)
   --profile            start the service with --cpu-prof and print the top self-time functions
   --strict             informational targets (cluster scaling, cold start under tsx) fail the run too
   --out <dir>          report directory (default bench-results)`
+
+/** --quick: about two minutes on the small dataset, the ratios that matter most. */
+const QUICK: Record<string, string | boolean> = {
+  scale: 'small',
+  reuse: true,
+  runtime: 'dist',
+  duration: '5',
+  warmup: '3',
+  'cold-starts': '0',
+  scenario: 'article-get,article-create,po-get,po-list'
+}
 
 function parseOptions (): { o: Record<string, string | boolean | undefined>, error?: string } {
   try {
@@ -63,6 +81,8 @@ function parseOptions (): { o: Record<string, string | boolean | undefined>, err
         runtime: { type: 'string', default: 'tsx' },
         'database-url': { type: 'string' },
         profile: { type: 'boolean', default: false },
+        generator: { type: 'string', default: 'wrk' },
+        quick: { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench-results' },
         help: { type: 'boolean' }
@@ -98,6 +118,14 @@ function selectScenarios (all: Scenario[], filter: string | undefined): Scenario
   return all.filter(s => chosen.has(s.name))
 }
 
+/** A run's CPU figures for the log: server, PostgreSQL and generator µs per request, and saturation. */
+function cpuText (m: LoadResult): string {
+  const c = m.cpu
+  if (c === undefined) return m.generator
+  const pg = c.postgresUsPerReq !== undefined ? ` pg ${Math.round(c.postgresUsPerReq)}` : ''
+  return `CPU µs/req: server ${Math.round(c.serverUsPerReq)}${pg} ${m.generator} ${Math.round(c.generatorUsPerReq)} (server ${c.serverCores.toFixed(2)} cores, ${m.generator} ${c.generatorCores.toFixed(2)}, box ${(c.boxBusy * 100).toFixed(0)} % busy)${c.saturated !== undefined ? ` SATURATED: ${c.saturated}` : ''}`
+}
+
 /** The median (the mean of the two middle values for an even count). */
 function median (xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -121,6 +149,14 @@ function derive (x: RoundResult, t: Target, ref: (name: string) => LoadResult | 
     if (c !== undefined && c.rps > 0) {
       x.ratio = m.rps / c.rps
       x.derived.ceilingRps = c.rps
+      x.derived.ceilingP99 = c.latency.p99
+      // CPU per request beside req/s: the less noisy comparison on a shared machine
+      if (m.cpu !== undefined && c.cpu !== undefined) {
+        x.derived.cpuRatio = m.cpu.serverUsPerReq / Math.max(0.001, c.cpu.serverUsPerReq)
+        if (m.cpu.postgresUsPerReq !== undefined && c.cpu.postgresUsPerReq !== undefined) x.derived.pgCpuRatio = m.cpu.postgresUsPerReq / Math.max(0.001, c.cpu.postgresUsPerReq)
+      }
+      x.derived.p99VsCeiling = m.latency.p99 / Math.max(0.001, c.latency.p99)
+      if (m.cpu?.saturated !== undefined || c.cpu?.saturated !== undefined) x.notes.push(`saturated before the server: ${[m.cpu?.saturated !== undefined ? `this run (${m.cpu.saturated})` : '', c.cpu?.saturated !== undefined ? `${t.ceiling} (${c.cpu.saturated})` : ''].filter(Boolean).join(', ')} — the ratio measured the generator or the machine`)
     } else x.notes.push(`no ${t.ceiling} result: ratio not computed`)
   }
   if (t.maxP99Degradation !== undefined && x.baseline !== undefined) x.derived.p99Degradation = m.latency.p99 / Math.max(0.001, x.baseline.latency.p99)
@@ -174,6 +210,9 @@ function evaluate (t: Target, rounds: RoundResult[], strict: boolean): Evaluatio
         : `ratio ${r.toFixed(2)} ≥ ${t.minRatio} × ${t.ceiling} (${Math.round(c)}/s)`, r >= t.minRatio)
     } else check(`ratio ≥ ${t.minRatio} × ${t.ceiling}: ${t.ceiling} has no result to compare with`, false)
   }
+  if (t.maxCpuRatio !== undefined && derived.cpuRatio !== undefined) check(`server CPU per request ${derived.cpuRatio.toFixed(2)} ≤ ${t.maxCpuRatio} × ${t.ceiling ?? 'the ceiling'}'s${multi ? ` (${per(values('cpuRatio'), v => v.toFixed(2)).replace(/; $/, '')})` : ''}`, derived.cpuRatio <= t.maxCpuRatio)
+  const p99Bound = t.maxP99VsCeiling ?? (t.ceiling !== undefined && t.minRatio !== undefined ? 2 : undefined)
+  if (p99Bound !== undefined && derived.p99VsCeiling !== undefined) check(`p99 ${derived.p99VsCeiling.toFixed(2)} ≤ ${p99Bound} × ${t.ceiling ?? 'the ceiling'}'s p99 in the same round${multi ? ` (${per(values('p99VsCeiling'), v => v.toFixed(2)).replace(/; $/, '')})` : ''}`, derived.p99VsCeiling <= p99Bound)
   if (t.maxP99Ms !== undefined) check(`p99 ${m.latency.p99.toFixed(1)} ms ≤ ${t.maxP99Ms} ms${medianRound}`, m.latency.p99 <= t.maxP99Ms)
   if (t.minRps !== undefined) check(`${Math.round(m.rps)}/s ≥ ${t.minRps}/s${medianRound}`, m.rps >= t.minRps)
   const every = multi ? ` (all ${ok.length} rounds)` : ''
@@ -296,6 +335,10 @@ function ensureFileLimit (): void {
 async function main (): Promise<number> {
   const { o, error } = parseOptions()
   if (error !== undefined || o.help === true) { console.error(error ?? ''); console.error(USAGE); return error !== undefined ? 2 : 0 }
+  if (o.quick === true) {
+    const given = (k: string): boolean => process.argv.some(a => a === `--${k}` || a.startsWith(`--${k}=`))
+    for (const [k, v] of Object.entries(QUICK)) if (!given(k)) o[k] = v
+  }
   const all = await loadScenarios()
   if (o.list === true) { for (const s of all) console.log(`${s.name.padEnd(18)} ${s.description}`); return 0 }
   const scale = String(o.scale) as Scale
@@ -315,6 +358,8 @@ async function main (): Promise<number> {
   const workers = num('workers', 1, 64)
   const runtime = o.runtime === 'dist' ? 'dist' : 'tsx'
   const strict = o.strict === true
+  if (o.generator !== 'wrk' && o.generator !== 'autocannon') { console.error('--generator must be wrk or autocannon'); return 2 }
+  const wrk = o.generator === 'wrk' ? ensureWrk(log) : null
   const selected = selectScenarios(all, o.scenario as string | undefined)
   if (selected.length === 0) { console.error(`no scenario matches "${String(o.scenario)}" (--list shows them)`); return 2 }
   ensureFileLimit()
@@ -359,6 +404,8 @@ async function main (): Promise<number> {
     const users = benchUsers(seed)
     const pool = new pg.Pool({ connectionString: db.url, max: 4, application_name: 'bench:harness' })
     pool.on('error', () => {})
+    const postgresPid = await postmasterPid(pool)
+    if (postgresPid === undefined) log('PostgreSQL does not run on this machine (or its processes cannot be read): its CPU per request is not reported')
     try {
       if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
       const ceiling = await startCeiling({ databaseUrl: db.url, port: await freePort(), jwtSecret: JWT.secret, log })
@@ -477,7 +524,7 @@ async function main (): Promise<number> {
             const plan = await s.setup(ctx)
             teardown = plan.teardown
             x.notes.push(...(plan.notes ?? []))
-            const defaults = { duration, connections, service }
+            const defaults: RunDefaults = { duration, connections, service, postgresPid, wrk }
             const isRead = (spec: LoadSpec): boolean => spec.requests.every(q => (q.method ?? 'GET') === 'GET')
             if (warmup > 0 && (plan.load.warmup ?? isRead(plan.load))) await runLoad(plan.load, defaults, warmup)
             if (plan.baseline !== undefined) x.baseline = await runLoad(plan.baseline, defaults)
@@ -494,7 +541,7 @@ async function main (): Promise<number> {
             const e = evaluate(s.target, [x], strict)
             if (e !== undefined) { x.checks = e.checks; x.status = e.status }
             const m = x.main
-            log(`  ${Math.round(m.rps)}/s p50 ${m.latency.p50} ms p99 ${m.latency.p99} ms errors ${m.errors + m.timeouts} non-2xx ${m.non2xx} RSS ${m.rssMaxMb.toFixed(0)} MB${rounds > 1 && x.ratio !== undefined ? ` ratio ${x.ratio.toFixed(2)}` : ''} → ${x.status}`)
+            log(`  ${Math.round(m.rps)}/s p50 ${m.latency.p50} ms p99 ${m.latency.p99} ms errors ${m.errors + m.timeouts} non-2xx ${m.non2xx} RSS ${m.rssMaxMb.toFixed(0)} MB${x.ratio !== undefined ? ` ratio ${x.ratio.toFixed(2)}` : ''} · ${cpuText(m)} → ${x.status}`)
           } catch (err) {
             if (err instanceof SkipScenario) { x.status = 'skipped'; x.reason = err.message } else { x.status = 'error'; x.reason = (err as Error).message.split('\n')[0]; log(`  error: ${(err as Error).stack ?? String(err)}`) }
             log(`  ${x.status}: ${x.reason ?? ''}`)

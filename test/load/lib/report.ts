@@ -24,6 +24,7 @@ export function targetText (r: ScenarioResult): string {
   const t = r.target
   const parts: string[] = []
   if (t.minRatio !== undefined) parts.push(`≥${t.minRatio}×ceil`)
+  if (t.maxCpuRatio !== undefined) parts.push(`cpu≤${t.maxCpuRatio}×`)
   if (t.minRps !== undefined) parts.push(`≥${t.minRps}/s`)
   if (t.maxP99Ms !== undefined) parts.push(`p99≤${t.maxP99Ms}`)
   if (t.maxP99Degradation !== undefined) parts.push(`p99×≤${t.maxP99Degradation}`)
@@ -62,21 +63,24 @@ export function roundsLine (r: ScenarioResult): string | undefined {
 
 export function formatTable (results: ScenarioResult[]): string {
   const multi = results.some(r => r.rounds !== undefined)
-  const head = ['scenario', ...(multi ? ['rounds'] : []), 'req/s', 'p50', 'p90', 'p99', 'errors', 'non-2xx', 'RSS MB', 'ratio', 'target', 'result']
+  const head = ['scenario', ...(multi ? ['rounds'] : []), 'gen', 'req/s', 'p50', 'p90', 'p99', 'errors', 'non-2xx', 'RSS MB', 'srv µs', 'pg µs', 'gen µs', 'box %', 'ratio', 'cpu×', 'pg×', 'target', 'result']
   const left = new Set([0, head.length - 2, head.length - 1])
   const rows = results.map(r => {
     const m = r.main
     const c = counted(r)
-    return [r.name, ...(multi ? [roundsText(r)] : []), f0(m?.rps), f1(m?.latency.p50), f1(m?.latency.p90), f1(m?.latency.p99), c.errors === undefined ? '—' : String(c.errors), c.non2xx === undefined ? '—' : String(c.non2xx),
-      f0(c.rssMaxMb), f2(r.ratio), targetText(r), r.status === 'skipped' || r.status === 'error' ? `${r.status}: ${r.reason ?? ''}` : r.status]
+    const cpu = m?.cpu
+    return [r.name, ...(multi ? [roundsText(r)] : []), m === undefined ? '—' : m.generator === 'wrk' ? 'wrk' : 'ac', f0(m?.rps), f1(m?.latency.p50), f1(m?.latency.p90), f1(m?.latency.p99), c.errors === undefined ? '—' : String(c.errors), c.non2xx === undefined ? '—' : String(c.non2xx),
+      f0(c.rssMaxMb), f0(cpu?.serverUsPerReq), f0(cpu?.postgresUsPerReq), f0(cpu?.generatorUsPerReq), cpu === undefined ? '—' : `${f0(cpu.boxBusy * 100)}${cpu.saturated !== undefined ? '!' : ''}`,
+      f2(r.ratio), f2(r.derived.cpuRatio), f2(r.derived.pgCpuRatio), targetText(r), r.status === 'skipped' || r.status === 'error' ? `${r.status}: ${r.reason ?? ''}` : r.status]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => Math.min(60, (r[i] ?? '').length))))
   const line = (cells: string[]): string => cells.map((c, i) => left.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join('  ')
   const out: string[] = []
   if (multi) {
     const n = Math.max(...results.map(r => r.rounds?.length ?? 0))
-    out.push(`medians of ${n} alternating rounds: req/s and latencies are the median round's (by req/s), ratio the median of the per-round ratios; errors, non-2xx and RSS count every round`)
+    out.push(`medians of ${n} alternating rounds: req/s, latencies and CPU are the median round's (by req/s), ratio, cpu× and pg× the medians of the per-round values; errors, non-2xx and RSS count every round`)
   }
+  out.push('gen: the load generator (wrk, or ac = autocannon for specs chaining requests); srv/pg/gen µs: CPU µs per request of the measured server, PostgreSQL and the generator; box %: the machine busy during the run (! = the generator or the machine saturated before the server); cpu× and pg×: server and PostgreSQL CPU per request ÷ the ceiling\'s')
   out.push(line(head), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line))
   for (const r of results) {
     for (const c of r.checks.filter(x => !x.ok)) out.push(`  ${r.name}: missed ${c.what}${c.informational ? ' (informational)' : ''}`)

@@ -1,16 +1,32 @@
-// Runs one LoadSpec with autocannon's programmatic API and condenses the result; samples the RSS of
-// the measured process every 250 ms and counts responses per second for the charts.
+// Runs one LoadSpec with wrk (lib/wrk.ts) or, for specs that chain requests on responses or when wrk
+// is unavailable, autocannon's programmatic API, and condenses the result; samples the RSS of the
+// measured process every 250 ms, counts responses per second for the charts (autocannon), and
+// accounts the CPU the measured server, PostgreSQL and the generator used (lib/cpu.ts).
 import autocannon from 'autocannon'
+import { cpuCost, cpuSnapshot } from './cpu.js'
 import type { LoadResult, LoadSpec } from './types.js'
 import type { RunningProcess } from './service.js'
+import { runWrk, wrkCompatible } from './wrk.js'
 
 const PCTS: Array<[number, string]> = [[1, 'p1'], [10, 'p10'], [25, 'p25'], [50, 'p50'], [75, 'p75'], [90, 'p90'], [97.5, 'p97_5'], [99, 'p99'], [99.9, 'p99_9'], [99.99, 'p99_99']]
 
-export async function runLoad (spec: LoadSpec, defaults: { duration: number, connections: number, service: RunningProcess }, durationOverride?: number): Promise<LoadResult> {
+export interface RunDefaults {
+  duration: number
+  connections: number
+  service: RunningProcess
+  /** the postmaster's pid when PostgreSQL runs on this machine (its CPU is accounted) */
+  postgresPid?: number
+  /** wrk's path; null: autocannon only */
+  wrk: string | null
+}
+
+export async function runLoad (spec: LoadSpec, defaults: RunDefaults, durationOverride?: number): Promise<LoadResult> {
   const proc = spec.process ?? defaults.service
-  const connections = spec.connections ?? defaults.connections
-  const duration = durationOverride ?? spec.duration ?? defaults.duration
-  const perSecond: number[] = []
+  if (defaults.wrk !== null && wrkCompatible(spec)) return await runOnWrk(defaults.wrk, spec, defaults, proc, durationOverride)
+  return await runOnAutocannon(spec, defaults, proc, durationOverride)
+}
+
+function rssSampler (proc: RunningProcess): { stop: () => { rssMax: number, rssTotal: number } } {
   let rssMax = 0
   let rssTotal = 0
   const sample = (): void => {
@@ -20,6 +36,55 @@ export async function runLoad (spec: LoadSpec, defaults: { duration: number, con
   }
   const timer = setInterval(sample, 250)
   sample()
+  return { stop: () => { clearInterval(timer); sample(); return { rssMax, rssTotal } } }
+}
+
+async function runOnWrk (wrk: string, spec: LoadSpec, defaults: RunDefaults, proc: RunningProcess, durationOverride?: number): Promise<LoadResult> {
+  const connections = spec.connections ?? defaults.connections
+  const duration = durationOverride ?? spec.duration ?? defaults.duration
+  let before: ReturnType<typeof cpuSnapshot> | undefined
+  let rss: ReturnType<typeof rssSampler> | undefined
+  try {
+    const r = await runWrk(wrk, spec, {
+      url: spec.url,
+      connections,
+      seconds: duration,
+      timeoutS: spec.timeoutS ?? 10,
+      onStart: () => { before = cpuSnapshot(proc.pid, defaults.postgresPid); rss = rssSampler(proc) }
+    })
+    const after = cpuSnapshot(proc.pid, defaults.postgresPid)
+    const { rssMax, rssTotal } = rss?.stop() ?? { rssMax: 0, rssTotal: 0 }
+    const cpu = before !== undefined ? cpuCost(before, after, r.requests, r.cpuSeconds) : undefined
+    return {
+      label: spec.label ?? '',
+      generator: 'wrk',
+      rps: r.requests / Math.max(0.001, r.durationS),
+      durationS: r.durationS,
+      total: r.requests,
+      latency: r.latency,
+      percentiles: r.percentiles,
+      perSecond: [],
+      errors: r.errors,
+      timeouts: r.timeouts,
+      non2xx: r.non2xx,
+      statusCodes: {},
+      connections,
+      rssMaxMb: rssMax,
+      rssTotalMb: rssTotal,
+      ...(cpu !== undefined ? { cpu } : {})
+    }
+  } finally {
+    rss?.stop()
+  }
+}
+
+async function runOnAutocannon (spec: LoadSpec, defaults: RunDefaults, proc: RunningProcess, durationOverride?: number): Promise<LoadResult> {
+  const connections = spec.connections ?? defaults.connections
+  const duration = durationOverride ?? spec.duration ?? defaults.duration
+  const perSecond: number[] = []
+  const rss = rssSampler(proc)
+  const before = cpuSnapshot(proc.pid, defaults.postgresPid)
+  const generatorBefore = process.cpuUsage()
   const opts: autocannon.Options = {
     url: spec.url,
     connections,
@@ -37,7 +102,9 @@ export async function runLoad (spec: LoadSpec, defaults: { duration: number, con
         inst.on('response', () => { if (check()) inst.stop() })
       }
     })
-    sample()
+    const after = cpuSnapshot(proc.pid, defaults.postgresPid)
+    const used = process.cpuUsage(generatorBefore)
+    const { rssMax, rssTotal } = rss.stop()
     const lat = result.latency as unknown as Record<string, number>
     const statusCodes: Record<string, number> = {}
     for (const [code, v] of Object.entries((result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})) statusCodes[code] = v.count
@@ -45,6 +112,9 @@ export async function runLoad (spec: LoadSpec, defaults: { duration: number, con
     const durationS = Math.max(0.001, (result.duration ?? duration))
     return {
       label: spec.label ?? '',
+      generator: 'autocannon',
+      // autocannon runs in this process: its CPU is this process's (the harness's own share is small)
+      cpu: cpuCost(before, after, total, (used.user + used.system) / 1e6),
       rps: total / durationS,
       durationS,
       total,
@@ -60,6 +130,6 @@ export async function runLoad (spec: LoadSpec, defaults: { duration: number, con
       rssTotalMb: rssTotal
     }
   } finally {
-    clearInterval(timer)
+    rss.stop()
   }
 }

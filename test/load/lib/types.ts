@@ -2,6 +2,7 @@
 import type autocannon from 'autocannon'
 import type pg from 'pg'
 import type { BenchRole, BenchUser, DatasetInfo } from '../dataset/generate.js'
+import type { CpuCost } from './cpu.js'
 import type { Rng } from './prng.js'
 import type { RunningProcess } from './service.js'
 
@@ -38,6 +39,10 @@ export interface Target {
   /** ratio = this scenario's req/s ÷ the named ceiling scenario's req/s */
   ceiling?: string
   minRatio?: number
+  /** the service's CPU µs per request ÷ the ceiling's, same round (issue 18: ≤ 1.3 on reads) */
+  maxCpuRatio?: number
+  /** p99 ÷ the ceiling's p99 in the same round (issue 18: ≤ 2 at 50 connections); default 2 with a ceiling */
+  maxP99VsCeiling?: number
   maxP99Ms?: number
   minRps?: number
   /** errors + timeouts allowed (default 0) */
@@ -74,6 +79,10 @@ export class SkipScenario extends Error {}
 
 export interface LoadResult {
   label: string
+  /** what drove the load (lib/wrk.ts says which specs stay on autocannon) */
+  generator: 'wrk' | 'autocannon'
+  /** CPU per request of the server, PostgreSQL and the generator; saturation flags */
+  cpu?: CpuCost
   rps: number
   durationS: number
   total: number

@@ -30,5 +30,5 @@ export const scenario: Scenario = {
     await ctx.requireEndpoint('GET', `/v1/purchase-orders/${ids[0] ?? ''}`, { token })
     return { load: { url: ctx.serviceUrl, requests: [rotatingGet(ids.map(id => `/v1/purchase-orders/${id}`), bearer(token))] } }
   },
-  target: { ceiling: 'ceiling-po-read', minRatio: 0.90, maxP99Ms: 15, maxRssMb: 200 }
+  target: { ceiling: 'ceiling-po-read', minRatio: 0.90, maxCpuRatio: 1.3, maxP99Ms: 15, maxRssMb: 200 }
 }
