@@ -31,7 +31,7 @@ export function targetText (r: ScenarioResult): string {
   if (t.sameAs !== undefined) parts.push(`${t.sameAs.metric}±${t.sameAs.tolerance * 100}%`)
   if (t.scaling !== undefined) parts.push(`≥${t.scaling.factor}×${t.scaling.scenario}`)
   if (t.maxRssMb !== undefined) parts.push(`RSS≤${t.maxRssMb}`)
-  if (t.maxStartupMs !== undefined) parts.push(`ready≤${t.maxStartupMs}ms`)
+  if (t.maxStartupMs !== undefined) parts.push(`listening≤${t.maxStartupMs}ms`)
   return parts.join(' ') + (t.informational === true ? ' (info)' : '')
 }
 

@@ -58,7 +58,7 @@ export interface Target {
   scaling?: { scenario: string, factor: number }
   /** reported, never fails the run (unless --strict) */
   informational?: boolean
-  /** cold start: spawn → first 200 on /health/ready, median of the dedicated starts (the `cold-start` row) */
+  /** cold start: spawn → first 200 on /health/live (listening), median of the dedicated starts (the `cold-start` row) */
   maxStartupMs?: number
 }
 
@@ -128,9 +128,12 @@ export interface ColdStart {
   runtime: 'tsx' | 'dist'
   /** the entry file started (src/server.ts, dist/server.mjs…) */
   entry: string
-  /** spawn → first 200 on /health/ready, per start */
+  /** spawn → first 200 on /health/live (listening), per start */
   samplesMs: number[]
   medianMs: number
+  /** spawn → first 200 on /health/ready (warm: schemas compiled), per start */
+  readyMs: number[]
+  readyMedianMs: number
   /** readiness polling interval: the resolution of the samples */
   pollMs: number
 }
