@@ -7,7 +7,7 @@ import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-s
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { createDb, type DbHandle } from './db/index.js'
-import { lazySerializer, lazyValidator } from './lib/lazy-compile.js'
+import { lazySerializer, lazyValidator, type LazyValidator } from './lib/lazy-compile.js'
 import { addUuidCase, withUuidCase } from './lib/uuid-case.js'
 import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { setCursorKey } from './lib/cursor.js'
@@ -74,22 +74,79 @@ export function createValidators (sharedSchemas: Record<string, unknown> = {}): 
 }
 
 /**
- * The validator factory of every encapsulation context. Fastify builds a new validator for a
- * plugin that adds shared schemas; a root-level setValidatorCompiler would then be replaced by
- * Fastify's default Ajv (which silently strips unknown fields), so the factory is configured here.
+ * The validator and serializer factories of one app, compiling on first use (lazy-compile.ts) and
+ * each distinct schema once. Fastify calls a factory for every encapsulation context — ~170 here,
+ * a plugin that adds shared schemas gets its own — with that context's shared schemas; they are
+ * configured here because a root-level setValidatorCompiler would be replaced by Fastify's default
+ * Ajv in such a context (which silently strips unknown fields). The contexts hold only ~14
+ * distinct sets of shared schemas, and of the ~1 500 validators and serializers the routes declare
+ * ~200 differ (888 response serializers are the same problem `$ref`): compiling every copy again,
+ * each context in an Ajv instance of its own, was most of the start's warm-up (src/lib/warmup.ts).
+ * So one Ajv pair and one fast-json-stringify builder serve each set of shared schemas (the same
+ * schema objects under the same names), and a schema compiles once per set and request part —
+ * keyed by its JSON, computed at compile time, so registering routes costs nothing more. Per app:
+ * a closed app's compiled functions go with it.
  */
-function buildValidator (sharedSchemas: Record<string, unknown>) {
-  let validators: ReturnType<typeof createValidators> | undefined
-  return ({ schema, httpPart }: { schema: object, httpPart?: string }) => lazyValidator(() => {
-    validators ??= createValidators(sharedSchemas)
-    return (httpPart === 'body' ? validators.body : validators.other).compile(withUuidCase(schema))
-  })
+function schemaCompilers (): { buildValidator: ValidatorFactory, buildSerializer: SerializerFactory } {
+  const ids = new WeakMap<object, number>()
+  let nextId = 0
+  const idOf = (o: unknown): string => {
+    if (typeof o !== 'object' || o === null) return String(o)
+    let id = ids.get(o)
+    if (id === undefined) { id = nextId++; ids.set(o, id) }
+    return String(id)
+  }
+  const setKey = (shared: Record<string, unknown>): string => Object.entries(shared).map(([name, schema]) => `${name}#${idOf(schema)}`).sort().join(',')
+
+  const validatorsBySet = new Map<string, (schema: object, part: string) => LazyValidator>()
+  const buildValidator = (sharedSchemas: Record<string, unknown>) => {
+    const key = setKey(sharedSchemas)
+    let compile = validatorsBySet.get(key)
+    if (compile === undefined) {
+      let validators: ReturnType<typeof createValidators> | undefined
+      compile = oncePerShape((schema: object, part: string) => {
+        validators ??= createValidators(sharedSchemas)
+        return (part === 'body' ? validators.body : validators.other).compile(withUuidCase(schema))
+      })
+      validatorsBySet.set(key, compile)
+    }
+    const compileInSet = compile
+    return ({ schema, httpPart }: { schema: object, httpPart?: string }) =>
+      lazyValidator(() => compileInSet(schema, httpPart === 'body' ? 'body' : 'other'))
+  }
+
+  const serializersBySet = new Map<string, (schema: unknown, part: string) => (value: unknown) => string>()
+  const buildSerializer: SerializerFactory = (sharedSchemas, serializerOpts) => {
+    const key = `${idOf(serializerOpts)}|${setKey(sharedSchemas as Record<string, unknown>)}`
+    let compile = serializersBySet.get(key)
+    if (compile === undefined) {
+      const build = SerializerSelector()(sharedSchemas, serializerOpts)
+      // the compiler reads only the route's schema (not its method, url or status)
+      compile = oncePerShape((schema: unknown) => build({ schema, method: '', url: '', httpStatus: '' }))
+      serializersBySet.set(key, compile)
+    }
+    const compileInSet = compile
+    return route => lazySerializer(() => compileInSet(route.schema, 'response'))
+  }
+  // Fastify declares buildValidator with @fastify/ajv-compiler's type, whose compiler takes a bare
+  // schema (Ajv's compile); Fastify calls it with the route definition ({ schema, httpPart, … }),
+  // as buildValidator expects: the one cast, to the declared type.
+  return { buildValidator: buildValidator as ValidatorFactory, buildSerializer }
 }
 
-/** Fastify's own response serializer factory (fast-json-stringify), compiling on first use. */
-const buildSerializer: SerializerFactory = (sharedSchemas, serializerOpts) => {
-  const build = SerializerSelector()(sharedSchemas, serializerOpts)
-  return route => lazySerializer(() => build(route))
+/** `compile`, memoized by the schema's JSON and the part (a schema JSON cannot encode: compiled each time). */
+function oncePerShape<S, F> (compile: (schema: S, part: string) => F): (schema: S, part: string) => F {
+  const compiled = new Map<string, F>()
+  return (schema, part) => {
+    let key: string
+    try { key = `${part} ${JSON.stringify(schema)}` } catch { return compile(schema, part) }
+    let fn = compiled.get(key)
+    if (fn === undefined) {
+      fn = compile(schema, part)
+      compiled.set(key, fn)
+    }
+    return fn
+  }
 }
 
 type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
@@ -121,10 +178,7 @@ export async function buildApp (opts: BuildOptions): Promise<App> {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    // Fastify declares buildValidator with @fastify/ajv-compiler's type, whose compiler takes a bare
-    // schema (Ajv's compile); Fastify calls it with the route definition ({ schema, httpPart, … }),
-    // as buildValidator expects: the one cast, to the declared type.
-    schemaController: { compilersFactory: { buildValidator: buildValidator as ValidatorFactory, buildSerializer } }
+    schemaController: { compilersFactory: schemaCompilers() }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   setCursorKey(config.jwtSecret)
