@@ -1,4 +1,5 @@
-// config → (embedded PostgreSQL if no DATABASE_URL) → migrate → buildApp → listen, and a graceful
+// config → (embedded PostgreSQL if no DATABASE_URL) → migrate → buildApp → listen → warm-up (then
+// ready: /health/ready answers 503 until the route schemas left are compiled), and a graceful
 // shutdown: drain (readiness 503, every response closes its connection, at most
 // SHUTDOWN_DRAIN_MS), stop accepting, finish in-flight requests (new ones get 503), seal the audit
 // chain, close the pool and the embedded database, exit.
@@ -8,6 +9,7 @@ import { buildApp } from './app.js'
 import { prepareDatabase, resolveDatabase, shouldSeedDemo, type Database } from './runtime.js'
 import { usesPrettyLogs } from './plugins/request-log.js'
 import { compilePending } from './lib/lazy-compile.js'
+import type { App } from './lib/route.js'
 
 async function main (): Promise<void> {
   let config
@@ -51,20 +53,33 @@ async function main (): Promise<void> {
     const direct = config.DATABASE_DIRECT_URL ?? database.url
     await prepareDatabase(config, direct, say)
     app = await buildApp({ config, connectionString: database.url, directConnectionString: direct })
+    // readiness waits for the warm-up from before the first connection; liveness answers at once
+    app.warmup.expect()
     const address = await app.listen({ host: config.HOST, port: config.PORT })
     const base = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')
-    say(`Gestion Emballages API listening on ${base} (ready in ${(performance.now() / 1000).toFixed(1)} s)`)
+    say(`Gestion Emballages API listening on ${base} (in ${(performance.now() / 1000).toFixed(1)} s)`)
     for (const line of await startupHints(config, base, database)) say(line)
-    // Ready first, then compile the remaining validators/serializers without blocking requests.
-    const t0 = performance.now()
-    const ready = app
-    compilePending({ signal: warmup.signal })
-      .then(n => { ready.log.debug({ schemas: n, ms: Math.round(performance.now() - t0) }, 'schemas compiled in the background') })
-      .catch((err: unknown) => { ready.log.error({ err }, 'a route schema failed to compile') })
+    warmUp(app, warmup.signal, say)
   } catch (err) {
     await database.embedded?.stop()
     throw err
   }
+}
+
+/**
+ * After listen, in the background: compiles the route validators and serializers left (one per
+ * macrotask, so the requests that do arrive — probes, a developer's first call — are served
+ * meanwhile), then readiness turns 200. A schema that fails to compile is logged and skipped, and
+ * the instance turns ready all the same: it must never stay unready forever because of one route,
+ * which then fails on its first request as it would have before the warm-up existed.
+ */
+function warmUp (app: App, signal: AbortSignal, say: (msg: string) => void): void {
+  const t0 = performance.now()
+  app.warmup.run(async () => await compilePending({ signal, onError: err => { app.log.error({ err }, 'a route schema failed to compile') } }))
+    .then(n => {
+      if (!signal.aborted) say(`Warmed up, ready for traffic: ${n} route schemas compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s (ready in ${(performance.now() / 1000).toFixed(1)} s)`)
+    })
+    .catch((err: unknown) => { app.log.error({ err }, 'the warm-up failed; ready all the same') })
 }
 
 /** What a developer needs next: the docs, the demo accounts, the embedded database's URL. */

@@ -64,17 +64,27 @@ export function pendingCompilations (): number {
 /**
  * Compiles every pending schema, yielding to the event loop between two (`setImmediate`), so
  * requests arriving meanwhile are served. Resolves with the number compiled; rejects with the
- * first compilation error (the schema stays pending: its route's first request fails the same way).
+ * first compilation error (the schema stays pending: its route's first request fails the same way)
+ * — or, given `onError`, hands each error to it and compiles the others.
  */
-export async function compilePending (opts: { signal?: AbortSignal } = {}): Promise<number> {
+export async function compilePending (opts: { signal?: AbortSignal, onError?: (err: unknown) => void } = {}): Promise<number> {
   let n = 0
+  const failed = new Set<WeakRef<Pending>>()
   for (;;) {
     if (opts.signal?.aborted === true) return n
-    const next = pending.values().next()
-    if (next.done === true) return n
-    const compile = next.value.deref()
-    if (compile === undefined) { pending.delete(next.value); continue }
-    compile()
+    let next: WeakRef<Pending> | undefined
+    for (const ref of pending) if (!failed.has(ref)) { next = ref; break }
+    if (next === undefined) return n
+    const compile = next.deref()
+    if (compile === undefined) { pending.delete(next); continue }
+    try {
+      compile()
+    } catch (err) {
+      if (opts.onError === undefined) throw err
+      failed.add(next)
+      opts.onError(err)
+      continue
+    }
     n++
     await new Promise(resolve => setImmediate(resolve))
   }

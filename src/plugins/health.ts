@@ -1,6 +1,7 @@
-// Liveness, readiness (database reachable and every migration applied; 503 otherwise) and
-// Prometheus metrics: request counts and latency per route and status, pool usage, event-loop
-// lag (default process metrics), outbox backlog.
+// Liveness, readiness (database reachable, every migration applied, revocation list loaded, the
+// start's warm-up over; 503 otherwise) and Prometheus metrics: request counts and latency per
+// route and status, pool usage, event-loop lag (default process metrics), outbox backlog, schema
+// compilation and the warm-up.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { onRequestHookHandler } from 'fastify'
@@ -8,9 +9,11 @@ import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import client from 'prom-client'
 import { pendingCompilations } from '../lib/lazy-compile.js'
+import { Warmup } from '../lib/warmup.js'
 import type { Pool } from 'pg'
 import { migrationsCurrent } from '../db/migrate.js'
 import { AppError } from '../lib/problems.js'
+import { sendProblem } from './errors.js'
 import { ProblemRef } from '../lib/schemas.js'
 import { unsealedBacklog } from '../domains/audit/audit.service.js'
 import { reportMetrics } from '../domains/reports/reports.cache.js'
@@ -22,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** the registry /metrics serves: domains add their own metrics to it */
     metrics: client.Registry
+    /** the warm-up after listen that readiness waits for (src/server.ts runs it; nobody else does) */
+    warmup: Warmup
   }
 }
 
@@ -40,6 +45,8 @@ const HealthBody = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }),
 export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   const registry = new client.Registry()
   app.decorate('metrics', registry)
+  const warmup = new Warmup()
+  app.decorate('warmup', warmup)
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   const duration = new client.Histogram({
     name: 'http_request_duration_seconds',
@@ -67,6 +74,13 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
     help: 'Route validators and serializers not compiled yet (compiled on first use, the rest in the background after start)',
     registers: [registry],
     collect () { this.set(pendingCompilations()) }
+  })
+  // eslint-disable-next-line no-new
+  new client.Gauge({
+    name: 'warmup_complete',
+    help: 'The warm-up after start (compiling the remaining route schemas) is over, failed or not: 1, readiness no longer waits for it; 0 while it runs',
+    registers: [registry],
+    collect () { this.set(warmup.pending ? 0 : 1) }
   })
   // eslint-disable-next-line no-new
   new client.Gauge({
@@ -138,8 +152,8 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   })
 
   let migrated = false
-  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied and the token revocation list is loaded; 503 otherwise. Public.' } },
-    async () => {
+  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied, the token revocation list is loaded and the warm-up after start is over (the route schemas are compiled, so the first requests are served as fast as later ones; liveness answers meanwhile); 503 otherwise. Public.' } },
+    async (_request, reply) => {
       if (app.draining()) throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down', { retryAfterSeconds: 1 })
       try {
         await sql`SELECT 1`.execute(app.db)
@@ -150,6 +164,8 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
       if (!migrated) throw new AppError('SERVICE_UNAVAILABLE', 'Database migrations are not all applied', { retryAfterSeconds: 5 })
       // protected routes answer 503 until then (src/plugins/auth.ts)
       if (!app.tokenGuard.loaded) throw new AppError('SERVICE_UNAVAILABLE', 'The token revocation list is not loaded yet', { retryAfterSeconds: 2 })
+      // an expected state at every start, answered without the error log a thrown 5xx writes
+      if (warmup.pending) return sendProblem(reply, new AppError('SERVICE_UNAVAILABLE', 'The instance is warming up (compiling route schemas)', { retryAfterSeconds: 1 }))
       return { status: 'ready', checks: { database: 'ok', migrations: 'ok' } }
     })
 

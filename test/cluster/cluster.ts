@@ -155,8 +155,8 @@ export async function startCluster (): Promise<ClusterEnv> {
 
 /**
  * Starts the built server as the reliability harness does (same environment: NODE_ENV=development,
- * the harness's JWT secret, demo seed) and waits until it answers readiness — not for its background
- * schema compilation, as a load balancer would not.
+ * the harness's JWT secret, demo seed) and waits until it answers readiness, as a load balancer
+ * would (readiness waits for the warm-up after listen: the route schemas are compiled by then).
  */
 export async function startInstance (c: ClusterEnv, name: string, extra: Record<string, string> = {}): Promise<Instance> {
   if (!existsSync(SERVER_ENTRY)) throw new Error('dist/server.mjs is missing: run `npm run build` (npm run test:cluster does)')

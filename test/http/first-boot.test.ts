@@ -75,7 +75,7 @@ describe('first boot', () => {
       /PostgreSQL started on 127\.0\.0\.1:\d+ \(\d+\.\d s\)/,
       /Applied migrations: 0001-foundation, .* \(\d+\.\d s\)/,
       /Seeded the demo dataset \(\d+\.\d s\)/,
-      /Gestion Emballages API listening on http:\/\/localhost:\d+ \(ready in \d+\.\d s\)/,
+      /Gestion Emballages API listening on http:\/\/localhost:\d+ \(in \d+\.\d s\)/,
       /API docs: http:\/\/localhost:\d+\/docs/,
       /Demo accounts, password demo-packaging-2026: admin@bluewhale\.example/,
       /Embedded PostgreSQL: postgres:\/\/postgres:postgres@127\.0\.0\.1:\d+\/gestion_emballages/

@@ -35,4 +35,16 @@ describe('lazy schema compilation', () => {
     expect(ok(2)).toBe('2')
     expect(pendingCompilations()).toBe(1)
   })
+
+  it('given onError, the background pass hands it each failure and compiles every other schema', async () => {
+    const bad = lazySerializer<unknown>(() => { throw new Error('still bad') })
+    const good = [1, 2, 3].map(k => lazySerializer<number>(() => n => String(n * k)))
+    const errors: unknown[] = []
+    // the schema left pending by the previous test fails too
+    expect(await compilePending({ onError: err => { errors.push(err) } })).toBe(3)
+    expect(errors.map(e => (e as Error).message).sort()).toEqual(['bad schema', 'still bad'])
+    expect(pendingCompilations()).toBe(2)
+    expect(good.map(s => s(2))).toEqual(['2', '4', '6'])
+    expect(() => bad(1)).toThrow('still bad')
+  })
 })

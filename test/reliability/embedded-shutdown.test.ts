@@ -35,8 +35,13 @@ describe('server process with an embedded database', () => {
     try {
       for (let i = 0; i < 600 && !output.includes('listening on'); i++) await new Promise(resolve => setTimeout(resolve, 100))
       expect(output).toContain('listening on')
-      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
-      expect(ready.status).toBe(200)
+      // ready once the warm-up after listen (compiling the route schemas) is over
+      let ready = 0
+      for (let i = 0; i < 600 && ready !== 200; i++) {
+        ready = (await fetch(`http://127.0.0.1:${port}/health/ready`)).status
+        if (ready !== 200) await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      expect(ready).toBe(200)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(output).toContain('shutting down')

@@ -93,7 +93,8 @@ describe('the runtime image', () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     const server = await run('dist/server.mjs', { PORT: String(port) }, /listening on/, async () => {
-      expect((await fetch(`${base}/health/ready`)).status).toBe(200)
+      // ready once the warm-up after listen (compiling the route schemas) is over
+      await waitFor('readiness after the warm-up', async () => (await fetch(`${base}/health/ready`)).status === 200, 60_000, 50)
       expect((await fetch(`${base}/docs/`)).status).toBe(200)
       const bundle = await fetch(`${base}/docs/static/swagger-ui-bundle.js`, { headers: { 'accept-encoding': 'gzip' } })
       expect(bundle.status).toBe(200)
