@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description The database is reachable, every migration is applied and the token revocation list is loaded; 503 otherwise. Public.
+         * @description The database is reachable, every migration is applied, the token revocation list is loaded and the warm-up after start is over (the route schemas left compiled, a few seconds after the process listens; liveness answers meanwhile); 503 with Retry-After otherwise. Public.
          */
         get: operations["healthReady"];
         put?: never;

@@ -152,7 +152,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, opts) {
   })
 
   let migrated = false
-  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied, the token revocation list is loaded and the warm-up after start is over (the route schemas are compiled, so the first requests are served as fast as later ones; liveness answers meanwhile); 503 otherwise. Public.' } },
+  app.get('/health/ready', { config: { access: 'public' }, schema: { ...common, operationId: 'healthReady', summary: 'Readiness', description: 'The database is reachable, every migration is applied, the token revocation list is loaded and the warm-up after start is over (the route schemas left compiled, a few seconds after the process listens; liveness answers meanwhile); 503 with Retry-After otherwise. Public.' } },
     async (_request, reply) => {
       if (app.draining()) throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down', { retryAfterSeconds: 1 })
       try {
