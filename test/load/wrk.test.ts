@@ -54,6 +54,12 @@ describe('expandRequests', () => {
     expect(writes.cycled).toBe(false)
     expect(new Set(writes.requests).size).toBe(writes.requests.length)
     expect(writes.requests[1]).toContain('content-length: 14\r\n\r\n{"code":"W-1"}')
+    // a GET whose setupRequest sometimes writes (the mixed scenario): prepared as writes, never cycled
+    let k = 0
+    const mixed = { method: 'GET', path: '/', setupRequest: (r: autocannon.Request) => ({ ...r, ...(k++ % 20 === 19 ? { method: 'POST', path: '/items', body: `{"n":${k}}` } : { path: '/r' }) }) } as autocannon.Request
+    const mix = expandRequests({ url, requests: [mixed] }, 'h', 2)
+    expect(mix.cycled).toBe(false)
+    expect(mix.requests.length).toBeGreaterThan(4000)
     let left = 7
     const finite = expandRequests({ url, requests: [counterPost('F')], exhausted: () => left-- <= 0 }, 'h', 10)
     expect(finite).toMatchObject({ finite: true, cycled: false })

@@ -59,9 +59,11 @@ function rawRequest (host: string, r: autocannon.Request): string {
 
 /** Expands a spec's requests into the ready-made requests of one run, and whether the list is finite. */
 export function expandRequests (spec: LoadSpec, host: string, seconds: number): { requests: string[], finite: boolean, cycled: boolean } {
-  const isRead = spec.requests.every(r => (r.method ?? 'GET') === 'GET')
   const finite = spec.exhausted !== undefined
-  const limit = finite ? 2_000_000 : isRead ? READ_REQUESTS : Math.ceil(WRITE_RATE_BOUND * seconds)
+  // a read list is cycled; as soon as one prepared request writes (a setupRequest may turn a GET
+  // into a POST: the mixed scenario), none is sent twice and enough are prepared for the run
+  let isRead = true
+  let limit = finite ? 2_000_000 : READ_REQUESTS
   const out: string[] = []
   for (let i = 0; i < limit; i++) {
     if (finite && spec.exhausted?.() === true) break
@@ -69,6 +71,10 @@ export function expandRequests (spec: LoadSpec, host: string, seconds: number): 
     if (base === undefined) break
     const setup = (base as { setupRequest?: (r: autocannon.Request, ctx: unknown) => autocannon.Request | undefined }).setupRequest
     const r = setup !== undefined ? (setup({ ...base }, {}) ?? base) : base
+    if (isRead && (r.method ?? 'GET') !== 'GET') {
+      isRead = false
+      if (!finite) limit = Math.ceil(WRITE_RATE_BOUND * seconds)
+    }
     out.push(rawRequest(host, r))
   }
   return { requests: out, finite, cycled: isRead && !finite }
