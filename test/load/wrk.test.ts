@@ -89,9 +89,13 @@ describe.skipIf(WRK === undefined)('runWrk', () => {
     // wrk counts the answers it read; the server may have taken a few more just before the end
     expect(posts.length).toBeGreaterThanOrEqual(r.requests)
     expect(posts.length).toBeLessThanOrEqual(r.requests + 4)
-    expect(new Set(posts.map(p => p.body)).size).toBe(posts.length)
-    // in the order prepared, from the first one (4 connections: arrivals interleave)
-    expect(posts.map(p => Number(JSON.parse(p.body).code.slice(2))).sort((a, b) => a - b)).toEqual(posts.map((_, i) => i))
+    // each prepared write once, from the first one (4 connections: arrivals interleave); a server
+    // faster than the prepared rate (5 000/s: this local one can be) gets the last one again past
+    // the end — a 4xx in a real scenario, counted as non-2xx, never a write sent twice unnoticed
+    const codes = posts.map(p => Number((JSON.parse(p.body) as { code: string }).code.slice(2)))
+    const distinct = [...new Set(codes)].sort((a, b) => a - b)
+    expect(distinct).toEqual(Array.from({ length: Math.min(posts.length, r.prepared) }, (_, i) => i))
+    expect(codes.length - distinct.length).toBe(codes.filter(c => c === r.prepared - 1).length - (distinct.length === r.prepared ? 1 : 0))
     expect(r.non2xx).toBe(0)
     expect(r.cpuSeconds).toBeGreaterThanOrEqual(0)
     expect(r.latency.p99).toBeGreaterThan(0)
