@@ -19,6 +19,7 @@ import { mulberry32, streamSeed } from './lib/prng.js'
 import { formatProfile, monotonicUs, summarizeProfile, type ProfileSummary, type Window } from './lib/profile.js'
 import { formatTable, writeReports, type RunReport } from './lib/report.js'
 import { postmasterPid } from './lib/cpu.js'
+import { median } from './lib/stats.js'
 import { runLoad, type RunDefaults } from './lib/runner.js'
 import { ensureWrk } from './lib/wrk.js'
 import { BENCH_METRICS_TOKEN, COLD_START_TARGET_MS, measureColdStarts, serviceEntry, startCeiling, startService, waitIdle, type RunningProcess } from './lib/service.js'
@@ -124,14 +125,6 @@ function cpuText (m: LoadResult): string {
   if (c === undefined) return m.generator
   const pg = c.postgresUsPerReq !== undefined ? ` pg ${Math.round(c.postgresUsPerReq)}` : ''
   return `CPU µs/req: server ${Math.round(c.serverUsPerReq)}${pg} ${m.generator} ${Math.round(c.generatorUsPerReq)} (server ${c.serverCores.toFixed(2)} cores, ${m.generator} ${c.generatorCores.toFixed(2)}, box ${(c.boxBusy * 100).toFixed(0)} % busy)${c.saturated !== undefined ? ` SATURATED: ${c.saturated}` : ''}`
-}
-
-/** The median (the mean of the two middle values for an even count). */
-function median (xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const k = s.length
-  if (k === 0) return Number.NaN
-  return k % 2 === 1 ? (s[(k - 1) / 2] ?? 0) : ((s[k / 2 - 1] ?? 0) + (s[k / 2] ?? 0)) / 2
 }
 
 const sameAsMetric = (t: Target, x: LoadResult): number => t.sameAs?.metric === 'rps' ? x.rps : t.sameAs?.metric === 'p50' ? x.latency.p50 : x.latency.p99

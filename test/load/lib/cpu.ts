@@ -5,12 +5,22 @@
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import type pg from 'pg'
-import { childPids, cpuSeconds } from './service.js'
 
 const TICK = 100 // clock ticks per second (USER_HZ)
 
+/** The fields of /proc/<pid>/stat after the command name (state first); none when the process is gone. */
 function statFields (pid: number): string[] {
   try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [] } catch { return [] }
+}
+
+export function childPids (pid: number): number[] {
+  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) } catch { return [] }
+}
+
+/** CPU seconds (user + system) a process has used (clock ticks of 10 ms); 0 when gone. */
+export function cpuSeconds (pid: number): number {
+  const f = statFields(pid)
+  return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / TICK
 }
 
 /** The parent pid of a process (0 when it is gone). */

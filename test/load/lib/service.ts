@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { childPids, liveTreeCpuSeconds } from './cpu.js'
+import { median } from './stats.js'
 import type { ColdStart } from './types.js'
 
 export interface ServiceOptions {
@@ -46,18 +48,6 @@ export function readRssMb (pid: number): number {
   } catch { return 0 }
 }
 
-export function childPids (pid: number): number[] {
-  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) } catch { return [] }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms); 0 when gone. */
-export function cpuSeconds (pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
-  } catch { return 0 }
-}
-
 /**
  * Waits until the given processes (and their children) use less than `maxShare` of a core over
  * `windowMs`, at most `timeoutMs`: the service compiles its remaining route schemas in the
@@ -67,7 +57,7 @@ export function cpuSeconds (pid: number): number {
 export async function waitIdle (pids: number[], o: { windowMs?: number, maxShare?: number, timeoutMs?: number } = {}): Promise<number | undefined> {
   const windowMs = o.windowMs ?? 500
   const started = performance.now()
-  const total = (): number => pids.flatMap(p => [p, ...childPids(p)]).reduce((a, p) => a + cpuSeconds(p), 0)
+  const total = (): number => pids.reduce((a, p) => a + liveTreeCpuSeconds(p), 0)
   for (;;) {
     const before = total()
     const t = performance.now()
@@ -223,12 +213,7 @@ export async function measureColdStarts (o: { databaseUrl: string, runtime: 'tsx
     await p.stop()
     await new Promise(resolve => setTimeout(resolve, 250))
   }
-  const sorted = [...samplesMs].sort((a, b) => a - b)
-  const k = sorted.length
-  const medianMs = k % 2 === 1 ? (sorted[(k - 1) / 2] ?? 0) : ((sorted[k / 2 - 1] ?? 0) + (sorted[k / 2] ?? 0)) / 2
-  const r = [...readyMs].sort((a, b) => a - b)
-  const readyMedianMs = k % 2 === 1 ? (r[(k - 1) / 2] ?? 0) : ((r[k / 2 - 1] ?? 0) + (r[k / 2] ?? 0)) / 2
-  return { runtime: o.runtime, entry: serviceEntry(o.runtime), samplesMs, medianMs, readyMs, readyMedianMs, pollMs: COLD_START_POLL_MS }
+  return { runtime: o.runtime, entry: serviceEntry(o.runtime), samplesMs, medianMs: median(samplesMs), readyMs, readyMedianMs: median(readyMs), pollMs: COLD_START_POLL_MS }
 }
 
 export async function startCeiling (o: { databaseUrl: string, port: number, jwtSecret: string, log: (m: string) => void }): Promise<RunningProcess> {
