@@ -17,6 +17,7 @@ import * as m0013 from './0013-document-references.js'
 import * as m0014 from './0014-stock-threshold-order.js'
 import * as m0015 from './0015-transfer-line-units.js'
 import * as m0016 from './0016-forecast-iso-week.js'
+import * as m0017 from './0017-inbound-units-index.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   '0013-document-references': m0013,
   '0014-stock-threshold-order': m0014,
   '0015-transfer-line-units': m0015,
-  '0016-forecast-iso-week': m0016
+  '0016-forecast-iso-week': m0016,
+  '0017-inbound-units-index': m0017
 }

@@ -37,11 +37,6 @@ export function isoWeekOf (date: string): IsoWeek {
   return { year, week: 1 + Math.floor((thursday.getTime() - jan1) / DAY / 7) }
 }
 
-/** The Monday (YYYY-MM-DD) of an ISO week. */
-export function mondayOf (w: IsoWeek): string {
-  return new Date(mondayMs(w)).toISOString().slice(0, 10)
-}
-
 function mondayMs (w: IsoWeek): number {
   const jan4 = Date.UTC(w.year, 0, 4)
   const jan4dow = (new Date(jan4).getUTCDay() + 6) % 7

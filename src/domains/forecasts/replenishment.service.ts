@@ -14,12 +14,13 @@
 //
 // Set-based whatever the number of articles, a page of the station's articles (code order, keyset)
 // at a time, in two statements: the scope check, and one statement for every term of the page's
-// articles (stock, forecast sums, inbound POs and transfers, the candidate offers with their price
+// articles (stock, forecast weeks, inbound POs and transfers, the candidate offers with their price
 // inputs). The page is found by walking the catalog in code order from the cursor and stopping
 // after `limit` articles of the station (a dense station: a few more index probes than the page
 // holds), or, for a station holding few of the catalog's articles, by collecting its articles
-// first (see termsText). SQL selects the price inputs and sums the forecasts; the money arithmetic
-// (station price = supplier price × (1 + fee), rounded once) stays in JS, in src/lib/money.ts.
+// first (see termsText). SQL selects the price inputs and the forecast weeks; the window sums
+// (termsRows) and the money arithmetic (station price = supplier price × (1 + fee), rounded once,
+// src/lib/money.ts) are JavaScript's.
 import type { Db } from '../../db/index.js'
 import { rawRows } from '../../db/prepared.js'
 import { decodeCursor, page } from '../../lib/cursor.js'
@@ -28,7 +29,7 @@ import type { Actor } from '../../lib/permissions.js'
 import { problem, type ProblemItem } from '../../lib/problems.js'
 import { addDays, assertStationInScope, upsertCartLines, type CartView } from '../carts/carts.service.js'
 import { businessDate } from '../contracts/pricing.service.js'
-import { addWeeks, isoWeekOf, mondayOf, weekKey, type IsoWeek } from './forecasts.service.js'
+import { addWeeks, isoWeekOf, weekKey, type IsoWeek } from './forecasts.service.js'
 import type { ToCartInput } from './forecasts.schemas.js'
 
 /** Lead times are at most 365 days (offers CHECK): 53 weeks. */
@@ -152,12 +153,84 @@ export interface TermsRow {
   offers: OfferRow[] | null
 }
 
+/** An offer as the terms statement sends it: OfferRow's fields in declaration order, up to feePct. */
+type OfferTuple = [string, string, string, string, string, number, number, number, number, 'CONTRACT' | 'CATALOG', string | null, string, string]
+
+interface RawTermsRow extends Omit<TermsRow, 'offers' | 'horizonUnits' | 'horizonRows'> {
+  /** the forecast weeks read for the article: offsets from the current week and units (null: none) */
+  weekOffsets: number[] | null
+  weekUnits: number[] | null
+  offers: OfferTuple[] | null
+}
+
+/** Σ units and how many forecast weeks fall in the first `weeks` weeks. */
+function windowSum (row: RawTermsRow, weeks: number): { units: number, n: number } {
+  let units = 0
+  let n = 0
+  const offs = row.weekOffsets ?? []
+  const us = row.weekUnits ?? []
+  for (let i = 0; i < offs.length; i++) {
+    if ((offs[i] as number) < weeks) { units += us[i] as number; n++ }
+  }
+  return { units, n }
+}
+
+/**
+ * Runs a terms statement (termsStatement), names the candidates' fields and sums each window: the
+ * horizon alone, and per candidate ceil(lead time / 7) + horizon weeks.
+ */
+export async function termsRows (db: Db, statement: { sql: string, parameters: unknown[] }, horizonWeeks: number): Promise<TermsRow[]> {
+  const raw = await rawRows<RawTermsRow>(db, statement.sql, statement.parameters)
+  const rows: TermsRow[] = []
+  for (const r of raw) {
+    const horizon = windowSum(r, horizonWeeks)
+    rows.push({
+      articleId: r.articleId,
+      articleCode: r.articleCode,
+      articleName: r.articleName,
+      baseUnit: r.baseUnit,
+      hasLevel: r.hasLevel,
+      onHand: r.onHand,
+      safety: r.safety,
+      inboundPo: r.inboundPo,
+      inboundTransfer: r.inboundTransfer,
+      horizonUnits: horizon.units,
+      horizonRows: horizon.n,
+      offerCount: r.offerCount,
+      offers: r.offers === null
+        ? null
+        : r.offers.map(t => {
+          const w = windowSum(r, ceilDiv(t[8], 7) + horizonWeeks)
+          return {
+            offerId: t[0],
+            supplierId: t[1],
+            supplierName: t[2],
+            supplierRef: t[3],
+            packLabel: t[4],
+            unitsPerPack: t[5],
+            moqPacks: t[6],
+            packMultiple: t[7],
+            leadTimeDays: t[8],
+            priceSource: t[9],
+            contractNumber: t[10],
+            supplierPackPrice: t[11],
+            feePct: t[12],
+            forecastUnits: w.units,
+            forecastRows: w.n
+          }
+        })
+    })
+  }
+  return rows
+}
+
 /**
  * Every term of a page of the station's articles in one statement. The station's articles: a
  * stock level, a forecast in the weeks read, an open PO line or a transfer in transit. Parameters:
- * $1 station, $2 the current ISO week's Monday, $3–$6 the first and last (year, week) read (the
- * current week over horizon + the longest possible lead time), $7 horizon weeks, $8 today, $9 the
- * cursor's article code (null: from the start), $10 how many articles, $11 the page strategy (all)
+ * $1 station, $2 the weeks read in order (year × 100 + week: an article's week offsets are
+ * positions in it, no date arithmetic per forecast row), $3–$6 the first and last (year, week) read (the
+ * current week over horizon + the longest possible lead time), $7 today, $8 the
+ * cursor's article code (null: from the start), $9 how many articles, $10 the page strategy (all)
  * or the article ids (filtered).
  *
  * The page (keyset on the article code):
@@ -171,13 +244,13 @@ export interface TermsRow {
  * - auto walks when the station has at least n = 0.75·√(limit × catalog size) stock levels (counted
  *   with a LIMIT n, so deciding costs at most n index entries): the walk then reads at most
  *   ≈ limit × catalog / n articles, fewer than collecting would read rows (≈ 13 n).
- * Then, for the page's articles only: forecast weeks (a LATERAL primary-key range per article, the
- * same plan whatever the prepared statement's plan), their sums over the horizon and over each
- * candidate's window, and the candidate offers with their covering contract line (the cart's
- * LATERAL: ACTIVE, valid today, latest valid_from first).
+ * Then, for the page's articles only, set-based: forecast weeks (a LATERAL primary-key range per
+ * article, the same plan whatever the prepared statement's plan) as offsets and units, whose
+ * window sums termsRows takes; the candidate offers in one join, with their covering contract line
+ * (the cart's rule: ACTIVE, valid today, latest valid_from first) in one DISTINCT ON.
  *
- * A constant text (one per variant) run through rawRows (no Kysely plugins: it aliases its own
- * camelCase keys; the candidates come as one JSON column).
+ * A constant text (one per variant) run through rawRows by termsRows (no Kysely plugins: it aliases
+ * its own camelCase keys; the candidates come as one JSON column of tuples).
  */
 function termsText (filtered: boolean): string {
   const window = (f: string): string => `(${f}.iso_year, ${f}.iso_week) >= ($3::int, $4::int) AND (${f}.iso_year, ${f}.iso_week) <= ($5::int, $6::int)`
@@ -197,20 +270,20 @@ function termsText (filtered: boolean): string {
        ) fx ON true`
   const stationArticle = '(sl.has OR a.id IN (SELECT article_id FROM po) OR a.id IN (SELECT article_id FROM tr) OR fx.yes)'
   const columns = 'a.id, a.code, a.name, a.base_unit, a.is_active, sl.has IS NOT NULL AS has_level, sl.quantity, sl.alert_threshold'
-  const after = 'a.code > coalesce($9::text, \'\')' // codes are never empty (CHECK): one index condition, custom or generic plan
+  const after = 'a.code > coalesce($8::text, \'\')' // codes are never empty (CHECK): one index condition, custom or generic plan
   const page = filtered
     ? `page AS MATERIALIZED (
       SELECT ${columns}
       FROM articles a
       ${probes}
-      WHERE a.id = ANY($11::uuid[]) AND ${after} AND ${stationArticle}
+      WHERE a.id = ANY($10::uuid[]) AND ${after} AND ${stationArticle}
       ORDER BY a.code
-      LIMIT $10::int
+      LIMIT $9::int
     )`
     : `threshold AS MATERIALIZED (
-      SELECT ceil(0.75 * sqrt($10::int * greatest(c.reltuples, 1)))::int AS n FROM pg_class c WHERE c.oid = 'articles'::regclass
+      SELECT ceil(0.75 * sqrt($9::int * greatest(c.reltuples, 1)))::int AS n FROM pg_class c WHERE c.oid = 'articles'::regclass
     ), gate AS MATERIALIZED (
-      SELECT CASE $11::text WHEN 'walk' THEN true WHEN 'collect' THEN false
+      SELECT CASE $10::text WHEN 'walk' THEN true WHEN 'collect' THEN false
         ELSE (SELECT count(*) FROM (SELECT FROM stock_levels WHERE station_id = $1::uuid LIMIT (SELECT n FROM threshold)) s) >= (SELECT n FROM threshold)
       END AS walk
     ), page AS MATERIALIZED (
@@ -222,7 +295,7 @@ function termsText (filtered: boolean): string {
        ${probes}
        WHERE (SELECT walk FROM gate) AND ${after} AND ${stationArticle}
        ORDER BY a.code
-       LIMIT $10::int)
+       LIMIT $9::int)
       UNION ALL
       (SELECT ${columns}
        FROM (
@@ -235,9 +308,9 @@ function termsText (filtered: boolean): string {
              UNION SELECT article_id FROM po
              UNION SELECT article_id FROM tr)
          ORDER BY a.code
-         LIMIT $10::int) a
+         LIMIT $9::int) a
        ${level})
-      ) u LIMIT $10::int
+      ) u LIMIT $9::int
     )`
   return `
     WITH open_po AS MATERIALIZED (
@@ -248,72 +321,74 @@ function termsText (filtered: boolean): string {
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
       FROM open_po p
       JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-      ${filtered ? 'WHERE l.article_id = ANY($11::uuid[])' : ''}
+      ${filtered ? 'WHERE l.article_id = ANY($10::uuid[])' : ''}
       GROUP BY l.article_id
     ), tr AS MATERIALIZED (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
       FROM transfers t
       JOIN transfer_lines tl ON tl.transfer_id = t.id
-      WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${filtered ? 'AND tl.article_id = ANY($11::uuid[])' : ''}
+      WHERE t.requesting_station_id = $1::uuid AND t.status = 'SHIPPED' ${filtered ? 'AND tl.article_id = ANY($10::uuid[])' : ''}
       GROUP BY tl.article_id
     ), covering AS MATERIALIZED (
       SELECT c.id, c.number, c.fee_pct, c.valid_from FROM contracts c
-      WHERE c.status = 'ACTIVE' AND c.valid_from <= $8::date AND c.valid_until >= $8::date
-    ), ${page}
-    SELECT t."articleId", t."articleCode", t."articleName", t."baseUnit", t."hasLevel", t."onHand", t.safety,
-      coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
-      t."horizonUnits", t."horizonRows", t."offerCount", t.offers
-    FROM (
-      SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
-        p.has_level AS "hasLevel", coalesce(p.quantity, 0) AS "onHand", coalesce(p.alert_threshold, 0) AS safety,
-        fh.units AS "horizonUnits", fh.n AS "horizonRows", coalesce(oc.n, 0) AS "offerCount", oc.offers
+      WHERE c.status = 'ACTIVE' AND c.valid_from <= $7::date AND c.valid_until >= $7::date
+    ), ${page},
+    -- the page's forecast weeks, per article a range of the primary key (whatever plan the prepared
+    -- statement gets), as week offsets from the current week (positions in $2) and units, in JSON
+    -- (JSON.parse: an int[] column goes through pg's much slower array parser); the window sums
+    -- are taken in JavaScript (termsRows), per candidate
+    fc AS MATERIALIZED (
+      SELECT p.id AS article_id, f.offs, f.units
       FROM page p
-      -- the one settings row (LIMIT 1: estimated as one row even before the table is analyzed)
-      CROSS JOIN (SELECT default_fee_pct, allow_catalog_fallback FROM settings LIMIT 1) st
-      -- per article (LATERAL): a range of the primary key, whatever plan the prepared statement
-      -- gets; week offsets from the current week's Monday
-      LEFT JOIN LATERAL (
-        SELECT array_agg(((to_date(f.iso_year || '-' || f.iso_week || '-1', 'IYYY-IW-ID') - $2::date) / 7)::int) AS offs,
-               array_agg(f.units) AS units
+      CROSS JOIN LATERAL (
+        SELECT json_agg(array_position($2::int[], f.iso_year * 100 + f.iso_week) - 1) AS offs, json_agg(f.units) AS units
         FROM forecasts f
         WHERE f.station_id = $1::uuid AND f.article_id = p.id AND ${window('f')}
-      ) fc ON true
-      LEFT JOIN LATERAL (
-        SELECT coalesce(sum(x.u), 0)::int8 AS units, count(*)::int AS n FROM unnest(fc.offs, fc.units) AS x (k, u) WHERE x.k < $7::int
-      ) fh ON true
-      LEFT JOIN LATERAL (
-        SELECT count(*)::int AS n,
-          json_agg(json_build_object(
-            'offerId', o.id, 'supplierId', o.supplier_id, 'supplierName', s.name, 'supplierRef', o.supplier_ref, 'packLabel', o.pack_label,
-            'unitsPerPack', o.units_per_pack, 'moqPacks', o.moq_packs, 'packMultiple', o.pack_multiple, 'leadTimeDays', o.lead_time_days,
-            'priceSource', CASE WHEN cl.number IS NULL THEN 'CATALOG' ELSE 'CONTRACT' END, 'contractNumber', cl.number,
-            'supplierPackPrice', coalesce(cl.pack_price, o.catalog_pack_price)::text, 'feePct', coalesce(cl.fee_pct, st.default_fee_pct)::text,
-            'forecastUnits', w.units, 'forecastRows', w.n)) FILTER (WHERE cl.number IS NOT NULL OR st.allow_catalog_fallback) AS offers
-        FROM offers o
-        JOIN suppliers s ON s.id = o.supplier_id AND s.is_active
-        -- the covering contract line, as the cart's price resolution finds it (pricing.service.ts)
-        LEFT JOIN LATERAL (
-          SELECT c.number, l.pack_price, c.fee_pct
-          FROM contract_lines l
-          JOIN covering c ON c.id = l.contract_id
-          WHERE l.article_id = o.article_id AND l.supplier_id = o.supplier_id
-          ORDER BY c.valid_from DESC, c.id
-          LIMIT 1
-        ) cl ON true
-        LEFT JOIN LATERAL (
-          SELECT coalesce(sum(x.u), 0)::int8 AS units, count(*)::int AS n FROM unnest(fc.offs, fc.units) AS x (k, u)
-          WHERE x.k < (o.lead_time_days + 6) / 7 + $7::int
-        ) w ON true
-        WHERE o.article_id = p.id AND o.is_active AND p.is_active
-      ) oc ON true
-      -- planned on its own: the joins to the open POs and transfers below (CTEs, whose uniqueness by
-      -- article PostgreSQL does not know) would multiply the estimated rows of every LATERAL above,
-      -- pushing the statement's estimated cost past jit_above_cost (JIT then took seconds)
-      OFFSET 0
-    ) t
-    LEFT JOIN po ON po.article_id = t."articleId"
-    LEFT JOIN tr ON tr.article_id = t."articleId"
-    ORDER BY t."articleCode"`
+      ) f
+    ), cand AS MATERIALIZED (
+      -- the candidates: active offers of active suppliers for the page's active articles, one join
+      -- for the page (per-article LATERALs hashed the suppliers and the covering contracts again for
+      -- every article: 40 % of the statement)
+      SELECT o.article_id, o.id, o.supplier_id, s.name AS supplier_name, o.supplier_ref, o.pack_label, o.units_per_pack,
+        o.moq_packs, o.pack_multiple, o.lead_time_days, o.catalog_pack_price
+      FROM page p
+      JOIN offers o ON o.article_id = p.id AND o.is_active
+      JOIN suppliers s ON s.id = o.supplier_id AND s.is_active
+      WHERE p.is_active
+    ), priced AS MATERIALIZED (
+      -- each candidate's covering contract line, as the cart's price resolution finds it
+      -- (pricing.service.ts: ACTIVE, valid today, latest valid_from first; an offer is unique per
+      -- article and supplier)
+      SELECT DISTINCT ON (l.article_id, l.supplier_id) l.article_id, l.supplier_id, c.number, l.pack_price, c.fee_pct
+      FROM cand o
+      JOIN contract_lines l ON l.article_id = o.article_id AND l.supplier_id = o.supplier_id
+      JOIN covering c ON c.id = l.contract_id
+      ORDER BY l.article_id, l.supplier_id, c.valid_from DESC, c.id
+    ), oc AS MATERIALIZED (
+      SELECT o.article_id, count(*)::int AS n,
+        -- positional (OfferTuple): half the bytes of keyed objects, and cheaper to build and to parse
+        json_agg(json_build_array(
+          o.id, o.supplier_id, o.supplier_name, o.supplier_ref, o.pack_label,
+          o.units_per_pack, o.moq_packs, o.pack_multiple, o.lead_time_days,
+          CASE WHEN cl.number IS NULL THEN 'CATALOG' ELSE 'CONTRACT' END, cl.number,
+          coalesce(cl.pack_price, o.catalog_pack_price)::text, coalesce(cl.fee_pct, st.default_fee_pct)::text
+        )) FILTER (WHERE cl.number IS NOT NULL OR st.allow_catalog_fallback) AS offers
+      FROM cand o
+      -- the one settings row (LIMIT 1: estimated as one row even before the table is analyzed)
+      CROSS JOIN (SELECT default_fee_pct, allow_catalog_fallback FROM settings LIMIT 1) st
+      LEFT JOIN priced cl ON cl.article_id = o.article_id AND cl.supplier_id = o.supplier_id
+      GROUP BY o.article_id
+    )
+    SELECT p.id AS "articleId", p.code AS "articleCode", p.name AS "articleName", p.base_unit AS "baseUnit",
+      p.has_level AS "hasLevel", coalesce(p.quantity, 0) AS "onHand", coalesce(p.alert_threshold, 0) AS safety,
+      coalesce(po.units, 0)::int8 AS "inboundPo", coalesce(tr.units, 0)::int8 AS "inboundTransfer",
+      fc.offs AS "weekOffsets", fc.units AS "weekUnits", coalesce(oc.n, 0) AS "offerCount", oc.offers
+    FROM page p
+    LEFT JOIN fc ON fc.article_id = p.id
+    LEFT JOIN oc ON oc.article_id = p.id
+    LEFT JOIN po ON po.article_id = p.id
+    LEFT JOIN tr ON tr.article_id = p.id
+    ORDER BY p.code`
 }
 const TERMS_ALL = termsText(false)
 const TERMS_SOME = termsText(true)
@@ -331,10 +406,10 @@ export interface TermsQuery {
 
 /** The terms statement and its parameters (exported for the bench's plan check). */
 export function termsStatement (stationId: string, q: TermsQuery): { sql: string, parameters: unknown[] } {
-  const { weeks } = weeksOf(q.today, q.horizonWeeks)
+  const { weeks, numbers } = weeksOf(q.today, q.horizonWeeks)
   const first = weeks[0] as IsoWeek
   const last = weeks[weeks.length - 1] as IsoWeek
-  const parameters: unknown[] = [stationId, mondayOf(first), first.year, first.week, last.year, last.week, q.horizonWeeks, q.today, q.afterCode ?? null, q.limit]
+  const parameters: unknown[] = [stationId, numbers, first.year, first.week, last.year, last.week, q.today, q.afterCode ?? null, q.limit]
   return q.articleIds === undefined
     ? { sql: TERMS_ALL, parameters: [...parameters, q.strategy ?? 'auto'] }
     : { sql: TERMS_SOME, parameters: [...parameters, q.articleIds] }
@@ -347,12 +422,12 @@ export function forecastWeeks (today: string, horizonWeeks: number): IsoWeek[] {
   return weeks
 }
 
-/** forecastWeeks and their keys, kept for the last (today, horizon) asked: every page of a day asks the same. */
-let lastWeeks: { today: string, horizonWeeks: number, weeks: IsoWeek[], keys: string[] } | undefined
-function weeksOf (today: string, horizonWeeks: number): { weeks: IsoWeek[], keys: string[] } {
+/** forecastWeeks, their keys and numbers (year × 100 + week), kept for the last (today, horizon) asked: every page of a day asks the same. */
+let lastWeeks: { today: string, horizonWeeks: number, weeks: IsoWeek[], keys: string[], numbers: number[] } | undefined
+function weeksOf (today: string, horizonWeeks: number): { weeks: IsoWeek[], keys: string[], numbers: number[] } {
   if (lastWeeks?.today !== today || lastWeeks.horizonWeeks !== horizonWeeks) {
     const weeks = forecastWeeks(today, horizonWeeks)
-    lastWeeks = { today, horizonWeeks, weeks, keys: weeks.map(weekKey) }
+    lastWeeks = { today, horizonWeeks, weeks, keys: weeks.map(weekKey), numbers: weeks.map(w => w.year * 100 + w.week) }
   }
   return lastWeeks
 }
@@ -518,7 +593,7 @@ export async function computeReplenishment (db: Db, actor: Actor, stationId: str
   const limit = opts.articleIds !== undefined ? opts.articleIds.length : (opts.limit ?? DEFAULT_PAGE)
   const afterCode = opts.cursor !== undefined ? codeOf(opts.cursor) : undefined
   const terms = termsStatement(stationId, { today, horizonWeeks, articleIds: opts.articleIds, afterCode, limit: limit + 1, strategy: opts.pageStrategy })
-  const fetched = await rawRows<TermsRow>(db, terms.sql, terms.parameters)
+  const fetched = await termsRows(db, terms, horizonWeeks)
   const { items: rows, nextCursor } = page(fetched, limit, r => [r.articleCode])
   const items: ReplenishmentItem[] = []
   for (const row of rows) {

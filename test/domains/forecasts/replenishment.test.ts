@@ -14,8 +14,7 @@ import { businessDate, resolvePrices } from '../../../src/domains/contracts/pric
 import type { ResolvedPrice } from '../../../src/domains/contracts/pricing.types.js'
 import { addDays } from '../../../src/domains/carts/carts.service.js'
 import { addWeeks, isoWeekOf, type IsoWeek } from '../../../src/domains/forecasts/forecasts.service.js'
-import { candidatesOf, computeReplenishment, packsFor, termsStatement, type PageStrategy, type Replenishment, type TermsRow } from '../../../src/domains/forecasts/replenishment.service.js'
-import { rawRows } from '../../../src/db/prepared.js'
+import { candidatesOf, computeReplenishment, packsFor, termsRows, termsStatement, type PageStrategy, type Replenishment } from '../../../src/domains/forecasts/replenishment.service.js'
 import { toScaled } from '../../../src/lib/money.js'
 import { applyStockDeltas } from '../../../src/domains/stock/stock.service.js'
 import { bearer, countAudit, createTestApp, expectProblem } from '../../helpers/app.js'
@@ -517,7 +516,7 @@ describe('the offer chosen equals what the cart would charge (randomized)', () =
       const expected = await reference()
       // every candidate of the statement is priced as the cart prices it (not only the chosen one)
       const terms = termsStatement(st.id, { today, horizonWeeks: 4, articleIds: articles, limit: articles.length })
-      const rows = await rawRows<TermsRow>(app.db, terms.sql, terms.parameters)
+      const rows = await termsRows(app.db, terms, 4)
       const fields = (c: { supplierId: string, offerId: string | null, priceSource: string | null, contractNumber: string | null, stationPackPrice: string | null, unitsPerPack: number | null, leadTimeDays: number | null, moqPacks: number | null, packMultiple: number | null, supplierRef: string | null, packLabel: string | null }): unknown[] =>
         [c.supplierId, c.offerId, c.priceSource, c.contractNumber, c.stationPackPrice, c.unitsPerPack, c.leadTimeDays, c.moqPacks, c.packMultiple, c.supplierRef, c.packLabel]
       const bySupplier = (a: unknown[], b: unknown[]): number => String(a[0]) < String(b[0]) ? -1 : 1

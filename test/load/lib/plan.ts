@@ -31,7 +31,8 @@ function scans (node: PlanNode, out: Array<{ type: string, relation: string, ind
   for (const child of node.Plans ?? []) scans(child, out)
 }
 
-function literalOf (v: unknown): string {
+/** A parameter as an SQL literal (arrays as array literals), for EXECUTE with literal arguments. */
+export function literalOf (v: unknown): string {
   if (v === null || v === undefined) return 'NULL'
   if (typeof v === 'number') return String(v)
   if (Array.isArray(v)) return pg.Client.prototype.escapeLiteral(`{${v.map(x => x === null ? 'NULL' : `"${String(x).replace(/["\\]/g, m => `\\${m}`)}"`).join(',')}}`)

@@ -10,7 +10,7 @@
 // heavy, occasional request (a buyer's screen), measured at 4 connections: p99 ≤ 100 ms per page.
 import type pg from 'pg'
 import { bearer, json, rotatingGet } from '../lib/helpers.js'
-import { checkPlan } from '../lib/plan.js'
+import { checkPlan, literalOf } from '../lib/plan.js'
 import type { Scenario } from '../lib/types.js'
 import { businessDate } from '../../../src/domains/contracts/pricing.service.js'
 import { forecastWeeks, termsStatement } from '../../../src/domains/forecasts/replenishment.service.js'
@@ -27,7 +27,7 @@ async function pageWork (pool: pg.Pool, statement: { sql: string, parameters: re
     await client.query('BEGIN')
     await client.query('SET LOCAL plan_cache_mode = force_generic_plan')
     await client.query(`PREPARE replenishment_work AS ${statement.sql}`)
-    const args = statement.parameters.map(v => v === null ? 'NULL' : typeof v === 'number' ? String(v) : client.escapeLiteral(String(v))).join(', ')
+    const args = statement.parameters.map(literalOf).join(', ')
     const r = await client.query(`EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) EXECUTE replenishment_work(${args})`)
     await client.query('DEALLOCATE replenishment_work')
     await client.query('ROLLBACK')
