@@ -26,6 +26,8 @@ import { BENCH_METRICS_TOKEN, COLD_START_TARGET_MS, measureColdStarts, serviceEn
 import { SkipScenario, type ApiResponse, type BenchContext, type Check, type ColdStart, type LoadResult, type LoadSpec, type RoundResult, type Scenario, type ScenarioResult, type Status, type Target } from './lib/types.js'
 
 const root = resolve(import.meta.dirname, '../..')
+/** Row writes (pg_stat_user_tables) after which the database is vacuumed before the next load. */
+const SETTLE_AFTER_ROWS = 20_000
 const JWT = { secret: 'bench-jwt-secret-0123456789abcdef-0123456789abcdef', issuer: 'gestion-emballages-api', audience: 'gestion-emballages' }
 const log = (m: string): void => { process.stderr.write(`[bench] ${m}\n`) }
 
@@ -505,6 +507,22 @@ async function main (): Promise<number> {
         log
       }
 
+      // Between scenarios, the database is settled as autovacuum would leave it: once earlier
+      // scenarios (or this one's setup) wrote SETTLE_AFTER_ROWS rows, VACUUM (ANALYZE) runs before
+      // the load instead of autovacuum starting during it — its CPU counted in PostgreSQL's per
+      // request of an unrelated scenario (the replenishment after the checkouts: 12 → 70–95 ms of
+      // PostgreSQL per page), and new pages without a visibility map flipping report plans to
+      // sequential scans.
+      const rowWrites = async (): Promise<number> => Number(((await pool.query('SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n FROM pg_stat_user_tables')).rows[0] as { n: string }).n)
+      let settledAt = await rowWrites()
+      const settle = async (): Promise<void> => {
+        const n = await rowWrites()
+        if (n - settledAt < SETTLE_AFTER_ROWS) return
+        const t = performance.now()
+        await pool.query('VACUUM (ANALYZE)')
+        log(`  VACUUM (ANALYZE) after ${n - settledAt} row writes, in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+        settledAt = await rowWrites()
+      }
       const perRound = new Map<string, RoundResult[]>(selected.map(s => [s.name, []]))
       for (let round = 1; round <= rounds; round++) {
         if (rounds > 1) log(`round ${round} of ${rounds}`)
@@ -515,8 +533,10 @@ async function main (): Promise<number> {
           log(`— ${s.name}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}: ${s.description}`)
           let teardown: (() => Promise<void>) | undefined
           try {
+            await settle() // the earlier scenarios' writes: before this setup's plan checks
             const plan = await s.setup(ctx)
             teardown = plan.teardown
+            await settle() // this setup's own (the replenishment publishes 58 000 forecasts)
             x.notes.push(...(plan.notes ?? []))
             const defaults: RunDefaults = { duration, connections, service, postgresPid, wrk }
             const isRead = (spec: LoadSpec): boolean => spec.requests.every(q => (q.method ?? 'GET') === 'GET')

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http'
 import type autocannon from 'autocannon'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cpuCost } from './lib/cpu.js'
-import { expandRequests, runWrk } from './lib/wrk.js'
+import { expandRequests, runWrk, WRITE_BYTES_BOUND } from './lib/wrk.js'
 import type { LoadSpec } from './lib/types.js'
 
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find(p => existsSync(p))
@@ -64,6 +64,17 @@ describe('expandRequests', () => {
     const finite = expandRequests({ url, requests: [counterPost('F')], exhausted: () => left-- <= 0 }, 'h', 10)
     expect(finite).toMatchObject({ finite: true, cycled: false })
     expect(finite.requests).toHaveLength(7)
+  })
+
+  it('bounds the prepared writes by bytes as well as by rate: a 1 000-line upsert body × 5 000/s would overrun V8\'s longest string', () => {
+    const big = 'x'.repeat(60_000)
+    let n = 0
+    const put = { method: 'PUT', path: '/f', setupRequest: (r: autocannon.Request) => ({ ...r, body: `{"n":${n++},"pad":"${big}"}` }) } as autocannon.Request
+    const writes = expandRequests({ url, requests: [put] }, 'h', 17)
+    expect(writes.requests.length).toBeLessThan(5000 * 17)
+    expect(writes.requests.reduce((a, r) => a + r.length, 0)).toBeLessThanOrEqual(WRITE_BYTES_BOUND)
+    expect(writes.requests.length).toBeGreaterThan(WRITE_BYTES_BOUND / 60_200 - 2)
+    expect(new Set(writes.requests).size).toBe(writes.requests.length)
   })
 })
 

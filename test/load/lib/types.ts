@@ -23,6 +23,12 @@ export interface LoadSpec {
   /** process whose RSS is sampled (default: the service) */
   process?: RunningProcess
   timeoutS?: number
+  /**
+   * Each request built when it is sent (autocannon's setupRequest), not thousands ahead as the wrk
+   * driver does: for a slow scenario whose requests must each be new and still meaningful (the
+   * uncached reports: a period never asked before, inside the dataset's two years)
+   */
+  lazy?: boolean
 }
 
 export interface ScenarioPlan {

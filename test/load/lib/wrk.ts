@@ -39,14 +39,20 @@ export function ensureWrk (log: (m: string) => void): string | null {
   return found
 }
 
-/** Whether a spec can run on wrk (no request depends on an earlier answer, no fixed rate). */
+/** Whether a spec can run on wrk (no request depends on an earlier answer, no fixed rate, none built lazily). */
 export function wrkCompatible (spec: LoadSpec): boolean {
-  return spec.overallRate === undefined && spec.requests.every(r => (r as { onResponse?: unknown }).onResponse === undefined)
+  return spec.overallRate === undefined && spec.lazy !== true && spec.requests.every(r => (r as { onResponse?: unknown }).onResponse === undefined)
 }
 
 /** Distinct requests prepared for an unbounded write run: the highest rate any scenario reaches × its length. */
 const WRITE_RATE_BOUND = 5000
 const READ_REQUESTS = 4000
+/**
+ * …and at most this many bytes of them: big bodies (the 1 000-line forecast upsert, ~60 KB each)
+ * × 5 000/s overran V8's longest string (RangeError: Invalid string length) and would fill memory;
+ * a scenario that fast with bodies that big does not exist (one past the end is the last one again).
+ */
+export const WRITE_BYTES_BOUND = 256 * 1024 * 1024
 
 function rawRequest (host: string, r: autocannon.Request): string {
   const method = r.method ?? 'GET'
@@ -65,6 +71,7 @@ export function expandRequests (spec: LoadSpec, host: string, seconds: number): 
   let isRead = true
   let limit = finite ? 2_000_000 : READ_REQUESTS
   const out: string[] = []
+  let bytes = 0
   for (let i = 0; i < limit; i++) {
     if (finite && spec.exhausted?.() === true) break
     const base = spec.requests[i % spec.requests.length]
@@ -75,7 +82,10 @@ export function expandRequests (spec: LoadSpec, host: string, seconds: number): 
       isRead = false
       if (!finite) limit = Math.ceil(WRITE_RATE_BOUND * seconds)
     }
-    out.push(rawRequest(host, r))
+    const raw = rawRequest(host, r)
+    bytes += raw.length
+    if (!isRead && !finite && bytes > WRITE_BYTES_BOUND && out.length > 0) break
+    out.push(raw)
   }
   return { requests: out, finite, cycled: isRead && !finite }
 }
