@@ -18,6 +18,7 @@ import * as m0014 from './0014-stock-threshold-order.js'
 import * as m0015 from './0015-transfer-line-units.js'
 import * as m0016 from './0016-forecast-iso-week.js'
 import * as m0017 from './0017-inbound-units-index.js'
+import * as m0018 from './0018-covering-partial-indexes.js'
 
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
@@ -36,5 +37,6 @@ export const migrations: Record<string, Migration> = {
   '0014-stock-threshold-order': m0014,
   '0015-transfer-line-units': m0015,
   '0016-forecast-iso-week': m0016,
-  '0017-inbound-units-index': m0017
+  '0017-inbound-units-index': m0017,
+  '0018-covering-partial-indexes': m0018
 }
