@@ -35,13 +35,19 @@ export async function checkReportPlans (ctx: BenchContext, scope: ReportScope): 
     ...(scope.audience === 'supplier' ? [] : [['low stock counts', lowStockCountsQuery(scope.stationId)] as const, ['low stock items', lowStockItemsQuery(scope.stationId)] as const, ['pending transfers', pendingTransfersQuery(scope.stationId)] as const]),
     ...(scope.audience === 'station' ? [] : [['contract watch', contractWatchQuery(scope.supplierId, today)] as const])
   ]
+  // Platform staff's reports read every order of the year (about half of the table on this
+  // dataset) and the dashboard's open orders include RECEIVED and CLOSED ones (a third of it): a
+  // sequential scan of purchase_orders is then the cheapest plan, and PostgreSQL picks it as soon
+  // as recent pages lack a visibility map. The issue's rule — never a scan of purchase_order_lines —
+  // and every other table's stay checked; station and supplier scopes may scan nothing big.
+  const allowed = new Set(scope.audience === 'platform' ? ['purchase_orders'] : [])
   const violations: string[] = []
   for (const [label, statement] of statements) {
-    const r = await checkPlan(ctx.pool, `reports ${scope.audience} ${label}`, compiled(statement))
+    const r = await checkPlan(ctx.pool, `reports ${scope.audience} ${label}`, compiled(statement), allowed)
     violations.push(...r.violations.map(v => `${label}: ${v}`))
   }
   if (violations.length > 0) throw new Error(`report statements scan big tables: ${violations.join('; ')}`)
-  return [`plans: ${statements.length} report statements EXPLAINed (custom and generic plans), no sequential scan of a big table`]
+  return [`plans: ${statements.length} report statements EXPLAINed (custom and generic plans), no sequential scan of a big table${allowed.size > 0 ? ` but ${[...allowed].join(', ')} (platform-wide: most of the table)` : ''}`]
 }
 
 /** Each path requested once (a cache miss: the report computed), timed; the notes list them. */
