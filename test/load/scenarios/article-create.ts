@@ -1,7 +1,7 @@
 // Simple audited mutation: POST /v1/articles, a unique code per request. QUALITY.md: ≥ 0.90 × the
 // ceiling write, p99 ≤ 40 ms.
 import { runId } from '../lib/helpers.js'
-import { articleCreateRequest } from './ceiling-write.js'
+import { articleCreateRequest, dropCreatedArticles } from './ceiling-write.js'
 import type { Scenario } from '../lib/types.js'
 
 export const scenario: Scenario = {
@@ -14,7 +14,7 @@ export const scenario: Scenario = {
     const prefix = `BENCH-${runId()}`
     const probe = await ctx.requireEndpoint('POST', '/v1/articles', { token, body: { code: `${prefix}-PROBE`, name: 'Probe', category: 'TRAY', baseUnit: 'piece', vatRate: '20.00' } })
     if (probe.status !== 201) throw new Error(`POST /v1/articles answered ${probe.status}: ${JSON.stringify(probe.body).slice(0, 300)}`)
-    return { load: { url: ctx.serviceUrl, warmup: false, requests: [articleCreateRequest(prefix, token)] } }
+    return { load: { url: ctx.serviceUrl, warmup: false, requests: [articleCreateRequest(prefix, token)] }, teardown: async () => { await dropCreatedArticles(ctx, prefix) } }
   },
   target: { ceiling: 'ceiling-write', minRatio: 0.90, maxP99Ms: 40, maxRssMb: 200 }
 }
