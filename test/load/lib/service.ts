@@ -163,7 +163,7 @@ export const SERVICE_ENV = {
 }
 
 /** The V8 flags `npm start` and the Docker image run the service with (package.json). */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=128']
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128']
 
 /**
  * The service's entry for a runtime: tsx runs src/server.ts; dist runs what `npm start` and the
