@@ -318,17 +318,21 @@ function termsText (filtered: boolean): string {
       -- one plan, PostgreSQL preferred a parallel sequential scan of every purchase order
       SELECT id FROM purchase_orders WHERE station_id = $1::uuid AND status IN ('PLACED', 'CONFIRMED', 'SHIPPED')
     ), po AS MATERIALIZED (
-      -- each open order's lines from the (purchase_order_id, line_no) index, index-only (0017): a
-      -- LATERAL kept apart (OFFSET 0), so the plan is a probe per open order whatever PostgreSQL
-      -- estimates — joined, a station-wide estimate (the bench station holds a fifth of all orders,
-      -- and checkouts elsewhere made a third of them open) turned it into a sequential scan of
-      -- every order line (1.3 M)
       SELECT l.article_id, sum(l.packs_ordered::int8 * l.units_per_pack)::int8 AS units
       FROM open_po p
-      CROSS JOIN LATERAL (
+      ${filtered
+        // a few articles (to-cart): their lines from the article index, hashed against the open
+        // orders — what the probe per open order below would cost is priced from the station-wide
+        // estimate of open orders, high enough to pass jit_above_cost on a server with JIT
+        ? 'JOIN purchase_order_lines l ON l.purchase_order_id = p.id WHERE l.article_id = ANY($10::uuid[])'
+        // the page: each open order's lines from the (purchase_order_id, line_no) index,
+        // index-only (0017), a LATERAL kept apart (OFFSET 0) so the plan is a probe per open order
+        // whatever PostgreSQL estimates — joined, a station-wide estimate (the bench station holds
+        // a fifth of all orders, and checkouts elsewhere made a third of them open) turned it into
+        // a sequential scan of every order line (1.3 M)
+        : `CROSS JOIN LATERAL (
         SELECT l.article_id, l.packs_ordered, l.units_per_pack FROM purchase_order_lines l WHERE l.purchase_order_id = p.id OFFSET 0
-      ) l
-      ${filtered ? 'WHERE l.article_id = ANY($10::uuid[])' : ''}
+      ) l`}
       GROUP BY l.article_id
     ), tr AS MATERIALIZED (
       SELECT tl.article_id, sum(coalesce(tl.units_shipped, 0))::int8 AS units
