@@ -6,6 +6,7 @@ import { createDb } from '../../../src/db/index.js'
 import { migrateToLatest } from '../../../src/db/migrate.js'
 import { startEmbeddedPostgres, type EmbeddedDb } from '../../../src/db/embedded.js'
 import { hashPassword } from '../../../src/lib/password.js'
+import { WRITTEN_ARTICLE_PREFIXES } from './helpers.js'
 import { BENCH_PASSWORD, GENERATOR_VERSION, generateDataset, readDatasetInfo, verifyDataset, type DatasetInfo, type Scale } from '../dataset/generate.js'
 
 export interface BenchDatabase {
@@ -44,7 +45,7 @@ async function settle (url: string, log: (m: string) => void): Promise<void> {
   await c.connect()
   try {
     // earlier runs' article writes (ceiling-write, article-create) before their scenarios dropped them
-    const left = await c.query("DELETE FROM articles WHERE code LIKE 'CEIL-%' OR code LIKE 'BENCH-%'")
+    const left = await c.query("DELETE FROM articles WHERE code LIKE ANY (SELECT p || '-%' FROM unnest($1::text[]) AS p)", [Object.values(WRITTEN_ARTICLE_PREFIXES)])
     if ((left.rowCount ?? 0) > 0) log(`dropped ${left.rowCount ?? 0} articles left by earlier runs' write scenarios`)
     const t = performance.now()
     await c.query('VACUUM (ANALYZE)')

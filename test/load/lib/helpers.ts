@@ -33,6 +33,12 @@ export async function popularArticleIds (ctx: BenchContext, n = 2000): Promise<s
   return Array.from({ length: Math.min(n, all.length * 4) }, () => all[Math.floor(all.length * rng.next() ** 2.5)] ?? all[0] ?? '')
 }
 
+/**
+ * The code prefixes of the articles the write scenarios create (ceiling-write, article-create):
+ * each scenario drops its own run's afterwards, and a reused dataset drops any left (lib/database.ts).
+ */
+export const WRITTEN_ARTICLE_PREFIXES = { ceiling: 'CEIL', service: 'BENCH' } as const
+
 export function runId (): string {
   return Date.now().toString(36).toUpperCase()
 }

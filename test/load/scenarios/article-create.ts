@@ -1,6 +1,6 @@
 // Simple audited mutation: POST /v1/articles, a unique code per request. QUALITY.md: ≥ 0.90 × the
 // ceiling write, p99 ≤ 40 ms.
-import { runId } from '../lib/helpers.js'
+import { runId, WRITTEN_ARTICLE_PREFIXES } from '../lib/helpers.js'
 import { articleCreateRequest, dropCreatedArticles } from './ceiling-write.js'
 import type { Scenario } from '../lib/types.js'
 
@@ -11,7 +11,7 @@ export const scenario: Scenario = {
   dependsOn: ['ceiling-write'],
   async setup (ctx) {
     const token = await ctx.token('MANAGER')
-    const prefix = `BENCH-${runId()}`
+    const prefix = `${WRITTEN_ARTICLE_PREFIXES.service}-${runId()}`
     const probe = await ctx.requireEndpoint('POST', '/v1/articles', { token, body: { code: `${prefix}-PROBE`, name: 'Probe', category: 'TRAY', baseUnit: 'piece', vatRate: '20.00' } })
     if (probe.status !== 201) throw new Error(`POST /v1/articles answered ${probe.status}: ${JSON.stringify(probe.body).slice(0, 300)}`)
     return { load: { url: ctx.serviceUrl, warmup: false, requests: [articleCreateRequest(prefix, token)] }, teardown: async () => { await dropCreatedArticles(ctx, prefix) } }

@@ -1,7 +1,7 @@
 // Ceiling for audited simple mutations: the raw server's POST /v1/articles — BEGIN; INSERT the
 // article; INSERT its audit event; COMMIT (four round trips, prepared statements).
 import type autocannon from 'autocannon'
-import { bearer, json, runId } from '../lib/helpers.js'
+import { bearer, json, runId, WRITTEN_ARTICLE_PREFIXES } from '../lib/helpers.js'
 import type { BenchContext, Scenario } from '../lib/types.js'
 
 export function articleCreateRequest (prefix: string, token: string): autocannon.Request {
@@ -33,7 +33,7 @@ export const scenario: Scenario = {
   order: 30,
   async setup (ctx) {
     const token = await ctx.token('MANAGER')
-    const prefix = `CEIL-${runId()}`
+    const prefix = `${WRITTEN_ARTICLE_PREFIXES.ceiling}-${runId()}`
     return { load: { url: ctx.ceilingUrl, process: ctx.ceiling, warmup: false, requests: [articleCreateRequest(prefix, token)] }, teardown: async () => { await dropCreatedArticles(ctx, prefix) } }
   },
   target: { informational: true }
